@@ -1,0 +1,184 @@
+"""The tables. The database is the source of truth; the broker only carries work.
+
+Times are stored in UTC. Email addresses are kept only on `subscribers`; suppressions and events carry a hash.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        text)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value
+
+    def process_result_value(self, value, dialect):
+        from datetime import timezone
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    # draft -> scheduled -> running <-> paused -> completed; any -> archived
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [0, 1, 2, 3, 4])  # Monday = 0
+    window_start_hour: Mapped[int] = mapped_column(Integer, default=9)
+    window_end_hour: Mapped[int] = mapped_column(Integer, default=17)
+    daily_cap: Mapped[int | None] = mapped_column(Integer)
+    track_opens: Mapped[bool] = mapped_column(Boolean, default=False)
+    track_clicks: Mapped[bool] = mapped_column(Boolean, default=False)
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    versions: Mapped[list[CampaignVersion]] = relationship(back_populates="campaign", order_by="CampaignVersion.number")
+
+
+class CampaignVersion(Base):
+    """An immutable snapshot of a campaign's steps; every edit makes a new one."""
+    __tablename__ = "campaign_versions"
+    __table_args__ = (UniqueConstraint("campaign_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    article_source: Mapped[str] = mapped_column(Text)   # the article text the steps were planned from
+    article_format: Mapped[str] = mapped_column(String(10))  # text | markdown | html
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    campaign: Mapped[Campaign] = relationship(back_populates="versions")
+    steps: Mapped[list[StepRow]] = relationship(back_populates="version", order_by="StepRow.number")
+
+
+class StepRow(Base):
+    """One step of one version, with its content compiled once (HTML and text with %%slot%% markers)."""
+    __tablename__ = "steps"
+    __table_args__ = (UniqueConstraint("version_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("campaign_versions.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(200))
+    preheader: Mapped[str] = mapped_column(String(300))
+    delay_days: Mapped[int] = mapped_column(Integer)
+    sections: Mapped[list[str]] = mapped_column(JSON)
+    words: Mapped[int] = mapped_column(Integer)
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    version: Mapped[CampaignVersion] = relationship(back_populates="steps")
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320))          # as normalised; None once erased
+    email_key: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the lower-cased address
+    name: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # pending (awaiting double opt-in) | active | unsubscribed | bounced | complained | erased
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    consent_source: Mapped[str | None] = mapped_column(String(200))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_ip: Mapped[str | None] = mapped_column(String(64))
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribe_source: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Enrollment(Base):
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "subscriber_id"),
+        Index("ix_enrollments_due", "status", "next_due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    next_step: Mapped[int] = mapped_column(Integer, default=1)   # the step to send next
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # active | completed | stopped (unsubscribed, suppressed, removed)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    """One email: unique per (enrollment, step), so a second attempt to create it is a no-op."""
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "step_number"),
+        Index("ix_deliveries_status_lease", "status", "lease_until"),
+        Index("ix_deliveries_message", "provider_message_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    step_number: Mapped[int] = mapped_column(Integer)
+    version_number: Mapped[int | None] = mapped_column(Integer)  # the version actually sent
+    # queued -> sending -> submitting -> accepted -> delivered | bounced | ...; or failed | unknown | cancelled
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    provider: Mapped[str | None] = mapped_column(String(20))
+    provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Suppression(Base):
+    """Addresses never to be mailed again, kept as a hash so that erasure leaves no address behind."""
+    __tablename__ = "suppressions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_key: Mapped[str] = mapped_column(String(64), unique=True)
+    reason: Mapped[str] = mapped_column(String(40))  # unsubscribed | hard_bounce | complaint | erased | manual | ...
+    source: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """One normalised delivery event (from a webhook, an SMTP refusal or an outbox write), with its raw payload."""
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_delivery", "delivery_id"), Index("ix_events_kind_time", "kind", "occurred_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_event_id: Mapped[str | None] = mapped_column(String(200), unique=True)  # sg_event_id: dedupe key
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"))
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    step_number: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30))
+    email_key: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    raw: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

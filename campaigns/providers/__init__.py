@@ -1,0 +1,1 @@
+"""Email providers: one interface (`EmailProvider.send_batch`), one small class per transport."""

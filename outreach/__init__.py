@@ -1,0 +1,1 @@
+"""Entrypoints: the CLI (Typer) and the wiring that builds real objects from settings."""
