@@ -1,0 +1,70 @@
+"""Signed, purpose-bound tokens for the links in emails and pages. No email address ever appears in a URL.
+
+A token carries only ids (subscriber, optionally campaign) and is signed with OUTREACH_SECRET_KEY; the purpose is the
+signer's salt, so a token made for one purpose never verifies for another.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from campaigns.errors import TokenError
+
+Purpose = Literal["confirm", "unsubscribe", "preferences"]
+
+# How long each kind of link keeps working. Unsubscribe links must work for at least 30 days after sending
+# (CAN-SPAM); we keep them valid for a year so that an old email still lets a person leave.
+MAX_AGE: dict[str, int] = {
+    "confirm": 7 * 24 * 3600,
+    "unsubscribe": 365 * 24 * 3600,
+    "preferences": 365 * 24 * 3600,
+}
+
+
+@dataclass(frozen=True)
+class TokenData:
+    subscriber_id: int
+    campaign_id: int | None = None
+
+
+class Tokens:
+    def __init__(self, secret_key: str) -> None:
+        self._secret = secret_key
+
+    def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(self._secret, salt=f"outreach.{purpose}")
+
+    def make(self, purpose: Purpose, subscriber_id: int, campaign_id: int | None = None) -> str:
+        payload = [subscriber_id] if campaign_id is None else [subscriber_id, campaign_id]
+        return self._serializer(purpose).dumps(payload)
+
+    def read(self, purpose: Purpose, token: str, max_age: int | None = None) -> TokenData:
+        """The ids a token carries; TokenError if it is forged, altered, expired or for another purpose."""
+        try:
+            payload = self._serializer(purpose).loads(token, max_age=max_age or MAX_AGE[purpose])
+        except SignatureExpired:
+            raise TokenError("this link has expired") from None
+        except BadSignature:
+            raise TokenError("this link is not valid") from None
+        if not (isinstance(payload, list) and 1 <= len(payload) <= 2 and all(isinstance(i, int) for i in payload)):
+            raise TokenError("this link is not valid")
+        return TokenData(*payload)
+
+
+class Links:
+    """The public URLs an email carries, for one base URL."""
+
+    def __init__(self, base_url: str, tokens: Tokens) -> None:
+        self.base_url, self.tokens = base_url.rstrip("/"), tokens
+
+    def unsubscribe_url(self, subscriber_id: int, campaign_id: int | None = None) -> str:
+        """The one-click URL: GET shows a page with a button, POST (RFC 8058) unsubscribes at once."""
+        return f"{self.base_url}/u/{self.tokens.make('unsubscribe', subscriber_id, campaign_id)}"
+
+    def preferences_url(self, subscriber_id: int) -> str:
+        return f"{self.base_url}/p/{self.tokens.make('preferences', subscriber_id)}"
+
+    def confirm_url(self, subscriber_id: int, campaign_id: int | None = None) -> str:
+        return f"{self.base_url}/c/{self.tokens.make('confirm', subscriber_id, campaign_id)}"
