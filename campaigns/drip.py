@@ -1,0 +1,174 @@
+"""The scheduler tick: find due enrollments, create their deliveries once, and hand out batches to send.
+
+The database is the source of truth and the broker only carries work: every tick finds everything that is due or whose
+lease ran out, so a lost task, a restarted broker or a dead worker delays an email but never loses it. A delivery is
+unique per (enrollment, step), so creating it twice is a no-op, never a second email.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns import delivery_state as ds
+from campaigns.db.models import Campaign, Delivery, Enrollment, Subscriber, Suppression
+from campaigns.db.sql import insert_ignore
+from campaigns.schedule import first_due, window_of, zone
+
+log = logging.getLogger(__name__)
+
+QUEUE_LEASE = timedelta(minutes=10)  # a batch not claimed by a worker within this is handed out again
+SEND_LEASE = timedelta(minutes=5)    # a claim not finished within this is taken back (see delivery_state)
+PAGE = 5000                          # rows per transaction when walking enrollments and deliveries
+
+
+@dataclass
+class TickReport:
+    started: int = 0          # campaigns that moved from scheduled to running
+    scheduled: int = 0        # new enrollments given their first due time
+    stopped: int = 0          # enrollments stopped because the subscriber left or is suppressed
+    created: int = 0          # deliveries created
+    requeued: int = 0         # claims taken back from dead workers
+    unknown: int = 0          # submissions whose outcome is unknown (lease ran out mid-request)
+    batches: int = 0
+    queued: int = 0           # deliveries handed out in batches
+    capped: dict[int, int] = field(default_factory=dict)  # campaign id -> due enrollments held back by the cap
+
+
+def tick(factory: sessionmaker[Session], now: datetime, emit: Callable[[list[int]], None], *,
+         batch_size: int = 1000, page: int = PAGE) -> TickReport:
+    """One pass of the scheduler; `emit` receives each batch of delivery ids (at most `batch_size`) to send."""
+    report = TickReport()
+    with factory.begin() as s:
+        report.started = _start_campaigns(s, now)
+        report.stopped = _stop_departed(s)
+        report.requeued, report.unknown = _expire_leases(s, now)
+    report.scheduled = _schedule_new(factory, now, page)
+    report.created = _create_due(factory, now, page, report)
+    _hand_out(factory, now, emit, batch_size, report)
+    if report.created or report.batches or report.requeued or report.unknown:
+        log.info("tick: %s", report)
+    return report
+
+
+def _start_campaigns(s: Session, now: datetime) -> int:
+    res = s.execute(update(Campaign).where(Campaign.status == "scheduled", Campaign.start_at <= now)
+                    .values(status="running"))
+    return res.rowcount
+
+
+def _stop_departed(s: Session) -> int:
+    """Stop the enrollments of anyone who left, bounced, complained or is suppressed, before anything is created."""
+    gone = select(Subscriber.id).where(or_(
+        Subscriber.status.not_in(("active",)),
+        Subscriber.email_key.in_(select(Suppression.email_key))))
+    res = s.execute(update(Enrollment).where(Enrollment.status.in_(("active", "sending")),
+                                             Enrollment.subscriber_id.in_(gone)).values(status="stopped"))
+    if res.rowcount:
+        s.execute(update(Delivery).where(Delivery.status == ds.QUEUED, Delivery.enrollment_id.in_(
+            select(Enrollment.id).where(Enrollment.status == "stopped"))).values(status=ds.CANCELLED))
+    return res.rowcount
+
+
+def _expire_leases(s: Session, now: datetime) -> tuple[int, int]:
+    requeued = s.execute(update(Delivery).where(Delivery.status == ds.SENDING, Delivery.lease_until < now)
+                         .values(status=ds.QUEUED, lease_until=None, updated_at=now)).rowcount
+    # From `submitting` we cannot know whether the email left: settle it as unknown and move the enrollment on.
+    lost = s.execute(select(Delivery.id, Delivery.enrollment_id).where(
+        Delivery.status == ds.SUBMITTING, Delivery.lease_until < now)).all()
+    if lost:
+        from campaigns.sending import advance_enrollments
+
+        s.execute(update(Delivery).where(Delivery.id.in_([d for d, _ in lost]), Delivery.status == ds.SUBMITTING)
+                  .values(status=ds.UNKNOWN, last_error="lease expired during submission", updated_at=now))
+        advance_enrollments(s, [e for _, e in lost], now)
+        log.warning("tick: %d deliveries left in submission by a dead worker are now 'unknown'", len(lost))
+    return requeued, len(lost)
+
+
+def _schedule_new(factory: sessionmaker[Session], now: datetime, page: int) -> int:
+    """Give new enrollments (next_due_at NULL) their first due time in the subscriber's own time zone."""
+    total, after = 0, 0
+    while True:
+        with factory.begin() as s:
+            rows = s.execute(
+                select(Enrollment.id, Enrollment.enrolled_at, Subscriber.timezone, Campaign)
+                .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+                .join(Campaign, Campaign.id == Enrollment.campaign_id)
+                .where(Enrollment.id > after, Enrollment.status == "active", Enrollment.next_due_at.is_(None),
+                       Campaign.status.in_(("scheduled", "running")), Campaign.start_at.is_not(None))
+                .order_by(Enrollment.id).limit(page)).all()
+            if not rows:
+                return total
+            values = [{"e_id": eid, "due": first_due(c.start_at, enrolled, zone(tz), window_of(c))}
+                      for eid, enrolled, tz, c in rows]
+            s.connection().execute(update(Enrollment.__table__).where(
+                Enrollment.__table__.c.id == bindparam("e_id")).values(next_due_at=bindparam("due")), values)
+            total, after = total + len(rows), rows[-1][0]
+
+
+def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report: TickReport) -> int:
+    """Create one delivery per due enrollment (a no-op if it exists), within each campaign's daily cap."""
+    created = 0
+    with factory() as s:
+        campaigns = s.execute(select(Campaign.id, Campaign.daily_cap).where(Campaign.status == "running")).all()
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    for campaign_id, cap in campaigns:
+        while True:
+            with factory.begin() as s:
+                room = page
+                if cap is not None:
+                    used = s.scalar(select(func.count()).select_from(Delivery).where(
+                        Delivery.campaign_id == campaign_id, Delivery.created_at >= day_start))
+                    room = min(page, max(0, cap - used))
+                due = (select(Enrollment.id, Enrollment.next_step, Enrollment.next_due_at)
+                       .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+                       .where(Enrollment.campaign_id == campaign_id, Enrollment.status == "active",
+                              Enrollment.next_due_at <= now, Subscriber.status == "active",
+                              or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= now))
+                       .order_by(Enrollment.next_due_at, Enrollment.id))
+                if room == 0:
+                    held = s.scalar(select(func.count()).select_from(due.subquery()))
+                    if held:
+                        report.capped[campaign_id] = held
+                    break
+                rows = s.execute(due.limit(room)).all()
+                if not rows:
+                    break
+                s.execute(insert_ignore(s, Delivery.__table__, ("enrollment_id", "step_number")), [
+                    {"enrollment_id": eid, "campaign_id": campaign_id, "step_number": step, "due_at": due_at,
+                     "status": ds.QUEUED, "attempts": 0, "created_at": now} for eid, step, due_at in rows])
+                s.execute(update(Enrollment).where(Enrollment.id.in_([r[0] for r in rows]))
+                          .values(status="sending"))
+                created += len(rows)
+    return created
+
+
+def _hand_out(factory: sessionmaker[Session], now: datetime, emit: Callable[[list[int]], None],
+              batch_size: int, report: TickReport) -> None:
+    """Lease queued deliveries in batches of one campaign step each, and emit them; walk by id cursor."""
+    after = 0
+    while True:
+        with factory.begin() as s:
+            rows = s.execute(
+                select(Delivery.id, Delivery.campaign_id, Delivery.step_number)
+                .where(Delivery.id > after, Delivery.status == ds.QUEUED,
+                       or_(Delivery.lease_until.is_(None), Delivery.lease_until < now))
+                .order_by(Delivery.id).limit(PAGE).with_for_update(skip_locked=True)).all()
+            if not rows:
+                return
+            ids = [r[0] for r in rows]
+            s.execute(update(Delivery).where(Delivery.id.in_(ids)).values(lease_until=now + QUEUE_LEASE))
+        after = ids[-1]
+        groups: dict[tuple[int, int], list[int]] = {}
+        for did, cid, step in rows:
+            groups.setdefault((cid, step), []).append(did)
+        for group in groups.values():
+            for i in range(0, len(group), batch_size):
+                emit(group[i:i + batch_size])
+                report.batches += 1
+                report.queued += len(group[i:i + batch_size])

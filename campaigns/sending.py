@@ -1,0 +1,201 @@
+"""Send one batch of deliveries: claim them, fill in each recipient's values, hand the batch to the provider once,
+record each outcome and move each enrollment on to its next step.
+
+Per-recipient work here is only what must differ (address, name, links); the content was compiled once per step.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns import delivery_state as ds
+from campaigns.brand import Brand
+from campaigns.content import StepContent
+from campaigns.db.models import Campaign, CampaignVersion, Delivery, Enrollment, StepRow, Subscriber
+from campaigns.drip import SEND_LEASE
+from campaigns.errors import ProviderError
+from campaigns.providers.base import Batch, EmailProvider, Recipient, SendResult
+from campaigns.schedule import next_due, window_of, zone
+from campaigns.suppression import suppressed_keys
+from campaigns.tokens import Links
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchOutcome:
+    claimed: int = 0
+    accepted: int = 0
+    failed: int = 0
+    unknown: int = 0
+    skipped: int = 0   # cancelled (subscriber left) or released (campaign paused) before sending
+
+
+class ContentCache:
+    """Compiled step content by (campaign, version, step); versions never change, so entries never go stale."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._items: dict[tuple[int, int, int], StepContent] = {}
+        self._size = size
+
+    def get(self, s: Session, campaign_id: int, version: int, step: int) -> StepContent:
+        key = (campaign_id, version, step)
+        if key not in self._items:
+            row = s.execute(select(StepRow).join(CampaignVersion).where(
+                CampaignVersion.campaign_id == campaign_id, CampaignVersion.number == version,
+                StepRow.number == step)).scalar_one()
+            if len(self._items) >= self._size:
+                self._items.pop(next(iter(self._items)))
+            self._items[key] = StepContent(row.subject, row.preheader, row.html, row.text)
+        return self._items[key]
+
+
+_CACHE = ContentCache()
+
+
+def first_name(name: str | None) -> str:
+    return name.split()[0] if name and name.split() else "there"
+
+
+def send_deliveries(factory: sessionmaker[Session], provider: EmailProvider, links: Links, brand: Brand,
+                    delivery_ids: Iterable[int], now: Callable[[], datetime], *,
+                    retry=None, cache: ContentCache = _CACHE) -> BatchOutcome:
+    """Send the given deliveries (one campaign step, up to 1000); a delivery not `queued` is left alone."""
+    from campaigns.retrying import RetryPolicy, send_with_retry
+
+    out = BatchOutcome()
+    started = now()
+    with factory.begin() as s:
+        claimed = s.scalars(update(Delivery).where(Delivery.id.in_(list(delivery_ids)), Delivery.status == ds.QUEUED)
+                            .values(status=ds.SENDING, lease_until=started + SEND_LEASE,
+                                    attempts=Delivery.attempts + 1, updated_at=started)
+                            .returning(Delivery.id)).all()
+    out.claimed = len(claimed)
+    if not claimed:
+        return out
+    with factory.begin() as s:
+        rows = s.execute(
+            select(Delivery.id, Delivery.enrollment_id, Delivery.campaign_id, Delivery.step_number,
+                   Subscriber.id.label("subscriber_id"), Subscriber.email, Subscriber.name,
+                   Subscriber.status.label("subscriber_status"), Subscriber.email_key,
+                   Campaign.status.label("campaign_status"), Campaign.current_version, Campaign.slug,
+                   Campaign.track_opens, Campaign.track_clicks)
+            .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
+            .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+            .join(Campaign, Campaign.id == Delivery.campaign_id)
+            .where(Delivery.id.in_(claimed)).order_by(Delivery.id)).all()
+        blocked = suppressed_keys(s, [r.email_key for r in rows])
+        paused, gone, ready = [], [], []
+        for r in rows:
+            if r.campaign_status != "running":
+                paused.append(r)
+            elif r.subscriber_status != "active" or r.email_key in blocked:
+                gone.append(r)
+            else:
+                ready.append(r)
+        _release(s, paused)
+        _cancel(s, gone, started)
+        out.skipped = len(paused) + len(gone)
+        if not ready:
+            return out
+        versions = {r.id: r.current_version for r in ready}
+        s.execute(update(Delivery.__table__).where(Delivery.__table__.c.id == bindparam("d_id"),
+                                                   Delivery.__table__.c.status == ds.SENDING)
+                  .values(status=ds.SUBMITTING, version_number=bindparam("v"), provider=provider.name),
+                  [{"d_id": r.id, "v": versions[r.id]} for r in ready])
+        groups: dict[tuple[int, int, int], list] = {}
+        for r in ready:
+            groups.setdefault((r.campaign_id, r.current_version, r.step_number), []).append(r)
+        contents = {key: cache.get(s, *key) for key in groups}
+    for key, group in groups.items():
+        first = group[0]
+        batch = Batch(content=contents[key], brand=brand, campaign=first.slug, step=first.step_number,
+                      track_opens=first.track_opens, track_clicks=first.track_clicks,
+                      recipients=tuple(Recipient(r.id, r.email, r.name, {
+                          "first_name": first_name(r.name),
+                          "unsubscribe_url": links.unsubscribe_url(r.subscriber_id, r.campaign_id),
+                          "preferences_url": links.preferences_url(r.subscriber_id)}) for r in group))
+        try:
+            results = send_with_retry(provider, batch, retry or RetryPolicy())
+        except ProviderError as err:
+            # Fatal (bad credentials): nothing left; give the batch back for after the fix, and stop this worker.
+            with factory.begin() as s:
+                s.execute(update(Delivery).where(Delivery.id.in_([r.id for r in group]),
+                                                 Delivery.status == ds.SUBMITTING)
+                          .values(status=ds.QUEUED, lease_until=None, last_error=str(err)[:500]))
+            raise
+        record_results(factory, results, {r.id: r.enrollment_id for r in group}, now())
+        for res in results:
+            setattr(out, res.status, getattr(out, res.status) + 1)
+    log.info("sent batch of %d: %d accepted, %d failed, %d unknown, %d skipped", out.claimed, out.accepted,
+             out.failed, out.unknown, out.skipped)
+    return out
+
+
+def _release(s: Session, rows: list) -> None:
+    """The campaign was paused after the batch was handed out: forget the deliveries, nothing was sent."""
+    if rows:
+        s.execute(delete(Delivery).where(Delivery.id.in_([r.id for r in rows]), Delivery.status == ds.SENDING))
+        s.execute(update(Enrollment).where(Enrollment.id.in_([r.enrollment_id for r in rows]),
+                                           Enrollment.status == "sending").values(status="active"))
+
+
+def _cancel(s: Session, rows: list, at: datetime) -> None:
+    if rows:
+        s.execute(update(Delivery).where(Delivery.id.in_([r.id for r in rows]), Delivery.status == ds.SENDING)
+                  .values(status=ds.CANCELLED, updated_at=at, last_error="subscriber left or is suppressed"))
+        s.execute(update(Enrollment).where(Enrollment.id.in_([r.enrollment_id for r in rows]))
+                  .values(status="stopped"))
+
+
+def record_results(factory: sessionmaker[Session], results: list[SendResult], enrollment_of: dict[int, int],
+                   at: datetime) -> None:
+    """Store each outcome and move every settled enrollment on (accepted, failed and unknown all settle a step)."""
+    t = Delivery.__table__
+    by_status: dict[str, list[dict]] = {}
+    for r in results:
+        by_status.setdefault(r.status, []).append(
+            {"d_id": r.delivery_id, "mid": r.message_id, "err": (r.error or None) and r.error[:1000]})
+    with factory.begin() as s:
+        for status, params in by_status.items():
+            s.execute(update(t).where(t.c.id == bindparam("d_id"), t.c.status.in_(ds.sources(status)))
+                      .values(status=status, provider_message_id=bindparam("mid"), last_error=bindparam("err"),
+                              sent_at=at if status != ds.FAILED else None, lease_until=None, updated_at=at),
+                      params)
+        advance_enrollments(s, [enrollment_of[r.delivery_id] for r in results], at)
+
+
+def advance_enrollments(s: Session, enrollment_ids: list[int], at: datetime) -> None:
+    """Move each enrollment past the step it was sending; idempotent (only moves those still `sending`)."""
+    if not enrollment_ids:
+        return
+    rows = s.execute(
+        select(Enrollment.id, Enrollment.next_step, Subscriber.timezone, Campaign)
+        .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+        .join(Campaign, Campaign.id == Enrollment.campaign_id)
+        .where(Enrollment.id.in_(enrollment_ids), Enrollment.status == "sending")).all()
+    delays: dict[int, list[int]] = {}
+    params = []
+    for eid, step, tz, campaign in rows:
+        if campaign.id not in delays:
+            delays[campaign.id] = list(s.scalars(
+                select(StepRow.delay_days).join(CampaignVersion).where(
+                    CampaignVersion.campaign_id == campaign.id,
+                    CampaignVersion.number == campaign.current_version).order_by(StepRow.number)))
+        steps = delays[campaign.id]
+        if step >= len(steps):
+            params.append({"e_id": eid, "step": step, "nxt": step + 1, "due": None, "st": "completed", "at": at})
+        else:
+            due = next_due(at, steps[step], zone(tz), window_of(campaign))
+            params.append({"e_id": eid, "step": step, "nxt": step + 1, "due": due, "st": "active", "at": at})
+    if params:
+        t = Enrollment.__table__
+        s.execute(update(t).where(t.c.id == bindparam("e_id"), t.c.next_step == bindparam("step"),
+                                  t.c.status == "sending")
+                  .values(next_step=bindparam("nxt"), next_due_at=bindparam("due"), status=bindparam("st"),
+                          last_sent_at=bindparam("at")), params)

@@ -1,0 +1,37 @@
+"""The one place that builds real objects from settings; entrypoints (CLI, web, workers) call these."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.brand import Brand, load_brand
+from campaigns.settings import Settings, load_settings
+from campaigns.tokens import Links, Tokens
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+@lru_cache(maxsize=1)
+def get_brand() -> Brand:
+    return load_brand(get_settings().brand_file)
+
+
+@lru_cache(maxsize=1)
+def get_session_factory() -> sessionmaker[Session]:
+    from campaigns.db.session import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(get_settings().database_url))
+
+
+def get_links() -> Links:
+    s = get_settings()
+    return Links(s.base_url, Tokens(s.secret_key))
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
