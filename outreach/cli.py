@@ -16,6 +16,8 @@ err_console = Console(stderr=True)
 # Each module adds its commands; listed here so `outreach --help` shows them all.
 COMMAND_MODULES = [
     "outreach.commands.series",
+    "outreach.commands.demo",
+    "outreach.commands.workers",
 ]
 
 

@@ -1,0 +1,5 @@
+"""The Celery application; its settings are in celeryconfig.py."""
+from celery import Celery
+
+app = Celery("outreach", include=["workers.tasks"])
+app.config_from_object("celeryconfig")
