@@ -35,9 +35,12 @@ _SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or
 
 _AUTHOR_LABEL = re.compile(r"^(about the author|about the writer|about the reviewer|author bio|meet the author|"
                            r"author|written by)\s*:?$", re.I)
-# "Stephanie Robilio is ...", "Dr. Maya Chen has ..." (a named person, then what they are or do).
-_BIO_START = re.compile(r"^(?:[A-Z][\w.'’-]+\s+){1,3}?(?:is|was|has|serves|works|holds|brings|joined|leads|earned|"
+# "Stephanie Robilio is ...", "Dr. Maya Chen has ..." (a first and last name, then what they are or do).
+_BIO_START = re.compile(r"^(?:[A-Z][\w.'’-]+\s+){2,3}?(?:is|was|has|serves|works|holds|brings|joined|leads|earned|"
                         r"began|specializes|specialises)\b")
+# Words that start a sentence but never a person's name.
+_NOT_A_NAME = {"a", "an", "the", "this", "that", "these", "those", "it", "he", "she", "they", "we", "there", "here",
+               "our", "your", "his", "her", "their", "its", "each", "every", "some", "many", "most", "one", "no"}
 _THIRD_PERSON = re.compile(r"\b(he|she|they|his|her|hers|their|him|them)\b", re.I)
 _SECOND_PERSON = re.compile(r"\b(you|your|yours)\b", re.I)
 
@@ -228,7 +231,10 @@ def is_author_bio(text: str) -> bool:
     m = _BIO_START.match(text)
     if not m or _SECOND_PERSON.search(text):
         return False
-    first_name = m.group(0).split()[0]
+    name = m.group(0).split()[:-1]
+    if any(word.lower() in _NOT_A_NAME for word in name):
+        return False
+    first_name = name[1] if name[0].endswith(".") and len(name) > 2 else name[0]  # "Dr. Maya Chen": Maya
     rest = text[m.end():]
     return bool(_THIRD_PERSON.search(rest) or re.search(rf"\b{re.escape(first_name)}\b", rest))
 
