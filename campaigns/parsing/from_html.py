@@ -26,6 +26,8 @@ _CHROME_CLASS = re.compile(
     r"(?:$|[-_])",
     re.I,
 )
+# WordPress labels the post itself (and <body>) with its taxonomy: "category-opioids", "tag-naloxone".
+_TAXONOMY_CLASS = re.compile(r"^(category|tag|post_tag|format)-(?!links$|list$|cloud$)[\w-]+$", re.I)
 _AUTHOR_CLASS = re.compile(r"(?:^|[-_])(author-?box|author-?bio|author-?info|author-?card|about-?(the-)?author|"
                            r"author-?description|saboxplugin-wrap|post-author|entry-author)(?:$|[-_])", re.I)
 _INLINE = {"a", "abbr", "b", "strong", "em", "i", "u", "span", "small", "sup", "sub", "mark", "code", "cite", "q",
@@ -85,11 +87,11 @@ def _class_words(node: Tag) -> list[str]:
 
 
 def _is_chrome(node: Tag) -> bool:
-    return any(_CHROME_CLASS.search(word) for word in _class_words(node))
+    if node.name in ("html", "body"):
+        return False
+    return any(_CHROME_CLASS.search(word) and not _TAXONOMY_CLASS.match(word) for word in _class_words(node))
 
 
-def _holds_article(node: Tag) -> bool:
-    return node.name in ("html", "body", "article", "main") or node.find(["article", "main"]) is not None
 
 
 def _paragraph_chars(node: Tag) -> int:
@@ -100,7 +102,7 @@ def _take_author_boxes(soup: BeautifulSoup) -> list[Element]:
     """Author boxes become bio elements (their paragraphs, meta and social links left out) and leave the page."""
     bio: list[Element] = []
     boxes = [t for t in soup.find_all(True) if any(_AUTHOR_CLASS.search(w) for w in _class_words(t))
-             and not _holds_article(t)]
+             and t.name not in ("html", "body", "article", "main")]
     for box in boxes:
         if box.decomposed or any(parent in boxes for parent in box.parents):
             continue
@@ -123,15 +125,9 @@ def _remove_chrome(soup: BeautifulSoup) -> None:
     for tag in soup.find_all(_CHROME_TAGS):
         if not tag.decomposed:
             tag.decompose()
-    total = _paragraph_chars(soup) or 1
     for tag in soup.find_all(True):
-        # Chrome is small: an element holding most of the page's paragraphs is the article whatever its class says
-        # (WordPress puts "category-..." and "tag-..." classes on the post itself).
-        if tag.decomposed or not _is_chrome(tag) or _holds_article(tag):
-            continue
-        if _paragraph_chars(tag) * 2 > total:
-            continue
-        tag.decompose()
+        if not tag.decomposed and _is_chrome(tag):
+            tag.decompose()
 
 
 def _article_root(soup: BeautifulSoup) -> Tag:

@@ -16,7 +16,7 @@ _CONTENTS = re.compile(
     re.I,
 )
 # "ToggleHow Does ..." (the contents box's toggle button glued to the first entry when copied).
-_TOGGLE_PREFIX = re.compile(r"^Toggle\s*(?=[A-Z0-9\"“‘'])")
+_TOGGLE_PREFIX = re.compile(r"^Toggle(?=[A-Z0-9\"“‘'])")
 
 _SHARE_WORDS = {
     "share", "shares", "shared", "sharing", "this", "post", "article", "page", "on", "via", "with", "friends",
