@@ -33,11 +33,14 @@ broker_transport_options = {"visibility_timeout": 3600}
 task_routes = {
     "outreach.tick": {"queue": "tick"},
     "outreach.send_batch": {"queue": "send"},
+    # Short, and it suppresses complainers: never stuck behind a send backlog.
+    "outreach.process_events": {"queue": "tick"},
 }
 task_default_queue = "send"
 
 # Celery beat runs the tick; it is safe to run more than one (leases and unique deliveries).
 beat_schedule = {
     "tick": {"task": "outreach.tick", "schedule": 30.0},
+    "events": {"task": "outreach.process_events", "schedule": 60.0},  # sweep for events a lost task left
 }
 worker_hijack_root_logger = False

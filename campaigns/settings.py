@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     admin_password_hash: str | None = Field(None, alias="OUTREACH_ADMIN_PASSWORD_HASH", repr=False)
     webhook_max_age_seconds: int = Field(600, alias="OUTREACH_WEBHOOK_MAX_AGE")
     soft_bounce_limit: int = Field(3, alias="OUTREACH_SOFT_BOUNCE_LIMIT")
+    # Apply webhook events' reactions in the web request instead of a Celery task (deployments without a worker).
+    events_inline: bool = Field(False, alias="OUTREACH_EVENTS_INLINE")
     batch_size: int = Field(1000, alias="OUTREACH_BATCH_SIZE", ge=1, le=1000)
 
     @field_validator("base_url")

@@ -1,5 +1,5 @@
 """The Celery application; its settings are in celeryconfig.py."""
 from celery import Celery
 
-app = Celery("outreach", include=["workers.tasks"])
+app = Celery("outreach", include=["workers.tasks", "workers.events_tasks"])
 app.config_from_object("celeryconfig")
