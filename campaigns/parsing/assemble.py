@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from itertools import takewhile
 from pathlib import Path
 from typing import Iterable, Literal
 
@@ -71,8 +72,8 @@ def assemble_article(elements: Iterable[Element], path: Path, *, leading_heading
     intro, sections = _group(items, path)
     if not sections:
         raise ArticleError(path, items[0].line if items else 1,
-                           "no section headings found (a heading is a short line with no final period, "
-                           "followed by body text)")
+                           "no section headings found (in raw text a heading is a short line with no final "
+                           "period, followed by body text)")
     if not bio_parts:
         sections, found = _take_trailing_bio(sections)
         bio_parts = [found] if found else []
@@ -98,6 +99,12 @@ def drop_residue(elements: list[Element]) -> list[Element]:
             i = _skip_contents_entries(cleaned, i + 1)
         elif e.kind != "bio" and residue.starts_link_block(e.text):
             i = _skip_link_titles(cleaned, i + 1)
+        elif e.kind == "item":
+            # A list goes only as a whole (a share bar written as a list): "Email" in a real list is content.
+            group = list(takewhile(lambda x: x.kind == "item" and x.group == e.group, cleaned[i:]))
+            if not all(residue.is_residue(x.text) for x in group):
+                kept.extend(group)
+            i += len(group)
         elif e.kind != "bio" and residue.is_residue(e.text):
             i += 1
         else:
@@ -108,12 +115,9 @@ def drop_residue(elements: list[Element]) -> list[Element]:
 
 def _skip_contents_entries(elements: list[Element], start: int) -> int:
     """Past a contents box's entries: lines that repeat a heading found later in the article."""
+    headings = [e.text.lower() if e.kind in ("heading", "title") else None for e in elements]
     i = start
-    while i < len(elements):
-        entry = elements[i].text.lower()
-        later = {e.text.lower() for e in elements[i + 1:] if e.kind in ("heading", "title")}
-        if not (elements[i].kind in ("heading", "item", "paragraph") and entry in later):
-            break
+    while i < len(elements) and elements[i].kind != "bio" and elements[i].text.lower() in headings[i + 1:]:
         i += 1
     return i
 

@@ -92,8 +92,6 @@ def _is_chrome(node: Tag) -> bool:
     return any(_CHROME_CLASS.search(word) and not _TAXONOMY_CLASS.match(word) for word in _class_words(node))
 
 
-
-
 def _paragraph_chars(node: Tag) -> int:
     return sum(len(_text(p)) for p in node.find_all("p"))
 
@@ -103,8 +101,9 @@ def _take_author_boxes(soup: BeautifulSoup) -> list[Element]:
     bio: list[Element] = []
     boxes = [t for t in soup.find_all(True) if any(_AUTHOR_CLASS.search(w) for w in _class_words(t))
              and t.name not in ("html", "body", "article", "main")]
+    box_ids = {id(b) for b in boxes}
     for box in boxes:
-        if box.decomposed or any(parent in boxes for parent in box.parents):
+        if box.decomposed or any(id(parent) in box_ids for parent in box.parents):
             continue
         for chrome in [t for t in box.find_all(True) if _is_chrome(t)]:
             if not chrome.decomposed:
@@ -122,7 +121,11 @@ def _take_author_boxes(soup: BeautifulSoup) -> list[Element]:
 def _remove_chrome(soup: BeautifulSoup) -> None:
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
+    total = _paragraph_chars(soup)
     for tag in soup.find_all(_CHROME_TAGS):
+        # ASP.NET WebForms pages wrap the whole page, article included, in one <form>.
+        if tag.name == "form" and _paragraph_chars(tag) * 2 > total:
+            continue
         if not tag.decomposed:
             tag.decompose()
     for tag in soup.find_all(True):
@@ -140,11 +143,12 @@ def _article_root(soup: BeautifulSoup) -> Tag:
     # The smallest element that still holds most (80 %) of the paragraph text.
     node: Tag = soup.body or soup
     total = _paragraph_chars(node)
-    while True:
+    while total:
         child = next((c for c in node.find_all(True, recursive=False) if _paragraph_chars(c) * 5 >= total * 4), None)
         if child is None or child.name == "p":
             return node
         node = child
+    return node  # no paragraphs at all: read the whole body
 
 
 class _Walker:

@@ -93,3 +93,13 @@ def test_separate_lists_stay_separate_and_each_stays_whole() -> None:
                        Element("item", "a", 3, group=1), Element("item", "b", 4, group=1),
                        Element("item", "c", 5, group=2), Element("paragraph", BODY, 6))
     assert article.sections[0].blocks == (BulletList(("a", "b")), BulletList(("c",)), Paragraph(BODY))
+
+
+def test_a_list_is_residue_only_as_a_whole() -> None:
+    article = _article(Element("heading", "Title", 1), Element("paragraph", BODY, 2),
+                       Element("item", "Facebook", 3, group=1), Element("item", "Tweet", 4, group=1),
+                       Element("heading", "Ways to Reach a Counselor", 5),
+                       Element("item", "Phone", 6, group=2), Element("item", "Email", 7, group=2),
+                       Element("item", "Text message", 8, group=2))
+    assert article.intro == (Paragraph(BODY),)
+    assert article.sections[0].blocks == (BulletList(("Phone", "Email", "Text message")),)

@@ -110,3 +110,25 @@ def test_wordpress_category_classes_on_the_post_do_not_hide_it(tmp_path: Path) -
     </div></body>"""
     article = parse_html(page, tmp_path / "detox.html")
     assert [s.heading for s in article.sections] == ["What Happens During Detox"]
+
+
+def test_page_wrapped_in_one_form_and_text_in_bare_divs(tmp_path: Path) -> None:
+    # Old ASP.NET pages wrap everything in a <form>; some builders put text straight into <div>s.
+    page = """<html><body><form id="aspnetForm">
+      <div class="menu"><a href="/">Home</a></div>
+      <div class="content">
+        <h1>Gabapentin and Opioids</h1>
+        <div>Gabapentin is often prescribed for nerve pain and seizures.</div>
+        <h2>Why the Combination Is Risky</h2>
+        <p>Taken together, gabapentin and opioids slow breathing more than either does alone.</p>
+        <div>Doctors lower doses and watch closely when both are needed.</div>
+      </div>
+      <div class="newsletter"><p>Sign up for our newsletter to get monthly health tips by email.</p></div>
+    </form></body></html>"""
+    article = parse_html(page, tmp_path / "gabapentin.html")
+    assert article.title == "Gabapentin and Opioids"
+    assert article.intro == (Paragraph("Gabapentin is often prescribed for nerve pain and seizures."),)
+    assert article.sections[0].blocks == (
+        Paragraph("Taken together, gabapentin and opioids slow breathing more than either does alone."),
+        Paragraph("Doctors lower doses and watch closely when both are needed."))
+    assert "newsletter" not in all_text(article) and "Home" not in all_text(article)
