@@ -67,7 +67,7 @@ def _welcome(article: Article, lessons: list[Step], delay_days: int) -> Step:
     subject = shorten_subject(f"Welcome: your {len(lessons)}-part guide to {article.title}")
     if len(subject) > SUBJECT_MAX or subject.endswith("…"):
         subject = shorten_subject(f"Welcome to your guide to {article.title}")
-    preheader = fit(f"{len(lessons) + 1} short emails, one every {delay_days} days. First up: {lessons[0].subject}",
+    preheader = fit(f"{len(lessons) + 2} short emails, one every {delay_days} days. First up: {lessons[0].subject}",
                     PREHEADER_MAX)
     return Step(number=1, kind="welcome", subject=subject, preheader=preheader, sections=(), delay_days=0,
                 intro=article.intro, topics=tuple(s.subject for s in lessons))

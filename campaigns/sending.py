@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns import delivery_state as ds
@@ -163,7 +163,9 @@ def record_results(factory: sessionmaker[Session], results: list[SendResult], en
             {"d_id": r.delivery_id, "mid": r.message_id, "err": (r.error or None) and r.error[:1000]})
     with factory.begin() as s:
         for status, params in by_status.items():
-            s.execute(update(t).where(t.c.id == bindparam("d_id"), t.c.status.in_(ds.sources(status)))
+            # Spelled as ORs: an expanding IN cannot be used in an executemany.
+            allowed = or_(*(t.c.status == source for source in ds.sources(status)))
+            s.execute(update(t).where(t.c.id == bindparam("d_id"), allowed)
                       .values(status=status, provider_message_id=bindparam("mid"), last_error=bindparam("err"),
                               sent_at=at if status != ds.FAILED else None, lease_until=None, updated_at=at),
                       params)
