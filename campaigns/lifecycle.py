@@ -1,27 +1,75 @@
-"""Campaigns as marketing staff handle them: create from an article, schedule, pause, resume.
+"""Campaigns as marketing staff handle them: create from an article, schedule, pause, resume, archive, complete.
 
-Every change is recorded in the audit log with who did it.
+    draft ─schedule─▶ scheduled ─(tick, at start)─▶ running ◀─resume─┐
+                          │                          │ pause        │
+                          └──────────pause──────────▶└─────────▶ paused
+    running ─(complete_finished: nobody left to mail)─▶ completed;   any ─archive─▶ archived
+
+Every move is checked against MOVES, refused with a one-line StateError when it makes no sense, and recorded in the
+audit log with who did it.
 """
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.brand import Brand
-from campaigns.db.models import AuditEntry, Campaign, CampaignVersion, Enrollment, StepRow
+from campaigns.db.models import AuditEntry, Campaign, CampaignVersion, Enrollment, StepRow, Subscriber
 from campaigns.errors import NotFound, StateError
 from campaigns.planning import DEFAULT_DELAY_DAYS, plan_series
 from campaigns.series import Series
+from campaigns.settings import Settings
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
 FORMATS = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+STATUSES = ("draft", "scheduled", "running", "paused", "completed", "archived")
+
+# Which statuses each staff move may start from (a table, not if-chains); the tick starts and completes campaigns.
+MOVES: dict[str, frozenset[str]] = {
+    "schedule": frozenset({"draft", "scheduled"}),
+    "pause": frozenset({"scheduled", "running"}),
+    "resume": frozenset({"paused"}),
+    "archive": frozenset({"draft", "scheduled", "running", "paused", "completed"}),
+    "edit": frozenset({"draft", "scheduled", "running", "paused"}),
+    "enroll": frozenset({"draft", "scheduled", "running", "paused"}),
+}
+# What to tell a person who asks for a move that makes no sense, by (move, status); a general line otherwise.
+REFUSALS: dict[tuple[str, str], str] = {
+    ("resume", "running"): "it is running already: nothing to resume",
+    ("resume", "scheduled"): "it is scheduled, not paused: it starts by itself at its start time",
+    ("pause", "paused"): "it is paused already",
+    ("pause", "draft"): "it is a draft: nothing is being sent",
+    ("schedule", "running"): "it is running already",
+    ("schedule", "paused"): "it is paused: resume it instead",
+    ("archive", "archived"): "it is archived already",
+    ("edit", "completed"): "it is completed: every subscriber has had the whole series; create a new campaign",
+    ("edit", "archived"): "it is archived; create a new campaign",
+    ("enroll", "completed"): "it is completed; create a new campaign for new subscribers",
+    ("enroll", "archived"): "it is archived; create a new campaign for new subscribers",
+}
+_DONE = {"schedule": "scheduled", "pause": "paused", "resume": "resumed", "archive": "archived", "edit": "edited",
+         "enroll": "given subscribers"}
+# A start time this far in the past still counts as "now" (the time it takes to type the command).
+START_GRACE = timedelta(minutes=5)
+
+
+def require_move(campaign: Campaign, move: str) -> None:
+    """Raise StateError naming the campaign, its status and why, unless `move` is allowed from its status."""
+    if campaign.status in MOVES[move]:
+        return
+    allowed = " or ".join(s for s in STATUSES if s in MOVES[move])
+    why = REFUSALS.get((move, campaign.status),
+                       f"it is {campaign.status}, and only a {allowed} campaign can be {_DONE[move]}")
+    raise StateError(f"cannot {move} campaign {campaign.slug!r}: {why}")
 
 
 def plan_file(path: Path, delay_days: int = DEFAULT_DELAY_DAYS) -> Series:
+    """The planned series for an article file."""
     from campaigns.parsing import parse_article
 
     return plan_series(parse_article(path), delay_days=delay_days)
@@ -35,7 +83,7 @@ def create_campaign(s: Session, path: Path, slug: str, brand: Brand, now: dateti
     if s.scalar(select(Campaign.id).where(Campaign.slug == slug)):
         raise StateError(f"a campaign named {slug!r} exists already")
     series = plan_file(path, delay_days)
-    campaign = Campaign(slug=slug, title=series.title, status="draft", created_at=now, current_version=1,
+    campaign = Campaign(slug=slug, title=series.title[:300], status="draft", created_at=now, current_version=1,
                         window_days=[0, 1, 2, 3, 4], window_start_hour=9, window_end_hour=17)
     s.add(campaign)
     s.flush()
@@ -49,19 +97,34 @@ def add_version(s: Session, campaign: Campaign, series: Series, brand: Brand, pa
     """Store a new immutable version of the campaign's steps, compiled once each, and make it current."""
     from campaigns.render import compile_step
 
-    number = (s.scalar(select(func.max(CampaignVersion.number)).where(
-        CampaignVersion.campaign_id == campaign.id)) or 0) + 1
-    version = CampaignVersion(campaign_id=campaign.id, number=number, note=note, created_at=now,
-                              article_source=path.read_text(encoding="utf-8"),
-                              article_format=FORMATS.get(path.suffix.lower(), "text"))
-    s.add(version)
-    s.flush()
+    rows = []
     for step in series.steps:
         content = compile_step(series, step, brand)
-        s.add(StepRow(version_id=version.id, number=step.number, kind=step.kind, subject=content.subject,
-                      preheader=content.preheader, delay_days=step.delay_days, sections=step.section_headings,
-                      words=step.words, html=content.html, text=content.text))
+        rows.append(StepRow(number=step.number, kind=step.kind, subject=content.subject,
+                            preheader=content.preheader, delay_days=step.delay_days,
+                            sections=step.section_headings, words=step.words, html=content.html, text=content.text))
+    from campaigns.parsing.source import read_article_text
+
+    # The text as the parser read it (BOM and CR line ends gone), so later edits re-plan exactly the same steps.
+    return store_version(s, campaign, rows, read_article_text(path),
+                         FORMATS.get(path.suffix.lower(), "text"), note, now)
+
+
+def store_version(s: Session, campaign: Campaign, steps: list[StepRow], article_source: str, article_format: str,
+                  note: str, now: datetime) -> CampaignVersion:
+    """Store `steps` (new, unsaved rows) as the next version of the campaign and make it current."""
+    number = (s.scalar(select(func.max(CampaignVersion.number)).where(
+        CampaignVersion.campaign_id == campaign.id)) or 0) + 1
+    version = CampaignVersion(campaign_id=campaign.id, number=number, note=note[:500], created_at=now,
+                              article_source=article_source, article_format=article_format)
+    s.add(version)
+    s.flush()
+    for row in steps:
+        row.version_id = version.id
+        s.add(row)
+    # The send path reads current_version when it submits, so everything from here on gets this version.
     campaign.current_version = number
+    s.flush()
     return version
 
 
@@ -76,34 +139,132 @@ def get_campaign(s: Session, slug: str) -> Campaign:
     return campaign
 
 
-def schedule_campaign(s: Session, slug: str, start_at: datetime, now: datetime, *, actor: str) -> Campaign:
+def list_campaigns(s: Session) -> list[Campaign]:
+    return list(s.scalars(select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())))
+
+
+def current_steps(s: Session, campaign: Campaign) -> list[StepRow]:
+    """The steps of the campaign's current version, in order."""
+    return version_steps(s, campaign, campaign.current_version)
+
+
+def version_steps(s: Session, campaign: Campaign, number: int) -> list[StepRow]:
+    version = s.scalar(select(CampaignVersion).where(CampaignVersion.campaign_id == campaign.id,
+                                                     CampaignVersion.number == number))
+    if version is None:
+        raise NotFound(f"campaign {campaign.slug!r} has no version {number} "
+                       f"(versions 1 to {campaign.current_version})")
+    return list(s.scalars(select(StepRow).where(StepRow.version_id == version.id).order_by(StepRow.number)))
+
+
+def audit_log(s: Session, campaign: Campaign, limit: int = 200) -> list[AuditEntry]:
+    """The campaign's audit entries, newest first."""
+    return list(s.scalars(select(AuditEntry).where(AuditEntry.campaign_id == campaign.id)
+                          .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Enrollments of a campaign by status, and how many of the active ones wait for each step."""
+    active: int
+    sending: int
+    completed: int
+    stopped: int
+    waiting_by_step: dict[int, int]
+
+    @property
+    def total(self) -> int:
+        return self.active + self.sending + self.completed + self.stopped
+
+    @property
+    def remaining(self) -> int:
+        return self.active + self.sending
+
+
+def audience_of(s: Session, campaign: Campaign) -> Audience:
+    by_status = dict(s.execute(select(Enrollment.status, func.count()).where(
+        Enrollment.campaign_id == campaign.id).group_by(Enrollment.status)).all())
+    by_step = dict(s.execute(select(Enrollment.next_step, func.count()).where(
+        Enrollment.campaign_id == campaign.id, Enrollment.status.in_(("active", "sending")))
+        .group_by(Enrollment.next_step).order_by(Enrollment.next_step)).all())
+    return Audience(by_status.get("active", 0), by_status.get("sending", 0), by_status.get("completed", 0),
+                    by_status.get("stopped", 0), by_step)
+
+
+def schedule_campaign(s: Session, slug: str, start_at: datetime, now: datetime, *, actor: str,
+                      brand: Brand | None = None, settings: Settings | None = None) -> Campaign:
+    """Schedule (or move the start of) a draft campaign, after the checks before scheduling pass.
+
+    With `settings` for a real backend (SendGrid, SMTP), placeholder links and example brand values block too; for
+    the outbox they are reported but do not block (see campaigns/checks.py).
+    """
+    from campaigns.checks import blocking, check_campaign
+
     campaign = get_campaign(s, slug)
-    if campaign.status not in ("draft", "scheduled"):
-        raise StateError(f"campaign {slug!r} is {campaign.status}: only a draft or scheduled campaign can be scheduled")
+    require_move(campaign, "schedule")
     if start_at.tzinfo is None:
         raise StateError("the start time needs a time zone, e.g. 2026-12-01T09:00:00+00:00")
-    enrolled = s.scalar(select(func.count()).select_from(Enrollment).where(Enrollment.campaign_id == campaign.id))
+    if start_at < now - START_GRACE:
+        raise StateError(f"the start time {start_at.isoformat()} is in the past; give a later time (or 'now')")
+    enrolled = s.scalar(select(func.count()).select_from(Enrollment).join(
+        Subscriber, Subscriber.id == Enrollment.subscriber_id).where(
+        Enrollment.campaign_id == campaign.id, Enrollment.status == "active", Subscriber.status == "active"))
     if not enrolled:
-        raise StateError(f"campaign {slug!r} has no subscribers: import some first "
-                         f"(outreach subscribers import FILE.csv --campaign {slug})")
+        raise StateError(f"cannot schedule campaign {slug!r}: it has no subscribers; enroll some first "
+                         f"(outreach campaign enroll {slug} --all, or --csv FILE, or --tag TAG)")
+    problems = blocking(check_campaign(s, campaign, brand=brand, settings=settings))
+    if problems:
+        raise StateError(f"cannot schedule campaign {slug!r}: {len(problems)} check(s) failed: "
+                         + "; ".join(str(p) for p in problems))
+    before = campaign.start_at if campaign.status == "scheduled" else None
     campaign.status, campaign.start_at = "scheduled", start_at
-    audit(s, campaign, actor, "scheduled", f"start {start_at.isoformat()}", now)
+    audit(s, campaign, actor, "scheduled", f"start {start_at.isoformat()}" +
+          (f" (was {before.isoformat()})" if before else f", {enrolled} subscribers"), now)
+    if before:
+        # Moving the start: first emails not yet sent are planned again from the new start by the next tick.
+        s.execute(update(Enrollment).where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active",
+                                           Enrollment.next_step == 1).values(next_due_at=None))
     return campaign
 
 
 def pause_campaign(s: Session, slug: str, now: datetime, *, actor: str) -> Campaign:
     campaign = get_campaign(s, slug)
-    if campaign.status not in ("scheduled", "running"):
-        raise StateError(f"campaign {slug!r} is {campaign.status}: only a scheduled or running campaign can be paused")
+    require_move(campaign, "pause")
+    was = campaign.status
     campaign.status = "paused"
-    audit(s, campaign, actor, "paused", "", now)
+    audit(s, campaign, actor, "paused", f"was {was}", now)
     return campaign
 
 
 def resume_campaign(s: Session, slug: str, now: datetime, *, actor: str) -> Campaign:
+    """Back to running (or scheduled, when the start is still ahead); what fell due while paused goes out next."""
     campaign = get_campaign(s, slug)
-    if campaign.status != "paused":
-        raise StateError(f"campaign {slug!r} is {campaign.status}: only a paused campaign can be resumed")
+    require_move(campaign, "resume")
     campaign.status = "running" if campaign.start_at and campaign.start_at <= now else "scheduled"
-    audit(s, campaign, actor, "resumed", "", now)
+    audit(s, campaign, actor, "resumed", f"now {campaign.status}", now)
     return campaign
+
+
+def archive_campaign(s: Session, slug: str, now: datetime, *, actor: str) -> Campaign:
+    """Stop the campaign for good; nothing more is sent (queued emails are released by the send path)."""
+    campaign = get_campaign(s, slug)
+    require_move(campaign, "archive")
+    was = campaign.status
+    campaign.status = "archived"
+    audit(s, campaign, actor, "archived", f"was {was}", now)
+    return campaign
+
+
+def complete_finished(s: Session, now: datetime) -> list[str]:
+    """Mark running campaigns with no enrollment left to mail (none active or sending) completed; for the tick.
+
+    Returns the slugs completed. Idempotent: a second call finds nothing.
+    """
+    pending = select(Enrollment.id).where(Enrollment.campaign_id == Campaign.id,
+                                          Enrollment.status.in_(("active", "sending"))).exists()
+    done = list(s.scalars(select(Campaign).where(Campaign.status == "running", ~pending)
+                          .with_for_update(skip_locked=True)))
+    for campaign in done:
+        campaign.status = "completed"
+        audit(s, campaign, "system", "completed", "every subscriber has had the whole series or left", now)
+    return [c.slug for c in done]

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "outreach.commands.series",
     "outreach.commands.demo",
     "outreach.commands.workers",
+    "outreach.commands.campaign",
 ]
 
 
