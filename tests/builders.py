@@ -41,13 +41,14 @@ def make_campaign(factory, *, status="scheduled", start=START, daily_cap=None, w
         return c.id
 
 
-def enroll(factory, campaign_id: int, n: int, tz: str = "America/New_York") -> list[int]:
+def enroll(factory, campaign_id: int, n: int, tz: str = "America/New_York",
+           enrolled_at: datetime = START - timedelta(days=1)) -> list[int]:
     with factory.begin() as s:
         subs = [Subscriber(email=f"person{i}@example.com", email_key=email_key(f"person{i}@example.com"),
                            name=f"Person {i}", timezone=tz, status="active", created_at=START) for i in range(n)]
         s.add_all(subs)
         s.flush()
-        s.add_all(Enrollment(campaign_id=campaign_id, subscriber_id=x.id, enrolled_at=START - timedelta(days=1))
+        s.add_all(Enrollment(campaign_id=campaign_id, subscriber_id=x.id, enrolled_at=enrolled_at)
                   for x in subs)
         return [x.id for x in subs]
 

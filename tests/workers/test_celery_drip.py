@@ -16,8 +16,9 @@ from tests.servers import CeleryWorker, wait_until
 def test_worker_sends_every_due_email_once(db_url, redis_server, tmp_path):
     upgrade(db_url)
     factory = make_session_factory(make_engine(db_url))
-    cid = make_campaign(factory, start=datetime.now(timezone.utc) - timedelta(hours=1))
-    enroll(factory, cid, 30)
+    an_hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+    cid = make_campaign(factory, start=an_hour_ago)
+    enroll(factory, cid, 30, enrolled_at=an_hour_ago)
     outbox = tmp_path / "outbox"
     worker = CeleryWorker({"OUTREACH_DATABASE_URL": db_url, "CELERY_BROKER_URL": redis_server.url,
                            "OUTREACH_OUTBOX_DIR": str(outbox), "OUTREACH_EMAIL_BACKEND": "outbox",
