@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from functools import lru_cache
-
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
 from campaigns.brand import Brand, load_brand
 from campaigns.settings import Settings, load_settings
 from campaigns.tokens import Links, Tokens
+
+if TYPE_CHECKING:  # SQLAlchemy is imported only by commands that use the database, to keep the CLI quick
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 @lru_cache(maxsize=1)
@@ -22,7 +24,7 @@ def get_brand() -> Brand:
 
 
 @lru_cache(maxsize=1)
-def get_session_factory() -> sessionmaker[Session]:
+def get_session_factory() -> "sessionmaker[Session]":
     from campaigns.db.session import make_engine, make_session_factory
 
     return make_session_factory(make_engine(get_settings().database_url))
