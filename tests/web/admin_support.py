@@ -1,0 +1,41 @@
+"""An app from the real factory on the test database, and a signed-in admin client for it."""
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+
+from campaigns.settings import load_settings
+from tests.builders import START, Clock
+from web.app import create_app
+
+PASSWORD = "correct horse battery staple"
+# Cheap argon2 parameters: the tests check the login logic, not the hash's cost.
+HASH = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+
+
+def admin_app(db_url, session_factory, tmp_path, *, base_url="https://outreach.test", clock=None, **overrides):
+    values = {"admin_password_hash": HASH, "secret_key": "test-secret-key", **overrides}
+    settings = load_settings(database_url=db_url, outbox_dir=tmp_path / "outbox", base_url=base_url, **values)
+    return create_app(settings, session_factory, clock=clock or Clock(START))
+
+
+def form_token(html: str, name: str = "csrf") -> str:
+    found = re.search(rf'name="{name}" value="([^"]+)"', html)
+    assert found, f"no {name} field in the page"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, password: str = PASSWORD):
+    page = client.get("/admin/login")
+    return client.post("/admin/login", data={"password": password, "csrf": form_token(page.text)},
+                       follow_redirects=False)
+
+
+def signed_in_client(app) -> TestClient:
+    # base_url https: the session cookie is Secure, so the test client must speak https too.
+    client = TestClient(app, base_url="https://testserver")
+    response = sign_in(client)
+    assert response.status_code == 303 and response.headers["location"] == "/admin"
+    return client

@@ -1,0 +1,163 @@
+"""The admin pages: login, overview, one campaign, events, suppressions, queue.
+
+Their script and style (web/static/admin/) and the vendored Chart.js (web/static/vendor/) are served by the app
+at /static/ (no CDN).
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from campaigns import stats as st
+from campaigns.db.models import Campaign
+from campaigns.events import EventKind
+from web.admin.auth import (LOGIN_COOKIE, SESSION_COOKIE, AdminSession, client_ip, cookie_options, login_token,
+                            login_token_ok, new_session_cookie, password_matches, read_session, require_admin,
+                            require_csrf, throttle_of)
+from web.admin.render import duration, render_admin
+from web.runtime import now_of, sessions_of, settings_of
+
+router = APIRouter(prefix="/admin")
+
+#: Few sends make rates swing: say so below this many.
+LOW_VOLUME = 1000
+
+
+# --- login ---------------------------------------------------------------------------------------------------------
+
+def _login_page(request: Request, *, error: str = "", status_code: int = 200) -> Response:
+    token, cookie = login_token(request)
+    configured = bool(settings_of(request).admin_password_hash)
+    response = render_admin(request, "login.html", None, title="Sign in", login_csrf=token, error=error,
+                            configured=configured, status_code=status_code)
+    response.set_cookie(LOGIN_COOKIE, cookie, max_age=3600, **cookie_options(settings_of(request)))
+    return response
+
+
+@router.get("/login", include_in_schema=False)
+def login_form(request: Request) -> Response:
+    if read_session(request):
+        return RedirectResponse("/admin", status_code=303)
+    return _login_page(request)
+
+
+@router.post("/login", include_in_schema=False)
+def login(request: Request, password: str = Form(""), csrf: str = Form("")) -> Response:
+    settings, throttle, ip = settings_of(request), throttle_of(request), client_ip(request)
+    wait = throttle.locked_for(ip)
+    if wait:
+        return _login_page(request, status_code=429,
+                           error=f"Too many failed sign-ins from your address. Try again in {duration(wait)}.")
+    if not login_token_ok(request, csrf):
+        return _login_page(request, status_code=403, error="The form expired. Please sign in again.")
+    if not settings.admin_password_hash:
+        return _login_page(request, status_code=503, error="Sign-in is not set up on this server.")
+    if not password_matches(settings, password):
+        throttle.failed(ip)
+        return _login_page(request, status_code=401, error="Wrong password.")
+    throttle.succeeded(ip)
+    value, _ = new_session_cookie(settings)
+    response = RedirectResponse("/admin", status_code=303)
+    response.set_cookie(SESSION_COOKIE, value, max_age=12 * 3600, **cookie_options(settings))
+    response.delete_cookie(LOGIN_COOKIE, path="/admin")
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, session: AdminSession = Depends(require_csrf)) -> Response:
+    response = RedirectResponse("/admin/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/admin")
+    return response
+
+
+# --- pages ---------------------------------------------------------------------------------------------------------
+
+def _thresholds() -> dict:
+    return {"complaint_warn": st.COMPLAINT_WARN, "complaint_danger": st.COMPLAINT_DANGER,
+            "bounce_warn": st.BOUNCE_WARN, "bounce_danger": st.BOUNCE_DANGER}
+
+
+def _series(days: list[st.DayStats]) -> dict:
+    """Chart data for a per-day chart."""
+    names = ("sent", "delivered", "opened", "clicked", "bounced", "complained", "unsubscribed")
+    return {"labels": [d.day.isoformat() for d in days],
+            **{n: [getattr(d.counts, n) for d in days] for n in names}}
+
+
+@router.get("", include_in_schema=False)
+def overview(request: Request, session: AdminSession = Depends(require_admin)) -> Response:
+    now = now_of(request)
+    with sessions_of(request)() as s:
+        campaigns = st.campaign_stats(s)
+        queue = st.queue_health(s, now)
+        days = st.daily_stats(s, None, max_days=30)
+        unmatched = st.unmatched_events(s)
+        suppressed = sum(st.suppression_totals(s).values())
+    total = st.Counts()
+    for c in campaigns:
+        total.add(c.total)
+    return render_admin(request, "overview.html", session, title="Overview", campaigns=campaigns, total=total,
+                        queue=queue, unmatched=unmatched, suppressed=suppressed, chart={"daily": _series(days)},
+                        thresholds=_thresholds(), low_volume=LOW_VOLUME, opens_note=st.OPENS_NOTE)
+
+
+@router.get("/campaigns/{slug}", include_in_schema=False)
+def campaign_page(slug: str, request: Request, session: AdminSession = Depends(require_admin)) -> Response:
+    with sessions_of(request)() as s:
+        campaign_id = s.scalar(select(Campaign.id).where(Campaign.slug == slug))
+        if campaign_id is None:
+            raise HTTPException(status_code=404, detail=f"no campaign named {slug!r}")
+        (stats,) = st.campaign_stats(s, campaign_id, with_days=True)
+        events = st.recent_events(s, 30, campaign_id=campaign_id)
+    chart = {"daily": _series(stats.days),
+             "funnel": {"labels": [name for name, _ in stats.funnel], "values": [n for _, n in stats.funnel]}}
+    return render_admin(request, "campaign.html", session, title=stats.title, c=stats, events=events, chart=chart,
+                        thresholds=_thresholds(), low_volume=LOW_VOLUME, opens_note=st.OPENS_NOTE)
+
+
+@router.get("/events", include_in_schema=False)
+def events_page(request: Request, kind: str = "", session: AdminSession = Depends(require_admin)) -> Response:
+    kinds = [k.value for k in EventKind]
+    chosen = kind if kind in kinds else ""
+    with sessions_of(request)() as s:
+        events = st.recent_events(s, 100, kind=chosen or None)
+        totals = st.event_totals(s)
+        unmatched = st.unmatched_events(s)
+        slugs = dict(s.execute(select(Campaign.id, Campaign.slug)).all())
+    return render_admin(request, "events.html", session, title="Events", events=events, totals=totals, kinds=kinds,
+                        kind=chosen, unmatched=unmatched, slugs=slugs)
+
+
+def _suppressions_page(request: Request, session: AdminSession, *, searched: bool = False, found=None,
+                       status_code: int = 200) -> Response:
+    with sessions_of(request)() as s:
+        totals = st.suppression_totals(s)
+        recent = st.recent_suppressions(s, 50)
+    return render_admin(request, "suppressions.html", session, title="Suppressions", totals=totals, recent=recent,
+                        searched=searched, found=found, status_code=status_code)
+
+
+@router.get("/suppressions", include_in_schema=False)
+def suppressions(request: Request, session: AdminSession = Depends(require_admin)) -> Response:
+    return _suppressions_page(request, session)
+
+
+@router.post("/suppressions", include_in_schema=False)
+def search_suppressions(request: Request, address: str = Form(""),
+                        session: AdminSession = Depends(require_csrf)) -> Response:
+    """Search by address with a POST, so the address stays out of URLs and access logs; it is hashed and dropped."""
+    address = address.strip()
+    if not address or "@" not in address:
+        return _suppressions_page(request, session, status_code=400)
+    with sessions_of(request)() as s:
+        found = st.find_suppression(s, address)
+    return _suppressions_page(request, session, searched=True, found=found)
+
+
+@router.get("/queue", include_in_schema=False)
+def queue_page(request: Request, session: AdminSession = Depends(require_admin)) -> Response:
+    now = now_of(request)
+    with sessions_of(request)() as s:
+        queue = st.queue_health(s, now)
+    return render_admin(request, "queue.html", session, title="Queue", queue=queue)

@@ -1,0 +1,70 @@
+"""The admin shell: templates, the navigation, security headers, and `render_admin` for every admin page.
+
+To add admin pages (e.g. campaign management): put templates in web/admin/templates/ that
+`{% extends "base.html" %}` (blocks: `title`, `content`, `scripts`), add routes to `web.admin.router` (or an
+APIRouter of your own, prefix /admin, included by the app) with `session = Depends(require_admin)` (and
+`Depends(require_csrf)` on POST; forms carry `<input type="hidden" name="csrf" value="{{ csrf }}">`), answer with
+`render_admin(request, "yours.html", session, title=..., **ctx)`, and append a NAV entry for a top-level page.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from web.admin.auth import AdminSession
+from web.runtime import now_of
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+#: (label, path) of the top navigation; other modules may append their own pages.
+NAV: list[tuple[str, str]] = [
+    ("Overview", "/admin"),
+    ("Events", "/admin/events"),
+    ("Suppressions", "/admin/suppressions"),
+    ("Queue", "/admin/queue"),
+]
+
+# Only what the pages themselves serve: no inline script, no third-party origin (charts are served from here).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f} %"
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                  trim_blocks=True, lstrip_blocks=True)
+env.filters.update(pct=pct, when=when, duration=duration)
+
+
+def render_admin(request: Request, template: str, session: AdminSession | None = None, *,
+                 status_code: int = 200, **ctx) -> HTMLResponse:
+    """An admin page from `template` (a file in web/admin/templates/) with the shell's context."""
+    html = env.get_template(template).render(
+        request=request, csrf=session.csrf if session else "", signed_in=session is not None, nav=NAV,
+        path=request.url.path, now=now_of(request), **ctx)
+    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)

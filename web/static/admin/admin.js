@@ -1,0 +1,58 @@
+// Outreach admin: draws the charts from the page's JSON block (no inline script: the CSP allows only this file).
+(function () {
+  "use strict";
+  // Meter bars: widths come from data attributes, set here because the CSP forbids inline style attributes.
+  document.querySelectorAll("[data-width]").forEach(function (el) { el.style.width = el.dataset.width + "%"; });
+  document.querySelectorAll("[data-left]").forEach(function (el) { el.style.left = el.dataset.left + "%"; });
+
+  var block = document.getElementById("chart-data");
+  if (!block || typeof Chart === "undefined") { return; }
+  var data = JSON.parse(block.textContent);
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  Chart.defaults.color = "#667085";
+  Chart.defaults.animation = false;
+
+  var colours = {
+    sent: "#94a3b8", delivered: "#2f5bd3", opened: "#1f8a4c", clicked: "#7c3aed",
+    bounced: "#e59a1c", complained: "#b42318", unsubscribed: "#0e7490"
+  };
+
+  function daily(canvas, d) {
+    var lines = ["sent", "delivered", "opened", "clicked"].map(function (k) {
+      return { type: "line", label: k, data: d[k], borderColor: colours[k], backgroundColor: colours[k],
+               tension: 0.25, pointRadius: 2, yAxisID: "y" };
+    });
+    var bars = ["bounced", "complained", "unsubscribed"].map(function (k) {
+      return { type: "bar", label: k, data: d[k], backgroundColor: colours[k], yAxisID: "y2", maxBarThickness: 14 };
+    });
+    new Chart(canvas, {
+      data: { labels: d.labels, datasets: lines.concat(bars) },
+      options: {
+        maintainAspectRatio: false, interaction: { mode: "index", intersect: false },
+        plugins: { legend: { position: "bottom" } },
+        scales: {
+          y: { beginAtZero: true, title: { display: true, text: "emails" }, ticks: { precision: 0 } },
+          y2: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false },
+                title: { display: true, text: "bounces, complaints, unsubscribes" }, ticks: { precision: 0 } }
+        }
+      }
+    });
+  }
+
+  function funnel(canvas, d) {
+    new Chart(canvas, {
+      type: "bar",
+      data: { labels: d.labels, datasets: [{ label: "subscribers", data: d.values, backgroundColor: "#2f5bd3" }] },
+      options: {
+        maintainAspectRatio: false, indexAxis: "y", plugins: { legend: { display: false } },
+        scales: { x: { beginAtZero: true, ticks: { precision: 0 } } }
+      }
+    });
+  }
+
+  var draw = { daily: daily, funnel: funnel };
+  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+    var name = canvas.dataset.chart;
+    if (data[name] && draw[name]) { draw[name](canvas, data[name]); }
+  });
+})();
