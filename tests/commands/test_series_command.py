@@ -1,0 +1,72 @@
+"""`outreach series plan` and `outreach preview` as a person runs them: real processes, exit codes, one-line errors."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from campaigns.settings import PROJECT_ROOT
+
+SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
+
+
+def outreach(*args: str, cwd=PROJECT_ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "outreach", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120, env={**os.environ, "COLUMNS": "200"})
+
+
+def test_plan_json_has_the_contract_shape():
+    r = outreach("series", "plan", str(SEED), "--json")
+    assert r.returncode == 0, r.stderr
+    plan = json.loads(r.stdout)
+    assert plan["title"] == "Baclofen Misuse" and len(plan["steps"]) == 9
+    for n, step in enumerate(plan["steps"], 1):
+        assert step["number"] == n
+        assert {"subject", "preheader", "sections", "words", "delay_days"} <= set(step)
+    assert [s["delay_days"] for s in plan["steps"]] == [0] + [2] * 8
+
+
+def test_plan_table_and_delay_option():
+    r = outreach("series", "plan", str(SEED), "--delay", "3")
+    assert r.returncode == 0 and "How Does Baclofen Work" in r.stdout and "+3d" in r.stdout
+
+
+def test_preview_formats():
+    html = outreach("preview", str(SEED), "--step", "2", "--format", "html")
+    text = outreach("preview", str(SEED), "--step", "2", "--format", "text")
+    mjml = outreach("preview", str(SEED), "--step", "2", "--format", "mjml")
+    assert html.returncode == text.returncode == mjml.returncode == 0
+    assert html.stdout.lstrip().lower().startswith("<!doctype html") and "GABA" in html.stdout
+    assert "<" not in text.stdout.split("\n", 3)[0] and "GABA" in text.stdout
+    assert "<mjml" in mjml.stdout and "%%" not in html.stdout  # sample values filled in
+
+
+def test_preview_open_writes_a_file(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "outreach", "preview", str(SEED), "--step", "9", "--open"],
+                       capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120,
+                       env={"OUTREACH_OUTBOX_DIR": str(tmp_path / "outbox"), "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr
+    written = tmp_path / "preview" / "baclofen-misuse-article-step-09.html"
+    assert r.stdout.strip() == str(written) and "Contact Agape Detox" in written.read_text()
+
+
+def test_step_out_of_range_is_one_clear_line():
+    r = outreach("preview", str(SEED), "--step", "42")
+    assert r.returncode == 1
+    assert "step 42 does not exist" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_unreadable_article_names_file_and_line(tmp_path):
+    bad = tmp_path / "broken.txt"
+    bad.write_bytes(b"A Title\nGood first line of text here.\n\xff\xfe not text\n")
+    r = outreach("series", "plan", str(bad))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert f"{bad}:3" in r.stderr.replace("\n", "")
+
+
+def test_help_lists_every_command():
+    r = outreach("--help")
+    for command in ("series", "preview", "demo", "worker", "beat", "subscribers", "campaign", "db", "serve",
+                    "stats"):
+        assert command in r.stdout
