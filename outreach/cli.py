@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "outreach.commands.demo",
     "outreach.commands.workers",
     "outreach.commands.campaign",
+    "outreach.commands.serve",
 ]
 
 

@@ -1,0 +1,46 @@
+"""`outreach serve`: the web app (subscriber pages, admin pages, webhooks) under uvicorn."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import typer
+
+from campaigns.settings import Settings
+
+# Behind a TLS-terminating proxy (an https OUTREACH_BASE_URL) the app itself listens here.
+PROXIED_HOST, PROXIED_PORT = "127.0.0.1", 8000
+
+
+def listen_address(settings: Settings, host: str | None, port: int | None) -> tuple[str, int]:
+    """Where to listen: the overrides, else OUTREACH_BASE_URL's host and port when it is plain http, else behind
+    a proxy on 127.0.0.1:8000 (uvicorn does not terminate TLS here)."""
+    url = urlsplit(settings.base_url)
+    if url.scheme == "http":
+        default_host, default_port = url.hostname or PROXIED_HOST, url.port or 80
+    else:
+        default_host, default_port = PROXIED_HOST, PROXIED_PORT
+    return host or default_host, port or default_port
+
+
+def serve(host: str | None = typer.Option(None, "--host", help="Interface to listen on (default: from "
+                                                                 "OUTREACH_BASE_URL)"),
+          port: int | None = typer.Option(None, "--port", help="Port to listen on (default: from OUTREACH_BASE_URL)"),
+          forwarded_allow_ips: str = typer.Option("127.0.0.1", "--forwarded-allow-ips",
+                                                  help="Proxies trusted for X-Forwarded-For (client IPs for the "
+                                                       "sign-up rate limit and consent records)")) -> None:
+    """Run the web app: sign-up, confirmation, unsubscribe and preference pages, admin pages and webhooks."""
+    import uvicorn
+
+    from outreach.bootstrap import get_settings
+    from web.app import create_app
+
+    settings = get_settings()
+    app = create_app(settings)  # a bad setting stops here with one line, before anything listens
+    bind_host, bind_port = listen_address(settings, host, port)
+    typer.echo(f"serving {settings.base_url} on http://{bind_host}:{bind_port}")
+    uvicorn.run(app, host=bind_host, port=bind_port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
+                server_header=False, log_level="info")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

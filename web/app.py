@@ -1,0 +1,176 @@
+"""The web app factory: one FastAPI app for the public subscriber pages, the admin pages and the provider webhooks.
+
+Routers are listed in ROUTERS as "module:name", where name is an APIRouter or a function without arguments that
+returns one. Routes read what they need from `web.context.get_context` (or `web.runtime`, which finds the same
+settings, sessions and clock on `app.state`). Security headers, error pages and static files are set up here, once,
+for all of them.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from campaigns.errors import NotFound, OutreachError, StateError, TokenError
+from campaigns.providers.base import EmailProvider
+from campaigns.settings import Settings
+from campaigns.tokens import Links, Tokens
+from web.context import AppContext
+from web.csrf import Csrf, CsrfError
+from web.ratelimit import RateLimited, SlidingWindowLimiter
+
+log = logging.getLogger(__name__)
+
+WEB = Path(__file__).resolve().parent
+TEMPLATES = WEB / "templates"
+STATIC = WEB / "static"
+
+# Every router of the app, included in this order: "module:router" or "module:function returning a router".
+# Add yours with one line.
+ROUTERS: list[str] = [
+    "web.public:router",
+    "web.webhooks:make_webhook_router",
+    "web.admin:router",
+    "web.admin.campaign_pages:router",
+    "web.metrics:router",
+]
+
+SIGNUPS_PER_WINDOW, SIGNUP_WINDOW_SECONDS = 5, 600
+
+# Pages load only our own files: no inline script or style, no framing, forms post only to us.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+
+
+def create_app(settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None,
+               provider: EmailProvider | None = None, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """The app, wired from `settings` (read from the environment when None); tests pass their own parts."""
+    from outreach import bootstrap
+
+    settings = settings or bootstrap.get_settings()
+    from campaigns.brand import load_brand
+
+    brand = load_brand(settings.brand_file)
+    if session_factory is None:
+        from campaigns.db.session import make_engine, make_session_factory
+
+        session_factory = make_session_factory(make_engine(settings.database_url))
+    if provider is None:
+        from campaigns.providers.factory import build_provider
+
+        provider = build_provider(settings, brand)  # a bad backend setting stops start-up here, in one line
+    tokens = Tokens(settings.secret_key)
+    https = settings.base_url.startswith("https://")
+    templates = Jinja2Templates(directory=str(TEMPLATES))
+    templates.env.globals.update(brand=brand, csrf_field="csrf_token")
+
+    app = FastAPI(title="Outreach", docs_url=None, redoc_url=None, openapi_url=None)
+    # The same parts, where web.runtime looks for them.
+    app.state.settings, app.state.session_factory = settings, session_factory
+    app.state.clock = clock or bootstrap.now
+    app.state.context = AppContext(
+        settings=settings, brand=brand, session_factory=session_factory, provider=provider,
+        clock=clock or bootstrap.now, tokens=tokens, links=Links(settings.base_url, tokens), templates=templates,
+        csrf=Csrf(settings.secret_key, secure_cookie=https),
+        signup_limiter=SlidingWindowLimiter(SIGNUPS_PER_WINDOW, SIGNUP_WINDOW_SECONDS))
+    app.add_middleware(SecurityHeaders, hsts=https)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    _add_error_pages(app, templates)
+    for spec in ROUTERS:
+        app.include_router(_router(spec))
+    return app
+
+
+def _router(spec: str) -> APIRouter:
+    module, _, name = spec.partition(":")
+    found = getattr(importlib.import_module(module), name)
+    return found if isinstance(found, APIRouter) else found()
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response (pure ASGI, so streaming and static files pass through)."""
+
+    def __init__(self, app: ASGIApp, hsts: bool) -> None:
+        self.app, self.hsts = app, hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                present = {k.lower() for k, _ in headers}
+                extra = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY"),
+                         (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+                         (b"cross-origin-opener-policy", b"same-origin"),
+                         (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()")]
+                if self.hsts:
+                    extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+                if not static:
+                    # Pages carry signed tokens in their URL and personal choices: keep them out of every cache.
+                    extra.append((b"cache-control", b"no-store"))
+                headers.extend((k, v) for k, v in extra if k not in present)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+# Our errors, by kind: the page's status code and title. A user's mistake is a page, never a traceback.
+_ERRORS: list[tuple[type[Exception], int, str]] = [
+    (TokenError, 400, "This link does not work"),
+    (CsrfError, 403, "Please try again"),
+    (RateLimited, 429, "Too many attempts"),
+    (NotFound, 404, "Not found"),
+    (StateError, 409, "This cannot be done now"),
+    (OutreachError, 400, "Something is not right"),
+]
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or "/api/" in path or (
+        "application/json" in request.headers.get("accept", "") and "text/html" not in request.headers.get("accept", ""))
+
+
+def _add_error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
+    def page(request: Request, status: int, title: str, message: str, headers: dict | None = None) -> Response:
+        if wants_json(request):
+            return JSONResponse({"error": message}, status_code=status, headers=headers)
+        return templates.TemplateResponse(request, "error.html", {"title": title, "message": message},
+                                          status_code=status, headers=headers)
+
+    async def outreach_error(request: Request, exc: Exception) -> Response:
+        status, title = next((s, t) for kind, s, t in _ERRORS if isinstance(exc, kind))
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        message = str(exc)
+        return page(request, status, title, message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."),
+                    headers)
+
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        titles = {404: "Not found", 405: "Not allowed"}
+        message = {404: "There is nothing at this address.", 405: "This page cannot be used that way."}.get(
+            exc.status_code, str(exc.detail))
+        return page(request, exc.status_code, titles.get(exc.status_code, "Something is not right"), message,
+                    getattr(exc, "headers", None))
+
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return page(request, 400, "Something is not right", "The form was incomplete; please reload it and try again.")
+
+    app.add_exception_handler(OutreachError, outreach_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+

@@ -1,0 +1,312 @@
+"""The subscriber's pages: sign-up (form and JSON), confirmation, unsubscribe (page and RFC 8058 one-click),
+preferences and data rights. Thin: each route checks the token or form, calls the domain, renders a page.
+
+Pages never show an email address (a masked one at most) and URLs carry only signed tokens.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from pydantic import BaseModel
+
+from campaigns import preferences, privacy, signup, unsubscribe
+from campaigns.db.models import Campaign, Subscriber
+from campaigns.errors import OutreachError
+from campaigns.providers.base import Batch
+from campaigns.schedule import zone
+from campaigns.sending import first_name
+from web.context import AppContext, get_context
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+DEFAULT_TIME_ZONE = "America/New_York"  # shown before the browser's guess (and when scripts are off)
+NEUTRAL_ANSWER = ("If this address can receive our emails, a confirmation link is on its way. "
+                  "Please check your inbox (and the spam folder) and click the link to start.")
+_REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian",
+            "Pacific")
+_HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+
+
+@lru_cache(maxsize=1)
+def zone_groups() -> list[tuple[str, list[str]]]:
+    """Canonical IANA zones by region, for the time zone picker (any zoneinfo name is still accepted)."""
+    groups: dict[str, list[str]] = {}
+    for name in sorted(available_timezones()):
+        region = name.partition("/")[0]
+        if region in _REGIONS and "/" in name:
+            groups.setdefault(region, []).append(name)
+    return [("", ["UTC"])] + sorted(groups.items())
+
+
+def mask_email(address: str | None) -> str:
+    """m***@example.com: enough to recognise one's own address, not enough to read someone else's."""
+    if not address or "@" not in address:
+        return ""
+    local, _, domain = address.rpartition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def client_ip(request: Request) -> str | None:
+    # Behind a proxy, uvicorn's --proxy-headers (with forwarded-allow-ips) puts the real client here.
+    return request.client.host if request.client else None
+
+
+def render(request: Request, ctx: AppContext, template: str, context: dict, *, status: int = 200,
+           form: bool = False) -> Response:
+    """A page; with `form`, its forms get a CSRF token for this path and the browser the matching cookie."""
+    nonce = ctx.csrf.nonce(request) if form else None
+    if nonce:
+        context["csrf_token"] = ctx.csrf.token(nonce, request.url.path)
+    response = ctx.templates.TemplateResponse(request, template, context, status_code=status)
+    if nonce:
+        ctx.csrf.set_cookie(response, nonce)
+    return response
+
+
+@router.get("/brand.css", include_in_schema=False)
+def brand_css(ctx: AppContext = Depends(get_context)) -> Response:
+    """The brand's accent colour as a CSS variable: a stylesheet, because the CSP allows no inline style."""
+    accent = ctx.brand.accent_color if _HEX_COLOR.match(ctx.brand.accent_color) else "#1f6f5c"
+    return Response(f":root {{ --accent: {accent}; }}\n", media_type="text/css")
+
+
+# Sign-up -----------------------------------------------------------------------------------------------------------
+
+def _signup_page(request: Request, ctx: AppContext, campaign, values: dict, errors: dict | None = None,
+                 status: int = 200) -> Response:
+    return render(request, ctx, "signup.html", {
+        "title": "Sign up", "campaign": campaign, "values": values, "errors": errors or {},
+        "zone_groups": zone_groups()}, status=status, form=True)
+
+
+@router.get("/signup")
+def signup_form(request: Request, campaign: str | None = None, ctx: AppContext = Depends(get_context)) -> Response:
+    with ctx.transaction() as s:
+        chosen = signup.open_campaign(s, campaign)
+    return _signup_page(request, ctx, chosen, {"email": "", "name": "", "timezone": DEFAULT_TIME_ZONE,
+                                                "guess": True})
+
+
+@router.post("/signup")
+def signup_submit(request: Request, background: BackgroundTasks, email: str = Form(""), name: str = Form(""),
+                  timezone: str = Form(""), campaign: str = Form(""), csrf_token: str = Form(""),
+                  ctx: AppContext = Depends(get_context)) -> Response:
+    ctx.csrf.verify(request, csrf_token, request.url.path)
+    ctx.signup_limiter.hit(client_ip(request) or "unknown")
+    try:
+        _request_signup(ctx, background, email, name, timezone, campaign or None, client_ip(request), "signup form")
+    except signup.SignupError as err:
+        with ctx.transaction() as s:
+            chosen = signup.open_campaign(s, campaign or None)
+        values = {"email": email, "name": name, "timezone": timezone, "guess": False}
+        return _signup_page(request, ctx, chosen, values, {err.field: str(err)}, status=400)
+    return render(request, ctx, "signup_sent.html", {"title": "Check your inbox", "message": NEUTRAL_ANSWER})
+
+
+class SignupRequest(BaseModel):
+    email: str
+    name: str | None = None
+    timezone: str = "UTC"
+    campaign: str | None = None
+
+
+@router.post("/api/signup", status_code=202)
+def signup_api(request: Request, body: SignupRequest, background: BackgroundTasks,
+               ctx: AppContext = Depends(get_context)) -> JSONResponse:
+    """For the organisation's own site: the same double opt-in, as JSON. Answers 202 whether or not the address
+    is known; 400 names a bad field; 429 when the caller's IP sent too many."""
+    ctx.signup_limiter.hit(client_ip(request) or "unknown")
+    try:
+        _request_signup(ctx, background, body.email, body.name, body.timezone, body.campaign, client_ip(request),
+                        "api")
+    except signup.SignupError as err:
+        return JSONResponse({"error": str(err), "field": err.field}, status_code=400)
+    return JSONResponse({"status": "pending", "message": NEUTRAL_ANSWER}, status_code=202)
+
+
+def _request_signup(ctx: AppContext, background: BackgroundTasks, email: str, name: str | None, tz: str,
+                    campaign_slug: str | None, ip: str | None, source: signup.SignupSource) -> None:
+    """Record the request; queue the confirmation email (if one is due) to go after the answer. Sending after
+    answering keeps the answer's timing the same for known and unknown addresses."""
+    with ctx.transaction() as s:
+        result = signup.request_signup(s, email, name, tz, campaign_slug, ip, ctx.clock(), source=source)
+        campaign = s.get(Campaign, result.campaign_id)
+        batch = signup.confirmation_batch(result, campaign, ctx.brand, ctx.links) if result.send_to else None
+    if batch is not None:
+        background.add_task(_send_confirmation, ctx, batch, result.subscriber_id)
+
+
+def _send_confirmation(ctx: AppContext, batch: Batch, subscriber_id: int) -> None:
+    try:
+        results = ctx.provider.send_batch(batch)
+    except OutreachError as err:
+        log.warning("confirmation email for subscriber %d not sent: %s", subscriber_id, err)
+        return
+    for r in results:
+        if r.status != "accepted":
+            log.warning("confirmation email for subscriber %d: %s %s", subscriber_id, r.status, r.error or "")
+
+
+@router.get("/c/{token}")
+def confirm(request: Request, token: str, ctx: AppContext = Depends(get_context)) -> Response:
+    """The double opt-in link: activates, records consent (time, source, IP) and enrolls. Idempotent."""
+    data = ctx.tokens.read("confirm", token)
+    with ctx.transaction() as s:
+        result = signup.confirm_signup(s, data, client_ip(request), ctx.clock())
+        name = first_name(result.subscriber.name)
+    return render(request, ctx, "confirmed.html", {
+        "title": "You are subscribed", "first_name": name, "already": result.already,
+        "preferences_path": _path(ctx.links.preferences_url(data.subscriber_id), ctx)})
+
+
+def _path(url: str, ctx: AppContext) -> str:
+    return url.removeprefix(ctx.links.base_url)
+
+
+# Unsubscribe ---------------------------------------------------------------------------------------------------------
+
+def _unsubscribe_page(request: Request, ctx: AppContext, subscriber: Subscriber, *, can_resubscribe: bool,
+                      just_left: bool = False, just_back: bool = False) -> Response:
+    return render(request, ctx, "unsubscribe.html", {
+        "title": "Unsubscribe", "first_name": first_name(subscriber.name),
+        "subscribed": subscriber.status in ("active", "pending"), "can_resubscribe": can_resubscribe,
+        "just_left": just_left, "just_back": just_back,
+        "preferences_path": _path(ctx.links.preferences_url(subscriber.id), ctx)}, form=True)
+
+
+@router.get("/u/{token}")
+def unsubscribe_page(request: Request, token: str, ctx: AppContext = Depends(get_context)) -> Response:
+    """The page an email's unsubscribe link opens: one button. A GET never unsubscribes (mail scanners follow
+    links)."""
+    data = ctx.tokens.read("unsubscribe", token)
+    with ctx.transaction() as s:
+        subscriber = unsubscribe.load_subscriber(s, data.subscriber_id)
+        can = unsubscribe.can_resubscribe(s, subscriber)
+    return _unsubscribe_page(request, ctx, subscriber, can_resubscribe=can)
+
+
+@router.post("/u/{token}")
+def unsubscribe_post(request: Request, token: str, one_click: str = Form("", alias="List-Unsubscribe"),
+                     action: str = Form(""), csrf_token: str = Form(""),
+                     ctx: AppContext = Depends(get_context)) -> Response:
+    """RFC 8058 one-click (body `List-Unsubscribe=One-Click`): unsubscribes at once, answers 200 with a tiny body,
+    no redirect, no cookie, no CSRF (mailbox providers send no cookie; the signed token authorises it).
+    Otherwise the page's buttons: unsubscribe or resubscribe, each with a CSRF token."""
+    data = ctx.tokens.read("unsubscribe", token)  # a bad token changes nothing: 400 before anything else
+    if one_click == "One-Click":
+        with ctx.transaction() as s:
+            unsubscribe.unsubscribe(s, data.subscriber_id, "one-click", ctx.clock())
+        return PlainTextResponse("Unsubscribed.\n")
+    ctx.csrf.verify(request, csrf_token, request.url.path)
+    with ctx.transaction() as s:
+        if action == "unsubscribe":
+            subscriber = unsubscribe.unsubscribe(s, data.subscriber_id, "page", ctx.clock())
+        elif action == "resubscribe":
+            subscriber = unsubscribe.resubscribe(s, data.subscriber_id, ctx.clock())
+        else:
+            raise OutreachError("unknown action; please reload the page and use its button")
+        can = unsubscribe.can_resubscribe(s, subscriber)
+    return _unsubscribe_page(request, ctx, subscriber, can_resubscribe=can, just_left=action == "unsubscribe",
+                             just_back=action == "resubscribe")
+
+
+# Preferences and data rights -------------------------------------------------------------------------------------
+
+NOTICES = {
+    "paused": "Your emails are paused.",
+    "resumed": "Your emails will start again.",
+    "saved": "Your details are saved.",
+    "left": "You are unsubscribed. You will not get any more emails from us.",
+    "back": "Welcome back: your emails will start again where they stopped.",
+}
+
+
+def _preferences_page(request: Request, ctx: AppContext, subscriber: Subscriber, *, notice: str | None = None,
+                      errors: dict | None = None, values: dict | None = None, status: int = 200,
+                      can_resubscribe: bool = False) -> Response:
+    now = ctx.clock()
+    paused = preferences.is_paused(subscriber, now)
+    paused_until = (subscriber.paused_until.astimezone(zone(subscriber.timezone)).strftime("%A %-d %B %Y")
+                    if paused else None)
+    return render(request, ctx, "preferences.html", {
+        "title": "Your email preferences", "first_name": first_name(subscriber.name),
+        "masked_email": mask_email(subscriber.email), "subscribed": subscriber.status in ("active", "pending"),
+        "can_resubscribe": can_resubscribe, "paused_until": paused_until, "pause_weeks": preferences.PAUSE_WEEKS,
+        "values": values or {"name": subscriber.name or "", "timezone": subscriber.timezone},
+        "zone_groups": zone_groups(), "notice": notice, "errors": errors or {}}, status=status, form=True)
+
+
+@router.get("/p/{token}")
+def preferences_page(request: Request, token: str, done: str | None = None,
+                     ctx: AppContext = Depends(get_context)) -> Response:
+    data = ctx.tokens.read("preferences", token)
+    with ctx.transaction() as s:
+        subscriber = unsubscribe.load_subscriber(s, data.subscriber_id)
+        can = unsubscribe.can_resubscribe(s, subscriber)
+    if subscriber.status == "erased":
+        return render(request, ctx, "message.html", {"title": "Nothing stored",
+                                                     "message": "Nothing is stored about you any more."})
+    return _preferences_page(request, ctx, subscriber, notice=NOTICES.get(done or ""), can_resubscribe=can)
+
+
+@router.post("/p/{token}")
+def preferences_post(request: Request, token: str, action: str = Form(""), weeks: str = Form(""),
+                     name: str = Form(""), timezone: str = Form(""), csrf_token: str = Form(""),
+                     ctx: AppContext = Depends(get_context)) -> Response:
+    """Every form of the preference page posts here with its `action`; success redirects back to the page
+    (303), so reloading never repeats an action."""
+    data = ctx.tokens.read("preferences", token)
+    ctx.csrf.verify(request, csrf_token, request.url.path)
+    sid, now = data.subscriber_id, ctx.clock()
+    if action == "export":
+        with ctx.transaction() as s:
+            exported = privacy.export_subscriber(s, sid)
+        return JSONResponse(exported, headers={"Content-Disposition": 'attachment; filename="my-data.json"'})
+    if action == "erase":  # the confirm step: nothing is erased until the second button
+        with ctx.transaction() as s:
+            subscriber = unsubscribe.load_subscriber(s, sid)
+        return render(request, ctx, "erase_confirm.html", {"title": "Erase your data",
+                                                           "first_name": first_name(subscriber.name)}, form=True)
+    if action == "erase_confirm":
+        with ctx.transaction() as s:
+            privacy.erase_subscriber(s, sid, now)
+        return render(request, ctx, "message.html", {
+            "title": "Your data is erased",
+            "message": "We have erased your name, address and history. We keep only a one-way fingerprint of "
+                       "your address so that we never email it again."})
+    try:
+        with ctx.transaction() as s:
+            done = _apply_preference(s, sid, action, weeks, name, timezone, now)
+    except preferences.PreferenceError as err:
+        with ctx.transaction() as s:
+            subscriber = unsubscribe.load_subscriber(s, sid)
+            can = unsubscribe.can_resubscribe(s, subscriber)
+        return _preferences_page(request, ctx, subscriber, errors={err.field: str(err)}, status=400,
+                                 values={"name": name, "timezone": timezone}, can_resubscribe=can)
+    return RedirectResponse(f"{request.url.path}?done={done}", status_code=303)
+
+
+def _apply_preference(s, sid: int, action: str, weeks: str, name: str, tz: str, now: datetime) -> str:
+    if action == "pause":
+        preferences.pause(s, sid, int(weeks) if weeks.isdigit() else 0, now)
+        return "paused"
+    if action == "resume":
+        preferences.resume(s, sid, now)
+        return "resumed"
+    if action == "profile":
+        preferences.update_profile(s, sid, name, tz)
+        return "saved"
+    if action == "unsubscribe":
+        unsubscribe.unsubscribe(s, sid, "preferences", now)
+        return "left"
+    if action == "resubscribe":
+        unsubscribe.resubscribe(s, sid, now)
+        return "back"
+    raise OutreachError("unknown action; please reload the page and use its buttons")
