@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from campaigns.article import Article, Paragraph, Section
+from campaigns.article import Article, Paragraph, Section, count_words
 from campaigns.errors import PlanError
 from campaigns.series import Series, Step
 
@@ -17,7 +17,10 @@ DEFAULT_DELAY_DAYS = 2
 
 # Words a shortened subject must not end on, and where a trailing phrase may be cut off.
 _CUT_BEFORE = {"at", "in", "for", "with", "from", "during", "after", "before", "on", "of", "and", "or", "to", "by"}
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE_END = re.compile(r"[.!?][\"\u201d\u2019)]?\s+")
+# A period after these (or after initials such as "U.S.") does not end a sentence.
+_ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "vs", "e.g", "i.e", "etc", "st", "jr", "sr", "no", "approx", "fig"}
+LEAD_MIN_WORDS = 8  # a preheader of "Yes." says nothing: take sentences until the lead says something
 
 
 def plan_series(article: Article, *, delay_days: int = DEFAULT_DELAY_DAYS,
@@ -64,13 +67,14 @@ def _lesson(number: int, sections: tuple[Section, ...], delay_days: int) -> Step
 
 
 def _welcome(article: Article, lessons: list[Step], delay_days: int) -> Step:
-    subject = shorten_subject(f"Welcome: your {len(lessons)}-part guide to {article.title}")
+    total = len(lessons) + 2
+    subject = shorten_subject(f"Welcome: your {total}-part guide to {article.title}")
     if len(subject) > SUBJECT_MAX or subject.endswith("…"):
         subject = shorten_subject(f"Welcome to your guide to {article.title}")
-    preheader = fit(f"{len(lessons) + 2} short emails, one every {delay_days} days. First up: {lessons[0].subject}",
+    preheader = fit(f"{total} short emails, one every {delay_days} days. First up: {lessons[0].subject}",
                     PREHEADER_MAX)
     return Step(number=1, kind="welcome", subject=subject, preheader=preheader, sections=(), delay_days=0,
-                intro=article.intro, topics=tuple(s.subject for s in lessons))
+                intro=article.intro, topics=tuple(h for lesson in lessons for h in lesson.section_headings))
 
 
 def _cta(article: Article, number: int, delay_days: int) -> Step:
@@ -120,9 +124,29 @@ def fit(text: str, limit: int) -> str:
 
 
 def _first_sentence(sections: tuple[Section, ...]) -> str | None:
+    """The opening of the first paragraph: whole sentences, enough of them to say something."""
     for section in sections:
         for block in section.blocks:
             if isinstance(block, Paragraph):
-                return _SENTENCE.split(block.text.strip(), maxsplit=1)[0]
+                lead = ""
+                for sentence in split_sentences(block.text):
+                    lead = f"{lead} {sentence}".strip()
+                    if count_words(lead) >= LEAD_MIN_WORDS:
+                        break
+                return lead
     return None
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a paragraph, not fooled by abbreviations and initials ("U.S.", "Dr.", "e.g.")."""
+    parts, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        before = text[start:m.start() + 1].split()[-1].lower().rstrip(".") if text[start:m.start() + 1].split() else ""
+        if before in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)+[a-z]|[a-z]", before):
+            continue
+        parts.append(text[start:m.end()].strip())
+        start = m.end()
+    if text[start:].strip():
+        parts.append(text[start:].strip())
+    return parts
 
