@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "outreach.commands.demo",
     "outreach.commands.workers",
     "outreach.commands.campaign",
+    "outreach.commands.db",
+    "outreach.commands.subscribers",
     "outreach.commands.serve",
 ]
 
@@ -31,7 +33,8 @@ def _register() -> None:
 def main(argv: list[str] | None = None) -> None:
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        # In non-standalone mode click returns a command's `typer.Exit(code)` instead of exiting: honour it.
+        code = app(args=argv, standalone_mode=False)
     except OutreachError as err:
         err_console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
         sys.exit(1)
@@ -46,3 +49,5 @@ def main(argv: list[str] | None = None) -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)

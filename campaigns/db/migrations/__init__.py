@@ -1,0 +1,1 @@
+"""Alembic migration scripts (see campaigns/db/migrate.py)."""

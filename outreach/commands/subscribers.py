@@ -1,0 +1,120 @@
+"""`outreach subscribers import|list|show|remove`: a thin shell over campaigns.subscribers."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from campaigns.db.models import Campaign, Enrollment, Subscriber, Suppression
+from campaigns.subscribers import ImportReport, get_subscriber, import_csv, list_subscribers, remove_subscriber
+from outreach.bootstrap import get_session_factory, now
+
+subscribers_app = typer.Typer(no_args_is_help=True, help="Import, list, show and remove subscribers.")
+console = Console()
+
+
+@subscribers_app.command("import")
+def import_(file: Path = typer.Argument(..., help="CSV with columns email, timezone [, name, consent_source, "
+                                                   "consent_at, consent_ip, tags (a;b)]"),
+            campaign: str | None = typer.Option(None, "--campaign", help="Enroll everyone in this campaign (slug)"),
+            dry_run: bool = typer.Option(False, "--dry-run", help="Check and report only; write nothing")) -> None:
+    """Import subscribers from a CSV file; bad rows are reported by line and skipped (exit code 1)."""
+    with get_session_factory().begin() as s:
+        report = import_csv(s, file, now=now(), campaign_slug=campaign, dry_run=dry_run)
+    _print_report(report, file, campaign)
+    if report.problems:
+        raise typer.Exit(1)
+
+
+def _print_report(report: ImportReport, file: Path, campaign: str | None) -> None:
+    if report.problems:
+        table = Table(title=f"{len(report.problems)} rows with problems in {file.name} (skipped)")
+        table.add_column("line", justify="right")
+        table.add_column("problem", overflow="fold")
+        for line, reason in report.problems:
+            table.add_row(str(line), reason)
+        console.print(table)
+    verb = "would import" if report.dry_run else "imported"
+    parts = [f"{verb} {report.imported} of {report.rows} rows"]
+    if campaign:
+        parts.append(f"{'would enroll' if report.dry_run else 'enrolled'} {report.enrolled} in {campaign}")
+    parts += [f"{report.skipped_existing} already subscribed", f"{report.suppressed} suppressed",
+              f"{len(report.problems)} problems"]
+    prefix = "dry run, nothing written: " if report.dry_run else ""
+    console.print(prefix + ", ".join(parts), highlight=False)
+
+
+def _subscriber_json(sub: Subscriber) -> dict:
+    return {"id": sub.id, "email": sub.email, "name": sub.name, "timezone": sub.timezone, "status": sub.status,
+            "tags": sub.tags, "consent_source": sub.consent_source,
+            "consent_at": sub.consent_at.isoformat() if sub.consent_at else None, "consent_ip": sub.consent_ip,
+            "created_at": sub.created_at.isoformat(),
+            "unsubscribed_at": sub.unsubscribed_at.isoformat() if sub.unsubscribed_at else None}
+
+
+@subscribers_app.command("list")
+def list_(status: str | None = typer.Option(None, "--status", help="Only this status: active, unsubscribed, ..."),
+          limit: int = typer.Option(100, "--limit", min=1, help="At most this many"),
+          after: int = typer.Option(0, "--after", help="Start after this subscriber id (for the next page)"),
+          as_json: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
+    """List subscribers by id, a page at a time."""
+    with get_session_factory()() as s:
+        subs = list_subscribers(s, status=status, limit=limit, after_id=after)
+    if as_json:
+        typer.echo(json.dumps([_subscriber_json(x) for x in subs], ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{len(subs)} subscribers" + (f" ({status})" if status else ""))
+    for col in ("id", "email", "name", "time zone", "status", "since"):
+        table.add_column(col, overflow="fold")
+    for x in subs:
+        table.add_row(str(x.id), x.email or "(erased)", x.name or "", x.timezone, x.status, f"{x.created_at:%Y-%m-%d}")
+    console.print(table)
+    if len(subs) == limit:
+        console.print(f"more: --after {subs[-1].id}", highlight=False)
+
+
+@subscribers_app.command("show")
+def show(address: str = typer.Argument(..., help="Email address (any case)"),
+         as_json: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
+    """One subscriber, with their enrollments and any suppression."""
+    with get_session_factory()() as s:
+        sub = get_subscriber(s, address)
+        enrollments = s.execute(select(Campaign.slug, Enrollment.next_step, Enrollment.next_due_at, Enrollment.status)
+                                .join(Campaign, Campaign.id == Enrollment.campaign_id)
+                                .where(Enrollment.subscriber_id == sub.id).order_by(Enrollment.id)).all()
+        suppression = s.scalar(select(Suppression).where(Suppression.email_key == sub.email_key))
+    data = _subscriber_json(sub)
+    data["enrollments"] = [{"campaign": slug, "next_step": step, "status": st,
+                            "next_due_at": due.isoformat() if due else None} for slug, step, due, st in enrollments]
+    data["suppressed"] = ({"reason": suppression.reason, "since": suppression.created_at.isoformat()}
+                          if suppression else None)
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    table = Table(show_header=False, title=f"subscriber {sub.id}")
+    for key in ("email", "name", "timezone", "status", "tags", "consent_source", "consent_at", "consent_ip",
+                "created_at", "unsubscribed_at"):
+        value = data[key]
+        table.add_row(key, ", ".join(value) if isinstance(value, list) else ("" if value is None else str(value)))
+    table.add_row("suppressed", f"{suppression.reason} since {data['suppressed']['since']}" if suppression else "no")
+    for e in data["enrollments"]:
+        table.add_row(f"campaign {e['campaign']}",
+                      f"{e['status']}, next step {e['next_step']}, due {e['next_due_at'] or 'not scheduled yet'}")
+    console.print(table)
+
+
+@subscribers_app.command("remove")
+def remove(address: str = typer.Argument(..., help="Email address (any case)")) -> None:
+    """Stop all mail to a subscriber: unsubscribe, stop enrollments, cancel queued emails, suppress the address."""
+    with get_session_factory().begin() as s:
+        done = remove_subscriber(s, address, now())
+    console.print(f"subscriber {done.subscriber_id} removed: {done.enrollments_stopped} enrollments stopped, "
+                  f"{done.deliveries_cancelled} queued emails cancelled, address suppressed", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(subscribers_app, name="subscribers")
