@@ -252,3 +252,26 @@ def record_events(session: Session, events: Sequence[DeliveryEvent], now: dateti
     while process_pending(session, now, soft_bounce_limit):
         pass
     return report
+
+
+def record_unsubscribe_event(session: Session, subscriber_id: int, campaign_id: int | None, source: str,
+                             now: datetime) -> bool:
+    """Record an unsubscribe made through our own links (one-click, page) as an `unsubscribed` event, so stats see
+    it beside SendGrid's: attributed to the newest email of that campaign the person was sent. Once per person and
+    campaign; the caller has already applied the unsubscribe itself. Returns whether an event was added."""
+    from campaigns import delivery_state as ds
+
+    key = session.scalar(select(Subscriber.email_key).where(Subscriber.id == subscriber_id))
+    last = session.execute(
+        select(Delivery.id, Delivery.campaign_id, Delivery.step_number)
+        .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
+        .where(Enrollment.subscriber_id == subscriber_id, Delivery.status.in_(sorted(ds.SENT)),
+               *([Delivery.campaign_id == campaign_id] if campaign_id is not None else []))
+        .order_by(Delivery.sent_at.desc(), Delivery.id.desc()).limit(1)).first()
+    row = {"provider_event_id": f"local:unsubscribe:{subscriber_id}:{campaign_id or (last and last[1]) or 0}",
+           "kind": str(EventKind.UNSUBSCRIBED), "email_key": key, "delivery_id": last[0] if last else None,
+           "campaign_id": last[1] if last else campaign_id, "step_number": last[2] if last else None,
+           "reason": f"unsubscribed ({source})", "occurred_at": now, "received_at": now, "raw": {"source": source},
+           "processed_at": now}
+    stmt = insert_ignore(session, Event.__table__, ["provider_event_id"]).returning(Event.__table__.c.id)
+    return session.execute(stmt, [row]).first() is not None

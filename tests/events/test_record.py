@@ -111,3 +111,20 @@ def test_bad_body_is_a_clear_error(body):
     with pytest.raises(EventFormatError) as err:
         parse_sendgrid_body(body)
     assert isinstance(err.value, OutreachError) and "webhook body" in str(err.value)
+
+
+def test_our_own_unsubscribe_is_counted_once_on_the_last_email_sent(session_factory):
+    from campaigns.events import record_unsubscribe_event
+    from campaigns.stats import campaign_stats
+    from campaigns.db.models import Subscriber
+
+    cid, d = sent_campaign(session_factory, 2, steps=(1, 2))
+    with session_factory.begin() as s:
+        sub_id = s.scalar(select(Subscriber.id).order_by(Subscriber.id))
+        assert record_unsubscribe_event(s, sub_id, cid, "one-click", START) is True
+        assert record_unsubscribe_event(s, sub_id, cid, "page", START) is False  # a second click counts once
+    (row,) = events(session_factory)
+    assert (row.kind, row.step_number, row.reason) == ("unsubscribed", 2, "unsubscribed (one-click)")
+    with session_factory() as s:
+        (stats,) = campaign_stats(s)
+    assert [st.counts.unsubscribed for st in stats.steps] == [0, 1, 0]

@@ -86,7 +86,8 @@ def _manage_page(request: Request, session: AdminSession, slug: str, *, message:
         o = campaign_overview(s, slug, now, audit_limit=100)
         problems = check_campaign(s, get_campaign(s, slug), brand=ctx.brand, settings=settings_of(request))
     can = {move: o["status"] in statuses for move, statuses in MOVES.items()}
-    start = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    start = (datetime.fromisoformat(o["start_at"]) if o["status"] == "scheduled" and o["start_at"] else
+             (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)).astimezone(timezone.utc)
     return render_admin(request, "campaign_manage.html", session, title=f"Manage {o['title']}", o=o, can=can,
                         problems=problems, blocking=[p for p in problems if p.blocking], message=message,
                         error=error, day_names=DAY_NAMES, default_start=start.strftime("%Y-%m-%dT%H:%M"),

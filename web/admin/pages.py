@@ -109,7 +109,7 @@ def campaign_page(slug: str, request: Request, session: AdminSession = Depends(r
         if campaign_id is None:
             raise HTTPException(status_code=404, detail=f"no campaign named {slug!r}")
         (stats,) = st.campaign_stats(s, campaign_id, with_days=True)
-        events = st.recent_events(s, 30, campaign_id=campaign_id)
+        events = st.recent_events(s, 15, campaign_id=campaign_id)
     chart = {"daily": _series(stats.days),
              "funnel": {"labels": [name for name, _ in stats.funnel], "values": [n for _, n in stats.funnel]}}
     return render_admin(request, "campaign.html", session, title=stats.title, c=stats, events=events, chart=chart,

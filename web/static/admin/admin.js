@@ -18,23 +18,34 @@
   };
 
   function daily(canvas, d) {
-    var lines = ["sent", "delivered", "opened", "clicked"].map(function (k) {
+    // Emails per day: what left (bars) and what happened to it (lines).
+    var lines = ["delivered", "opened", "clicked"].map(function (k) {
       return { type: "line", label: k, data: d[k], borderColor: colours[k], backgroundColor: colours[k],
-               tension: 0.25, pointRadius: 2, yAxisID: "y" };
+               cubicInterpolationMode: "monotone", pointRadius: 2, order: 1 };
     });
-    var bars = ["bounced", "complained", "unsubscribed"].map(function (k) {
-      return { type: "bar", label: k, data: d[k], backgroundColor: colours[k], yAxisID: "y2", maxBarThickness: 14 };
-    });
+    var sent = { type: "bar", label: "sent", data: d.sent, backgroundColor: "#d5dbe5", order: 2, maxBarThickness: 36 };
     new Chart(canvas, {
-      data: { labels: d.labels, datasets: lines.concat(bars) },
+      data: { labels: d.labels, datasets: [sent].concat(lines) },
       options: {
         maintainAspectRatio: false, interaction: { mode: "index", intersect: false },
         plugins: { legend: { position: "bottom" } },
-        scales: {
-          y: { beginAtZero: true, title: { display: true, text: "emails" }, ticks: { precision: 0 } },
-          y2: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false },
-                title: { display: true, text: "bounces, complaints, unsubscribes" }, ticks: { precision: 0 } }
-        }
+        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }
+      }
+    });
+  }
+
+  function problems(canvas, d) {
+    // Bounces, complaints and unsubscribes per day, on their own scale (they are small next to sends).
+    var bars = ["bounced", "complained", "unsubscribed"].map(function (k) {
+      return { label: k, data: d[k], backgroundColor: colours[k], maxBarThickness: 18 };
+    });
+    new Chart(canvas, {
+      type: "bar",
+      data: { labels: d.labels, datasets: bars },
+      options: {
+        maintainAspectRatio: false, interaction: { mode: "index", intersect: false },
+        plugins: { legend: { position: "bottom" } },
+        scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } }
       }
     });
   }
@@ -50,9 +61,9 @@
     });
   }
 
-  var draw = { daily: daily, funnel: funnel };
+  var draw = { daily: daily, problems: problems, funnel: funnel };
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
-    var name = canvas.dataset.chart;
-    if (data[name] && draw[name]) { draw[name](canvas, data[name]); }
+    var name = canvas.dataset.chart, source = canvas.dataset.source || name;
+    if (data[source] && draw[name]) { draw[name](canvas, data[source]); }
   });
 })();

@@ -1,0 +1,150 @@
+"""The dashboard in headless Chromium (Debian's /usr/bin/chromium via Playwright's Python API; never
+`playwright install`): sign in, see the overview, a campaign with its charts drawn, and the suppression search.
+Screenshots go to tests/artifacts/admin/ (not committed).
+
+The app is the real one (create_app) served by uvicorn on 127.0.0.1 with a SQLite database.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from campaigns.db.models import Campaign, Delivery
+from campaigns.events import from_sendgrid, record_events
+from campaigns.providers.base import RecordingProvider
+from campaigns.settings import PROJECT_ROOT, load_settings
+from tests.builders import START, Clock
+from tests.events.support import sent_campaign, sg_event
+from tests.web.admin_support import HASH, PASSWORD
+from web.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = PROJECT_ROOT / "tests" / "artifacts" / "admin"
+PEOPLE = 400
+NOW = START + timedelta(days=7, hours=3)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
+]
+
+
+def seed(factory) -> None:
+    """400 people through three steps two days apart, with a realistic spread of events (two complaints: 0.19 %)."""
+    _, d = sent_campaign(factory, PEOPLE, steps=(1, 2, 3))
+    reached = {1: range(PEOPLE), 2: range(PEOPLE - 40), 3: range(PEOPLE - 90)}
+    with factory.begin() as s:
+        s.execute(update(Campaign).values(title="Baclofen misuse: what to know", slug="baclofen-misuse"))
+        for step in (1, 2, 3):
+            s.execute(update(Delivery).where(Delivery.step_number == step)
+                      .values(sent_at=START + timedelta(days=2 * (step - 1), minutes=1)))
+            gone = [d[(i, step)] for i in range(PEOPLE) if i not in reached[step]]
+            s.execute(update(Delivery).where(Delivery.id.in_(gone))
+                      .values(status="queued", sent_at=None, due_at=NOW + timedelta(hours=6)))
+    events = []
+    for step, people in reached.items():
+        day = START + timedelta(days=2 * (step - 1))
+        for i in people:
+            at = day + timedelta(hours=i % 40)
+            if i % 97 == 5:
+                events.append(sg_event("bounce", i, d[(i, step)], at, step=step, type="bounce",
+                                       reason="550 5.1.1 mailbox unavailable"))
+                continue
+            events.append(sg_event("delivered", i, d[(i, step)], at, step=step))
+            if i % 9 < 4:
+                events.append(sg_event("open", i, d[(i, step)], at + timedelta(hours=3), step=step))
+            if i % 13 == 0:
+                events.append(sg_event("click", i, d[(i, step)], at + timedelta(hours=4), step=step))
+    events.append(sg_event("spamreport", 7, d[(7, 2)], START + timedelta(days=3), step=2))
+    events.append(sg_event("spamreport", 11, d[(11, 3)], START + timedelta(days=5), step=3))
+    events.append(sg_event("unsubscribe", 8, d[(8, 2)], START + timedelta(days=3), step=2))
+    with factory.begin() as s:
+        record_events(s, [from_sendgrid(e, START) for e in events], START, soft_bounce_limit=3)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(db_url, session_factory, tmp_path):
+    import uvicorn
+
+    seed(session_factory)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = load_settings(database_url=db_url, outbox_dir=tmp_path / "outbox", admin_password_hash=HASH,
+                             base_url=base, secret_key="test-secret-key")
+    app = create_app(settings, session_factory, RecordingProvider(), Clock(NOW))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield base
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": 1360, "height": 900})
+        yield context.new_page()
+        browser.close()
+
+
+def charts_drawn(page) -> int:
+    return page.evaluate("Array.from(document.querySelectorAll('canvas')).filter(c => Chart.getChart(c)).length")
+
+
+def test_dashboard_in_the_browser(server, page):
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    page.goto(f"{server}/admin")
+    assert page.url.endswith("/admin/login")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/admin")
+    assert "baclofen-misuse" in page.text_content("table")
+    assert "health: warning" in page.text_content("table")  # two complaints in ~1,050 delivered: near the limit
+    assert charts_drawn(page) == 2  # emails per day, and bounces/complaints/unsubscribes per day
+    page.screenshot(path=str(SHOTS / "01-overview.png"), full_page=True)
+
+    page.click("a[href='/admin/campaigns/baclofen-misuse']")
+    page.wait_for_url("**/admin/campaigns/baclofen-misuse")
+    assert charts_drawn(page) == 3  # the funnel and the two per-day charts
+    assert page.locator(".meter.warning").count() == 1  # complaints near the limit, bounces fine
+    assert "Near the limit" in page.text_content(".meter.warning")
+    page.screenshot(path=str(SHOTS / "02-campaign.png"), full_page=True)
+
+    page.click("nav a[href='/admin/suppressions']")
+    page.fill("input[name=address]", "person7@example.com")
+    page.click("form.inline button[type=submit]")
+    assert "complaint" in page.text_content(".alert")
+    assert "person7@example.com" not in page.content()
+    page.screenshot(path=str(SHOTS / "03-suppressions.png"), full_page=True)
+
+    page.click("nav a[href='/admin/queue']")
+    page.screenshot(path=str(SHOTS / "04-queue.png"), full_page=True)
+    assert problems == []  # no script errors and no Content-Security-Policy refusals
