@@ -21,6 +21,8 @@ COMMAND_MODULES = [
     "outreach.commands.campaign",
     "outreach.commands.db",
     "outreach.commands.subscribers",
+    "outreach.commands.stats",
+    "outreach.commands.admin",
     "outreach.commands.serve",
 ]
 
