@@ -167,7 +167,8 @@ class Suppression(Base):
 class Event(Base):
     """One normalised delivery event (from a webhook, an SMTP refusal or an outbox write), with its raw payload."""
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_delivery", "delivery_id"), Index("ix_events_kind_time", "kind", "occurred_at"))
+    __table_args__ = (Index("ix_events_delivery", "delivery_id"), Index("ix_events_kind_time", "kind", "occurred_at"),
+                      Index("ix_events_email_key", "email_key"), Index("ix_events_unprocessed", "processed_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_event_id: Mapped[str | None] = mapped_column(String(200), unique=True)  # sg_event_id: dedupe key
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"))
@@ -179,6 +180,8 @@ class Event(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     raw: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Set once reactions (suppression, delivery status) have been applied; NULL rows are found again by the sweep.
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(Base):
