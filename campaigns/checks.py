@@ -121,7 +121,7 @@ def check_step(row: StepRow, values: dict[str, str], *, real: bool, skip_links: 
         out.append(Problem(n, f"the {'HTML' if not html.strip() else 'text'} version is empty"))
     size = len(html.encode("utf-8"))
     if size > HTML_MAX_BYTES:
-        out.append(Problem(n, f"the HTML is {size / 1024:.0f} KB; Gmail clips emails over "
+        out.append(Problem(n, f"the HTML is {size / 1024:.1f} KB; Gmail clips emails over "
                               f"{HTML_MAX_BYTES // 1024} KB (hiding the unsubscribe link): make the step shorter"))
     for label, body in (("HTML", html), ("text", text)):
         found = UNRENDERED.search(body)

@@ -18,7 +18,7 @@ from campaigns import delivery_state as ds
 from campaigns.brand import Brand
 from campaigns.content import StepContent
 from campaigns.db.models import Campaign, CampaignVersion, Delivery, Enrollment, StepRow, Subscriber
-from campaigns.errors import PlanError, StateError
+from campaigns.errors import NotFound, StateError
 from campaigns.lifecycle import (FORMATS, audit, current_steps, get_campaign, require_move, store_version,
                                  version_steps)
 from campaigns.planning import DEFAULT_DELAY_DAYS, PREHEADER_MAX, SUBJECT_MAX, plan_series
@@ -58,7 +58,7 @@ def edit_step(s: Session, slug: str, number: int, brand: Brand, now: datetime, *
     require_move(campaign, "edit")
     rows = current_steps(s, campaign)
     if not 1 <= number <= len(rows):
-        raise PlanError(f"campaign {slug!r} has no step {number}: its steps are 1 to {len(rows)}")
+        raise NotFound(f"campaign {slug!r} has no step {number}: its steps are 1 to {len(rows)}")
     old = rows[number - 1]
     new_subject = _valid_subject(subject) if subject is not None else old.subject
     new_preheader = _valid_preheader(preheader) if preheader is not None else old.preheader
@@ -70,11 +70,9 @@ def edit_step(s: Session, slug: str, number: int, brand: Brand, now: datetime, *
         raise StateError(f"step {number} of {slug!r} already has these values: nothing to change")
 
     edited = {number: (new_subject, new_preheader, new_delay)}
-    recompile = set()
-    if (new_subject, new_preheader) != (old.subject, old.preheader):
-        recompile.add(number)
-    if new_subject != old.subject or new_delay != old.delay_days:
-        recompile.add(1)  # the welcome email lists the lessons by subject and says how often emails come
+    # The edited step, and the welcome email, which describes the whole series (how often emails come, what they
+    # cover); a step whose content comes out the same stays byte for byte what it was.
+    recompile = {number, 1}
     new_rows = _next_rows(s, campaign, rows, brand, edited, recompile)
     version = store_version(s, campaign, new_rows, *_source_of(s, campaign),
                             note=f"step {number}: " + "; ".join(changes), now=now)
@@ -296,14 +294,9 @@ def _titled(series: Series, title: str) -> Series:
 
 
 def _with_stored_values(series: Series, rows: list[StepRow]) -> Series:
-    lessons = tuple(r.subject for r in rows if r.kind == "lesson")
-    steps = []
-    for step, row in zip(series.steps, rows):
-        step = replace(step, subject=row.subject, preheader=row.preheader, delay_days=row.delay_days)
-        if step.kind == "welcome" and len(step.topics) == len(lessons):
-            step = replace(step, topics=lessons)
-        steps.append(step)
-    return replace(series, steps=tuple(steps))
+    steps = tuple(replace(step, subject=row.subject, preheader=row.preheader, delay_days=row.delay_days)
+                  for step, row in zip(series.steps, rows))
+    return replace(series, steps=steps)
 
 
 def _parse(source: str, fmt: str, path: Path):

@@ -43,7 +43,8 @@ def campaign_overview(s: Session, slug: str, now: datetime, *, days: int = 14, a
         "audience": {"total": audience.total, "active": audience.active, "sending": audience.sending,
                      "completed": audience.completed, "stopped": audience.stopped,
                      "waiting_by_step": {str(k): v for k, v in audience.waiting_by_step.items()}},
-        "forecast": [{"date": d.isoformat(), "count": n} for d, n in forecast(s, slug, now, days)],
+        "forecast": [{"date": d.isoformat(), "weekday": d.strftime("%a"), "count": n}
+                     for d, n in forecast(s, slug, now, days)],
         "next": [{"step": n.step, "subscribers": n.subscribers, "first_at": n.first_at.isoformat(),
                   "last_at": n.last_at.isoformat()} for n in nexts],
         "next_summary": describe_next(nexts),

@@ -15,7 +15,7 @@ from campaigns.brand import Brand
 from campaigns.checks import SAMPLE_NAME, sample_values
 from campaigns.content import StepContent
 from campaigns.db.models import StepRow
-from campaigns.errors import PlanError, StateError
+from campaigns.errors import NotFound, StateError
 from campaigns.lifecycle import audit, get_campaign, version_steps
 from campaigns.providers.base import Batch, EmailProvider, Recipient, SendResult
 from campaigns.settings import Settings
@@ -35,7 +35,7 @@ def stored_step(s: Session, slug: str, number: int, version: int | None = None) 
     campaign = get_campaign(s, slug)
     rows = version_steps(s, campaign, version or campaign.current_version)
     if not 1 <= number <= len(rows):
-        raise PlanError(f"campaign {slug!r} has no step {number}: its steps are 1 to {len(rows)}")
+        raise NotFound(f"campaign {slug!r} has no step {number}: its steps are 1 to {len(rows)}")
     return rows[number - 1]
 
 
