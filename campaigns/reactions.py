@@ -32,6 +32,8 @@ DELIVERY_MOVES: tuple[tuple[EventKind, str], ...] = (
 )
 
 #: Event kind -> (suppression reason, subscriber status), for kinds that end mailing an address at once.
+#: `resubscribed` (SendGrid's group_resubscribe) has no reaction on purpose: coming back takes the person's own
+#: confirmation through our pages, never a provider event.
 ADDRESS_REACTIONS: dict[EventKind, tuple[str, str]] = {
     EventKind.COMPLAINED: ("complaint", "complained"),
     EventKind.BOUNCED: ("hard_bounce", "bounced"),

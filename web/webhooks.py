@@ -17,7 +17,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from campaigns.errors import SignatureError
+from campaigns.errors import ConfigError, SignatureError
 from campaigns.events import EventFormatError, from_sendgrid, parse_sendgrid_body, process_pending, store_events
 from campaigns.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
 from web.runtime import now_of, sessions_of, settings_of
@@ -25,6 +25,8 @@ from web.runtime import now_of, sessions_of, settings_of
 log = logging.getLogger(__name__)
 
 Dispatch = Callable[[], None]
+#: SendGrid posts batches of at most a few thousand events (well under a megabyte); refuse anything far larger.
+MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
 def celery_dispatch() -> None:
@@ -49,10 +51,19 @@ def make_webhook_router(dispatch: Dispatch = celery_dispatch) -> APIRouter:
         if not settings.sendgrid_webhook_public_key:
             # Not 2xx, so SendGrid keeps the events and retries once the key is configured.
             return JSONResponse({"error": "SENDGRID_WEBHOOK_PUBLIC_KEY is not set"}, status_code=503)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "body too large"}, status_code=413)
         body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "body too large"}, status_code=413)
         try:
-            _verifier(settings.sendgrid_webhook_public_key, settings.webhook_max_age_seconds).verify(
-                request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER), body, now)
+            verifier = _verifier(settings.sendgrid_webhook_public_key, settings.webhook_max_age_seconds)
+        except ConfigError as err:  # our mistake, not SendGrid's: a 5xx, so it keeps the events and retries
+            log.error("%s", err)
+            return JSONResponse({"error": str(err)}, status_code=503)
+        try:
+            verifier.verify(request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER), body, now)
         except SignatureError as err:
             log.warning("refused SendGrid webhook from %s: %s", request.client.host if request.client else "?", err)
             return JSONResponse({"error": str(err)}, status_code=403)

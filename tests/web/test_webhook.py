@@ -151,3 +151,23 @@ def test_a_broken_broker_still_answers_200_with_events_stored(session_factory, d
     body = batch(d)
     assert client.post(URL, content=body, headers=signer.headers(body, int(START.timestamp()))).status_code == 200
     assert stored(session_factory) == 2
+
+
+def test_an_oversized_body_is_refused_before_anything_else(session_factory, db_url, signer, monkeypatch):
+    import web.webhooks
+
+    monkeypatch.setattr(web.webhooks, "MAX_BODY_BYTES", 100)
+    body = json.dumps([sg_event("delivered", 0, 1, START)] * 5).encode()
+    response = client_for(session_factory, db_url, signer).post(
+        URL, content=body, headers=signer.headers(body, int(START.timestamp())))
+    assert response.status_code == 413 and stored(session_factory) == 0
+
+
+def test_a_malformed_public_key_is_a_503_naming_the_setting(session_factory, db_url, signer):
+    app = FastAPI()
+    app.state.settings = load_settings(database_url=db_url, sendgrid_webhook_public_key="bm90IGEga2V5")
+    app.state.session_factory, app.state.clock = session_factory, Clock(START)
+    app.include_router(make_webhook_router(lambda: None))
+    body = b"[]"
+    response = TestClient(app).post(URL, content=body, headers=signer.headers(body, int(START.timestamp())))
+    assert response.status_code == 503 and "SENDGRID_WEBHOOK_PUBLIC_KEY" in response.json()["error"]
