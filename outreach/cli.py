@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "outreach.commands.stats",
     "outreach.commands.admin",
     "outreach.commands.serve",
+    "outreach.commands.privacy",
 ]
 
 

@@ -140,6 +140,10 @@ _ERRORS: list[tuple[type[Exception], int, str]] = [
 ]
 
 
+TOKEN_HINT = ("Links in our emails are long: check that the whole link was opened, or use the link in our most "
+              "recent email.")
+
+
 def wants_json(request: Request) -> bool:
     path = request.url.path
     return path.startswith("/api/") or "/api/" in path or (
@@ -147,18 +151,20 @@ def wants_json(request: Request) -> bool:
 
 
 def _add_error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
-    def page(request: Request, status: int, title: str, message: str, headers: dict | None = None) -> Response:
+    def page(request: Request, status: int, title: str, message: str, headers: dict | None = None,
+             hint: str | None = None) -> Response:
         if wants_json(request):
             return JSONResponse({"error": message}, status_code=status, headers=headers)
-        return templates.TemplateResponse(request, "error.html", {"title": title, "message": message},
+        return templates.TemplateResponse(request, "error.html", {"title": title, "message": message, "hint": hint},
                                           status_code=status, headers=headers)
 
     async def outreach_error(request: Request, exc: Exception) -> Response:
         status, title = next((s, t) for kind, s, t in _ERRORS if isinstance(exc, kind))
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
         message = str(exc)
+        hint = TOKEN_HINT if isinstance(exc, TokenError) else None
         return page(request, status, title, message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."),
-                    headers)
+                    headers, hint)
 
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         titles = {404: "Not found", 405: "Not allowed"}
