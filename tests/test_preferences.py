@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from campaigns import delivery_state as ds
 from campaigns import drip
 from campaigns.db.models import Delivery, Enrollment, Subscriber
 from campaigns.preferences import PreferenceError, pause, resume, update_profile

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from campaigns.db.models import Enrollment, Subscriber, Suppression
+from campaigns.db.models import Campaign, Enrollment, Subscriber, Suppression
 from campaigns.errors import NotFound, StateError
 from campaigns.message import build_message
 from campaigns.privacy import erase_subscriber
@@ -122,7 +122,6 @@ def test_the_confirmation_email_carries_the_link_and_one_click_unsubscribe(sessi
     cid = make_campaign(session_factory)
     with session_factory.begin() as s:
         result = ask(s)
-        from campaigns.db.models import Campaign
         batch = confirmation_batch(result, s.get(Campaign, cid), brand, LINKS)
     [recipient] = batch.recipients
     html, text = batch.content.fill(recipient.values)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -117,7 +117,7 @@ class SecurityHeaders:
                 extra = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY"),
                          (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
                          (b"cross-origin-opener-policy", b"same-origin"),
-                         (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()")]
+                         (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")]
                 if self.hsts:
                     extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
                 if not static:
@@ -145,9 +145,9 @@ TOKEN_HINT = ("Links in our emails are long: check that the whole link was opene
 
 
 def wants_json(request: Request) -> bool:
-    path = request.url.path
-    return path.startswith("/api/") or "/api/" in path or (
-        "application/json" in request.headers.get("accept", "") and "text/html" not in request.headers.get("accept", ""))
+    """JSON errors for API paths (/api/..., /admin/api/...) and clients that ask only for JSON; pages otherwise."""
+    accept = request.headers.get("accept", "")
+    return "/api/" in request.url.path or ("application/json" in accept and "text/html" not in accept)
 
 
 def _add_error_pages(app: FastAPI, templates: Jinja2Templates) -> None:

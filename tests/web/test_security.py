@@ -24,7 +24,8 @@ def every_page(client, session_factory, campaign_id) -> dict[str, object]:
                                                          "csrf_token": csrf(pages["signup"].text)})
     pages["confirmed"] = client.get(f"/c/{TOKENS.make('confirm', sid, campaign_id)}")
     pages["erase confirm"] = client.post(p, data={"action": "erase", "csrf_token": csrf(pages["preferences"].text)})
-    pages["unsubscribed"] = client.post(u, data={"action": "unsubscribe", "csrf_token": csrf(pages["unsubscribe"].text)})
+    pages["unsubscribed"] = client.post(u, data={"action": "unsubscribe",
+                                                 "csrf_token": csrf(pages["unsubscribe"].text)})
     pages["bad token"] = client.get("/u/forged")
     pages["not found"] = client.get("/nowhere")
     return pages
