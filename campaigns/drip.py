@@ -142,9 +142,16 @@ def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report
                 s.execute(insert_ignore(s, Delivery.__table__, ("enrollment_id", "step_number")), [
                     {"enrollment_id": eid, "campaign_id": campaign_id, "step_number": step, "due_at": due_at,
                      "status": ds.QUEUED, "attempts": 0, "created_at": now} for eid, step, due_at in rows])
-                s.execute(update(Enrollment).where(Enrollment.id.in_([r[0] for r in rows]))
-                          .values(status="sending"))
-                created += len(rows)
+                # Only enrollments still active at the step read: a racing tick may have created, sent and moved
+                # some on since, and marking those `sending` would stall them at a step with no delivery for good.
+                # Those this tick created are the ones it moves (a racing tick's are `sending` already).
+                by_step: dict[int, list[int]] = {}
+                for eid, step, _ in rows:
+                    by_step.setdefault(step, []).append(eid)
+                for step, eids in by_step.items():
+                    created += s.execute(update(Enrollment).where(
+                        Enrollment.id.in_(eids), Enrollment.next_step == step, Enrollment.status == "active")
+                        .values(status="sending")).rowcount
     return created
 
 
