@@ -103,14 +103,19 @@ def send_deliveries(factory: sessionmaker[Session], provider: EmailProvider, lin
         out.skipped = len(paused) + len(gone)
         if not ready:
             return out
-        versions = {r.id: r.current_version for r in ready}
-        s.execute(update(Delivery.__table__).where(Delivery.__table__.c.id == bindparam("d_id"),
-                                                   Delivery.__table__.c.status == ds.SENDING)
-                  .values(status=ds.SUBMITTING, version_number=bindparam("v"), provider=provider.name),
-                  [{"d_id": r.id, "v": versions[r.id]} for r in ready])
         groups: dict[tuple[int, int, int], list] = {}
         for r in ready:
             groups.setdefault((r.campaign_id, r.current_version, r.step_number), []).append(r)
+        for key, group in list(groups.items()):
+            # Only rows still `sending` go out: an unsubscribe may have cancelled one since the claim.
+            marked = set(s.scalars(update(Delivery).where(Delivery.id.in_([r.id for r in group]),
+                                                          Delivery.status == ds.SENDING)
+                                   .values(status=ds.SUBMITTING, version_number=key[1], provider=provider.name)
+                                   .returning(Delivery.id)))
+            groups[key] = [r for r in group if r.id in marked]
+            out.skipped += len(group) - len(groups[key])
+            if not groups[key]:
+                del groups[key]
         contents = {key: cache.get(s, *key) for key in groups}
     for key, group in groups.items():
         first = group[0]

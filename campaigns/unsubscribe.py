@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from campaigns import delivery_state as ds
 from campaigns.db.models import Campaign, Delivery, Enrollment, Subscriber, Suppression
 from campaigns.errors import NotFound, StateError
+from campaigns.events import record_unsubscribe_event
 from campaigns.schedule import window_of, zone
 from campaigns.suppression import suppress_key
 
@@ -35,7 +36,8 @@ def load_subscriber(session: Session, subscriber_id: int) -> Subscriber:
     return subscriber
 
 
-def unsubscribe(session: Session, subscriber_id: int, source: UnsubscribeSource, now: datetime) -> Subscriber:
+def unsubscribe(session: Session, subscriber_id: int, source: UnsubscribeSource, now: datetime,
+                campaign_id: int | None = None) -> Subscriber:
     """Stop all mail to the subscriber, recording when and how they left. Idempotent: the first time and source stay.
 
     Subscribers already out for a stronger reason (bounced, complained, erased) keep their status; their mail is
@@ -50,6 +52,8 @@ def unsubscribe(session: Session, subscriber_id: int, source: UnsubscribeSource,
         subscriber.status, subscriber.unsubscribed_at, subscriber.unsubscribe_source = "unsubscribed", now, source
     stop_mail(session, subscriber.id, now, reason=f"unsubscribed ({source})")
     suppress_key(session, subscriber.email_key, SUPPRESSION_REASON, source, now)
+    # Stats count unsubscribes from our own links beside the provider's events (once per person and campaign).
+    record_unsubscribe_event(session, subscriber.id, campaign_id, source, now)
     session.flush()
     return subscriber
 

@@ -123,3 +123,18 @@ def test_resubscribe_never_lifts_another_reason(session_factory, reason):
 def test_unknown_subscriber_is_not_found(session_factory):
     with pytest.raises(NotFound), session_factory.begin() as s:
         unsubscribe(s, 999, "page", START)
+
+
+def test_an_unsubscribe_through_our_link_counts_in_the_stats_of_the_step_that_was_read(session_factory, brand):
+    from campaigns.stats import campaign_stats
+
+    cid = make_campaign(session_factory)
+    [sid] = enroll(session_factory, cid, 1)
+    tick_and_send(session_factory, RecordingProvider(), Clock(START), brand)  # step 1 sent
+    for _ in range(2):  # a second click (or the page after the one-click) is not counted twice
+        with session_factory.begin() as s:
+            unsubscribe(s, sid, "one-click", START + timedelta(hours=1), campaign_id=cid)
+    with session_factory() as s:
+        [stats] = campaign_stats(s, cid)
+    assert stats.total.unsubscribed == 1
+    assert [step.counts.unsubscribed for step in stats.steps if step.number == 1] == [1]

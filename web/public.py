@@ -202,12 +202,12 @@ def unsubscribe_post(request: Request, token: str, one_click: str = Form("", ali
     data = ctx.tokens.read("unsubscribe", token)  # a bad token changes nothing: 400 before anything else
     if one_click == "One-Click":
         with ctx.transaction() as s:
-            unsubscribe.unsubscribe(s, data.subscriber_id, "one-click", ctx.clock())
+            unsubscribe.unsubscribe(s, data.subscriber_id, "one-click", ctx.clock(), data.campaign_id)
         return PlainTextResponse("Unsubscribed.\n")
     ctx.csrf.verify(request, csrf_token, request.url.path)
     with ctx.transaction() as s:
         if action == "unsubscribe":
-            subscriber = unsubscribe.unsubscribe(s, data.subscriber_id, "page", ctx.clock())
+            subscriber = unsubscribe.unsubscribe(s, data.subscriber_id, "page", ctx.clock(), data.campaign_id)
         elif action == "resubscribe":
             subscriber = unsubscribe.resubscribe(s, data.subscriber_id, ctx.clock())
         else:
