@@ -98,7 +98,8 @@ def merged(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def check_step(row: StepRow, values: dict[str, str], *, real: bool, skip_links: set[str] = frozenset()) -> list[Problem]:
+def check_step(row: StepRow, values: dict[str, str], *, real: bool,
+               skip_links: set[str] | frozenset[str] = frozenset()) -> list[Problem]:
     """The problems of one stored step, filled with `values`."""
     n, out = row.number, []
     subject, preheader = row.subject.strip(), row.preheader.strip()

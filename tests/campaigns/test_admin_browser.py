@@ -6,7 +6,6 @@ pages is tested on both databases in the other files of this folder.
 """
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time

@@ -1,10 +1,9 @@
 """Enrolling subscribers (all, by tag, from a CSV) and test sends that touch nothing (both databases)."""
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from campaigns.audience import enroll_csv, enroll_subscribers
 from campaigns.db.models import AuditEntry, Campaign, Delivery, Enrollment, Event, Subscriber

@@ -49,7 +49,7 @@ def test_draft_to_completed_through_every_move_each_audited_with_its_actor(sessi
     assert move(session_factory, pause_campaign, BEFORE, actor="ben") == "paused"
     assert move(session_factory, resume_campaign, BEFORE, actor="ana") == "scheduled"  # start still ahead
     provider, clock = RecordingProvider(), Clock(START)
-    for _ in range(STEPS):
+    for day in range(STEPS):
         batches: list[list[int]] = []
         drip.tick(session_factory, clock(), batches.append)
         assert status(session_factory) == "running"
@@ -59,7 +59,7 @@ def test_draft_to_completed_through_every_move_each_audited_with_its_actor(sessi
             assert move(session_factory, pause_campaign, clock(), actor="ben") == "paused"
             assert move(session_factory, resume_campaign, clock(), actor="ben") == "running"  # start passed
         with session_factory.begin() as s:
-            assert complete_finished(s, clock()) == ([] if _ in (0, 1) else ["test"])
+            assert complete_finished(s, clock()) == ([] if day < STEPS - 1 else ["test"])
         clock.at += timedelta(days=1)
     assert status(session_factory) == "completed"
     with session_factory.begin() as s:

@@ -41,7 +41,8 @@ def campaign(session_factory, brand):
         for name, tag in (("ann", "late"), ("bob", "middle"), ("cat", "early")):
             subscriber(s, name, tag)
     with session_factory.begin() as s:
-        edit_window(s, "baclofen", START - timedelta(days=2), actor="ana", window=SendingWindow(frozenset(range(7)), 0, 24))
+        edit_window(s, "baclofen", START - timedelta(days=2), actor="ana",
+                    window=SendingWindow(frozenset(range(7)), 0, 24))
         enroll_subscribers(s, "baclofen", START - timedelta(days=1), actor="ana", tag="early")
         schedule_campaign(s, "baclofen", START, START - timedelta(days=1), actor="ana")
     return "baclofen"
