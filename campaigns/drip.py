@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns import delivery_state as ds
 from campaigns.db.models import Campaign, Delivery, Enrollment, Subscriber, Suppression
 from campaigns.db.sql import insert_ignore
+from campaigns.lifecycle import complete_finished
 from campaigns.schedule import first_due, window_of, zone
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class TickReport:
     batches: int = 0
     queued: int = 0           # deliveries handed out in batches
     capped: dict[int, int] = field(default_factory=dict)  # campaign id -> due enrollments held back by the cap
+    completed: list[str] = field(default_factory=list)     # campaigns that finished (nobody left to mail)
 
 
 def tick(factory: sessionmaker[Session], now: datetime, emit: Callable[[list[int]], None], *,
@@ -47,10 +49,11 @@ def tick(factory: sessionmaker[Session], now: datetime, emit: Callable[[list[int
         report.started = _start_campaigns(s, now)
         report.stopped = _stop_departed(s)
         report.requeued, report.unknown = _expire_leases(s, now)
+        report.completed = complete_finished(s, now)
     report.scheduled = _schedule_new(factory, now, page)
     report.created = _create_due(factory, now, page, report)
     _hand_out(factory, now, emit, batch_size, report)
-    if report.created or report.batches or report.requeued or report.unknown:
+    if report.created or report.batches or report.requeued or report.unknown or report.completed:
         log.info("tick: %s", report)
     return report
 

@@ -196,3 +196,16 @@ def test_retryable_failure_past_the_limit_marks_failed_and_moves_on(session_fact
     with session_factory() as s:
         assert set(s.scalars(select(Delivery.last_error))) != {None}
         assert set(s.scalars(select(Enrollment.next_step))) == {2}
+
+
+def test_campaign_completes_once_everyone_has_had_the_series(session_factory, brand):
+    cid = make_campaign(session_factory)
+    enroll(session_factory, cid, 2)
+    provider, clock = RecordingProvider(), Clock(START)
+    reports = []
+    for _ in range(STEPS + 1):
+        reports.append(run(session_factory, provider, clock, brand))
+        clock.at += timedelta(days=1)
+    assert [r.completed for r in reports] == [[]] * STEPS + [["test"]]
+    with session_factory() as s:
+        assert s.get(Campaign, cid).status == "completed"
