@@ -135,6 +135,11 @@ def send_deliveries(factory: sessionmaker[Session], provider: EmailProvider, lin
                           .values(status=ds.QUEUED, lease_until=None, last_error=str(err)[:500]))
             raise
         record_results(factory, results, {r.id: r.enrollment_id for r in group}, now())
+        lost = next((r.error for r in results if r.status == ds.UNKNOWN), None)
+        if lost:   # the counts alone would not say why: the operator needs the reason (timeout, connection closed)
+            from campaigns.events import mask_addresses
+
+            log.warning("batch of %d: outcome unknown: %s", len(group), mask_addresses(lost))
         for res in results:
             setattr(out, res.status, getattr(out, res.status) + 1)
     log.info("sent batch of %d: %d accepted, %d failed, %d unknown, %d skipped", out.claimed, out.accepted,
