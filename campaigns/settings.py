@@ -12,6 +12,8 @@ from campaigns.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR = PROJECT_ROOT / "var"
 SENDGRID_PUBLIC_HOST = "https://api.sendgrid.com"
+# Good enough for the demo and tests; links signed with it are forgeable, so real sending refuses it.
+DEV_SECRET_KEY = "dev-only-not-secret-change-me"
 
 
 class Settings(BaseSettings):
@@ -33,7 +35,7 @@ class Settings(BaseSettings):
     smtp_security: Literal["starttls", "tls", "none"] = Field("starttls", alias="OUTREACH_SMTP_SECURITY")
     smtp_user: str | None = Field(None, alias="OUTREACH_SMTP_USER")
     smtp_password: str | None = Field(None, alias="OUTREACH_SMTP_PASSWORD", repr=False)
-    secret_key: str = Field("dev-only-not-secret-change-me", alias="OUTREACH_SECRET_KEY", repr=False)
+    secret_key: str = Field(DEV_SECRET_KEY, alias="OUTREACH_SECRET_KEY", repr=False)
     base_url: str = Field("http://localhost:8000", alias="OUTREACH_BASE_URL")
     admin_password_hash: str | None = Field(None, alias="OUTREACH_ADMIN_PASSWORD_HASH", repr=False)
     webhook_max_age_seconds: int = Field(600, alias="OUTREACH_WEBHOOK_MAX_AGE")

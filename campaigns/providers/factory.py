@@ -9,7 +9,7 @@ from campaigns.errors import ConfigError
 from campaigns.providers.base import EmailProvider
 from campaigns.providers.outbox import OutboxProvider
 from campaigns.providers.smtp import SMTPProvider
-from campaigns.settings import Settings
+from campaigns.settings import DEV_SECRET_KEY, Settings
 
 
 def build_provider(settings: Settings, brand: Brand,
@@ -43,3 +43,6 @@ def check_real_sending(settings: Settings, brand: Brand) -> None:
     if not settings.base_url.startswith("https://"):
         raise ConfigError(f"OUTREACH_EMAIL_BACKEND={backend} refused: OUTREACH_BASE_URL must be https "
                           f"(unsubscribe links, RFC 8058), not {settings.base_url}")
+    if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 16:
+        raise ConfigError(f"OUTREACH_EMAIL_BACKEND={backend} refused: set OUTREACH_SECRET_KEY to a random value of "
+                          "16 characters or more (it signs every unsubscribe and confirmation link)")

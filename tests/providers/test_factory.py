@@ -16,7 +16,7 @@ from campaigns.settings import PROJECT_ROOT, load_settings
 
 EXAMPLE_BRAND = load_brand(PROJECT_ROOT / "content" / "brand.toml")  # the shipped sample, placeholders and all
 REAL_BRAND = dataclasses.replace(EXAMPLE_BRAND, examples=())
-SAFE = {"base_url": "https://outreach.agape.test"}
+SAFE = {"base_url": "https://outreach.agape.test", "secret_key": "a-long-random-test-secret-0123456789"}
 
 
 def settings(**overrides):
@@ -47,6 +47,15 @@ def test_real_providers_refuse_a_base_url_that_is_not_https(backend):
     with pytest.raises(ConfigError, match=r"OUTREACH_BASE_URL must be https .*http://outreach\.agape\.test$"):
         build_provider(settings(email_backend=backend, sendgrid_api_key="SG.x", base_url="http://outreach.agape.test"),
                        REAL_BRAND)
+
+
+@pytest.mark.parametrize("secret", [None, "short"])
+def test_real_providers_refuse_a_forgeable_secret_key(secret):
+    overrides = {**SAFE, **({"secret_key": secret} if secret else {})}
+    if secret is None:
+        del overrides["secret_key"]  # the built-in development key
+    with pytest.raises(ConfigError, match="OUTREACH_SECRET_KEY"):
+        build_provider(settings(email_backend="smtp", **overrides), REAL_BRAND)
 
 
 def test_sendgrid_needs_an_api_key():
