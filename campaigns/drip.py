@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns import delivery_state as ds
 from campaigns.db.models import Campaign, Delivery, Enrollment, Subscriber, Suppression
-from campaigns.db.sql import insert_ignore
+from campaigns.db.sql import insert_ignore_many, is_in, update_each
 from campaigns.lifecycle import complete_finished
 from campaigns.schedule import first_due, window_of, zone
 
@@ -51,8 +51,10 @@ def tick(factory: sessionmaker[Session], now: datetime, emit: Callable[[list[int
         report.requeued, report.unknown = _expire_leases(s, now)
         report.completed = complete_finished(s, now)
     report.scheduled = _schedule_new(factory, now, page)
-    report.created = _create_due(factory, now, page, report)
-    _hand_out(factory, now, emit, batch_size, report)
+    hand_out = _HandOut(factory, now, emit, batch_size, report)
+    # Hand out after each page created, so workers start on the first batches while the rest are being created.
+    report.created = _create_due(factory, now, page, report, on_page=hand_out)
+    hand_out()   # and whatever else is queued: requeued claims, batches whose queue lease ran out
     if report.created or report.batches or report.requeued or report.unknown or report.completed:
         log.info("tick: %s", report)
     return report
@@ -99,7 +101,7 @@ def _schedule_new(factory: sessionmaker[Session], now: datetime, page: int) -> i
     while True:
         with factory.begin() as s:
             rows = s.execute(
-                select(Enrollment.id, Enrollment.enrolled_at, Subscriber.timezone, Campaign)
+                select(Enrollment.id, Enrollment.enrolled_at, Subscriber.timezone, Enrollment.campaign_id)
                 .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
                 .join(Campaign, Campaign.id == Enrollment.campaign_id)
                 .where(Enrollment.id > after, Enrollment.status == "active", Enrollment.next_due_at.is_(None),
@@ -107,15 +109,25 @@ def _schedule_new(factory: sessionmaker[Session], now: datetime, page: int) -> i
                 .order_by(Enrollment.id).limit(page)).all()
             if not rows:
                 return total
-            values = [{"e_id": eid, "due": first_due(c.start_at, enrolled, zone(tz), window_of(c))}
-                      for eid, enrolled, tz, c in rows]
-            s.connection().execute(update(Enrollment.__table__).where(
-                Enrollment.__table__.c.id == bindparam("e_id")).values(next_due_at=bindparam("due")), values)
+            campaigns = {c.id: c for c in s.scalars(select(Campaign).where(
+                Campaign.id.in_({r.campaign_id for r in rows})))}
+            # Everyone enrolled before the start, in one zone, gets the same time: work it out once per zone.
+            due_at: dict[tuple, datetime] = {}
+            values = {}
+            for eid, enrolled, tz, cid in rows:
+                c = campaigns[cid]
+                key = (cid, tz, max(c.start_at, enrolled))
+                if key not in due_at:
+                    due_at[key] = first_due(c.start_at, enrolled, zone(tz), window_of(c))
+                values[eid] = due_at[key]
+            update_each(s, Enrollment.__table__.c.next_due_at, values)
             total, after = total + len(rows), rows[-1][0]
 
 
-def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report: TickReport) -> int:
-    """Create one delivery per due enrollment (a no-op if it exists), within each campaign's daily cap."""
+def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report: TickReport,
+                on_page: Callable[[], None] = lambda: None) -> int:
+    """Create one delivery per due enrollment (a no-op if it exists), within each campaign's daily cap; `on_page`
+    runs after each page is committed."""
     created = 0
     with factory() as s:
         campaigns = s.execute(select(Campaign.id, Campaign.daily_cap).where(Campaign.status == "running")).all()
@@ -142,7 +154,7 @@ def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report
                 rows = s.execute(due.limit(room)).all()
                 if not rows:
                     break
-                s.execute(insert_ignore(s, Delivery.__table__, ("enrollment_id", "step_number")), [
+                insert_ignore_many(s, Delivery.__table__, ("enrollment_id", "step_number"), [
                     {"enrollment_id": eid, "campaign_id": campaign_id, "step_number": step, "due_at": due_at,
                      "status": ds.QUEUED, "attempts": 0, "created_at": now} for eid, step, due_at in rows])
                 # Only enrollments still active at the step read: a racing tick may have created, sent and moved
@@ -152,33 +164,44 @@ def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report
                 for eid, step, _ in rows:
                     by_step.setdefault(step, []).append(eid)
                 for step, eids in by_step.items():
-                    created += s.execute(update(Enrollment).where(
-                        Enrollment.id.in_(eids), Enrollment.next_step == step, Enrollment.status == "active")
+                    created += s.execute(update(Enrollment.__table__).where(
+                        is_in(s, Enrollment.id, eids), Enrollment.next_step == step, Enrollment.status == "active")
                         .values(status="sending")).rowcount
+            on_page()
     return created
 
 
-def _hand_out(factory: sessionmaker[Session], now: datetime, emit: Callable[[list[int]], None],
-              batch_size: int, report: TickReport) -> None:
-    """Lease queued deliveries in batches of one campaign step each, and emit them; walk by id cursor."""
-    after = 0
-    while True:
-        with factory.begin() as s:
-            rows = s.execute(
-                select(Delivery.id, Delivery.campaign_id, Delivery.step_number)
-                .where(Delivery.id > after, Delivery.status == ds.QUEUED,
-                       or_(Delivery.lease_until.is_(None), Delivery.lease_until < now))
-                .order_by(Delivery.id).limit(PAGE).with_for_update(skip_locked=True)).all()
-            if not rows:
-                return
-            ids = [r[0] for r in rows]
-            s.execute(update(Delivery).where(Delivery.id.in_(ids)).values(lease_until=now + QUEUE_LEASE))
-        after = ids[-1]
-        groups: dict[tuple[int, int], list[int]] = {}
-        for did, cid, step in rows:
-            groups.setdefault((cid, step), []).append(did)
-        for group in groups.values():
-            for i in range(0, len(group), batch_size):
-                emit(group[i:i + batch_size])
-                report.batches += 1
-                report.queued += len(group[i:i + batch_size])
+@dataclass
+class _HandOut:
+    """Leases queued deliveries in batches of one campaign step each, and emits them. It walks by id cursor, so each
+    call hands out only what is new since the last (a tick's own new deliveries always have higher ids)."""
+    factory: sessionmaker[Session]
+    now: datetime
+    emit: Callable[[list[int]], None]
+    batch_size: int
+    report: TickReport
+    after: int = 0
+
+    def __call__(self) -> None:
+        now, report, batch_size = self.now, self.report, self.batch_size
+        while True:
+            with self.factory.begin() as s:
+                rows = s.execute(
+                    select(Delivery.id, Delivery.campaign_id, Delivery.step_number)
+                    .where(Delivery.id > self.after, Delivery.status == ds.QUEUED,
+                           or_(Delivery.lease_until.is_(None), Delivery.lease_until < now))
+                    .order_by(Delivery.id).limit(PAGE).with_for_update(skip_locked=True)).all()
+                if not rows:
+                    return
+                ids = [r[0] for r in rows]
+                s.execute(update(Delivery.__table__).where(is_in(s, Delivery.id, ids))
+                          .values(lease_until=now + QUEUE_LEASE))
+            self.after = ids[-1]
+            groups: dict[tuple[int, int], list[int]] = {}
+            for did, cid, step in rows:
+                groups.setdefault((cid, step), []).append(did)
+            for group in groups.values():
+                for i in range(0, len(group), batch_size):
+                    self.emit(group[i:i + batch_size])
+                    report.batches += 1
+                    report.queued += len(group[i:i + batch_size])

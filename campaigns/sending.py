@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import CTE, Column, Table, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns import delivery_state as ds
@@ -21,7 +21,8 @@ from campaigns.drip import SEND_LEASE
 from campaigns.errors import ProviderError
 from campaigns.providers.base import Batch, EmailProvider, Recipient, SendResult
 from campaigns.schedule import next_due, window_of, zone
-from campaigns.suppression import suppressed_keys
+from campaigns.db.sql import is_in
+from campaigns.suppression import chunked, suppressed_keys
 from campaigns.tokens import Links
 
 log = logging.getLogger(__name__)
@@ -70,11 +71,13 @@ def send_deliveries(factory: sessionmaker[Session], provider: EmailProvider, lin
 
     out = BatchOutcome()
     started = now()
+    d = Delivery.__table__
     with factory.begin() as s:
-        claimed = s.scalars(update(Delivery).where(Delivery.id.in_(list(delivery_ids)), Delivery.status == ds.QUEUED)
-                            .values(status=ds.SENDING, lease_until=started + SEND_LEASE,
-                                    attempts=Delivery.attempts + 1, updated_at=started)
-                            .returning(Delivery.id)).all()
+        cur = _current(s, d, list(delivery_ids), d.c.status)
+        claimed = sorted(s.scalars(update(d).where(d.c.id == cur.c.id, cur.c.status == ds.QUEUED)
+                                   .values(status=ds.SENDING, lease_until=started + SEND_LEASE,
+                                           attempts=d.c.attempts + 1, updated_at=started)
+                                   .returning(d.c.id)))
     out.claimed = len(claimed)
     if not claimed:
         return out
@@ -88,7 +91,7 @@ def send_deliveries(factory: sessionmaker[Session], provider: EmailProvider, lin
             .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
             .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
             .join(Campaign, Campaign.id == Delivery.campaign_id)
-            .where(Delivery.id.in_(claimed)).order_by(Delivery.id)).all()
+            .where(is_in(s, Delivery.id, claimed)).order_by(Delivery.id)).all()
         blocked = suppressed_keys(s, [r.email_key for r in rows])
         paused, gone, ready = [], [], []
         for r in rows:
@@ -167,18 +170,15 @@ def record_results(factory: sessionmaker[Session], results: list[SendResult], en
                    at: datetime) -> None:
     """Store each outcome and move every settled enrollment on (accepted, failed and unknown all settle a step)."""
     t = Delivery.__table__
-    by_status: dict[str, list[dict]] = {}
+    # One statement per distinct outcome, not per row: a batch SendGrid accepted shares one message id.
+    same: dict[tuple[str, str | None, str | None], list[int]] = {}
     for r in results:
-        by_status.setdefault(r.status, []).append(
-            {"d_id": r.delivery_id, "mid": r.message_id, "err": (r.error or None) and r.error[:1000]})
+        same.setdefault((r.status, r.message_id, (r.error or None) and r.error[:1000]), []).append(r.delivery_id)
     with factory.begin() as s:
-        for status, params in by_status.items():
-            # Spelled as ORs: an expanding IN cannot be used in an executemany.
-            allowed = or_(*(t.c.status == source for source in ds.sources(status)))
-            s.execute(update(t).where(t.c.id == bindparam("d_id"), allowed)
-                      .values(status=status, provider_message_id=bindparam("mid"), last_error=bindparam("err"),
-                              sent_at=at if status != ds.FAILED else None, lease_until=None, updated_at=at),
-                      params)
+        for (status, message_id, error), ids in same.items():
+            s.execute(update(t).where(is_in(s, t.c.id, ids), t.c.status.in_(ds.sources(status)))
+                      .values(status=status, provider_message_id=message_id, last_error=error,
+                              sent_at=at if status != ds.FAILED else None, lease_until=None, updated_at=at))
         advance_enrollments(s, [enrollment_of[r.delivery_id] for r in results], at)
 
 
@@ -186,28 +186,40 @@ def advance_enrollments(s: Session, enrollment_ids: list[int], at: datetime) -> 
     """Move each enrollment past the step it was sending; idempotent (only moves those still `sending`)."""
     if not enrollment_ids:
         return
-    rows = s.execute(
-        select(Enrollment.id, Enrollment.next_step, Subscriber.timezone, Campaign)
-        .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
-        .join(Campaign, Campaign.id == Enrollment.campaign_id)
-        .where(Enrollment.id.in_(enrollment_ids), Enrollment.status == "sending")).all()
-    delays: dict[int, list[int]] = {}
-    params = []
-    for eid, step, tz, campaign in rows:
-        if campaign.id not in delays:
-            delays[campaign.id] = list(s.scalars(
-                select(StepRow.delay_days).join(CampaignVersion).where(
-                    CampaignVersion.campaign_id == campaign.id,
-                    CampaignVersion.number == campaign.current_version).order_by(StepRow.number)))
-        steps = delays[campaign.id]
+    rows = []
+    for part in chunked(list(dict.fromkeys(enrollment_ids))):
+        # By id alone, `sending` tested below (see _current): while a big send is out, most enrollments are.
+        rows += s.execute(
+            select(Enrollment.id, Enrollment.next_step, Enrollment.status, Subscriber.timezone, Enrollment.campaign_id)
+            .join(Subscriber, Subscriber.id == Enrollment.subscriber_id).where(is_in(s, Enrollment.id, part))).all()
+    rows = [r for r in rows if r.status == "sending"]
+    campaigns = {c.id: c for c in s.scalars(select(Campaign).where(Campaign.id.in_({r.campaign_id for r in rows})))}
+    delays = {c.id: list(s.scalars(select(StepRow.delay_days).join(CampaignVersion).where(
+        CampaignVersion.campaign_id == c.id, CampaignVersion.number == c.current_version).order_by(StepRow.number)))
+        for c in campaigns.values()}
+    # Everyone at the same step in the same zone moves to the same time: one computation and one UPDATE for them.
+    moves: dict[tuple[int, datetime | None, str], list[int]] = {}
+    due_at: dict[tuple[int, str, int], datetime] = {}
+    for eid, step, _, tz, cid in rows:
+        steps = delays[cid]
         if step >= len(steps):
-            params.append({"e_id": eid, "step": step, "nxt": step + 1, "due": None, "st": "completed", "at": at})
-        else:
-            due = next_due(at, steps[step], zone(tz), window_of(campaign))
-            params.append({"e_id": eid, "step": step, "nxt": step + 1, "due": due, "st": "active", "at": at})
-    if params:
-        t = Enrollment.__table__
-        s.execute(update(t).where(t.c.id == bindparam("e_id"), t.c.next_step == bindparam("step"),
-                                  t.c.status == "sending")
-                  .values(next_step=bindparam("nxt"), next_due_at=bindparam("due"), status=bindparam("st"),
-                          last_sent_at=bindparam("at")), params)
+            moves.setdefault((step, None, "completed"), []).append(eid)
+            continue
+        if (cid, tz, step) not in due_at:
+            due_at[cid, tz, step] = next_due(at, steps[step], zone(tz), window_of(campaigns[cid]))
+        moves.setdefault((step, due_at[cid, tz, step], "active"), []).append(eid)
+    t = Enrollment.__table__
+    for (step, due, status), ids in moves.items():
+        for part in chunked(ids):
+            cur = _current(s, t, part, t.c.status, t.c.next_step)
+            s.execute(update(t).where(t.c.id == cur.c.id, cur.c.status == "sending", cur.c.next_step == step)
+                      .values(next_step=step + 1, next_due_at=due, status=status, last_sent_at=at))
+
+
+def _current(s: Session, table: Table, ids: list[int], *columns: Column) -> CTE:
+    """These rows' current values, locked (FOR UPDATE on PostgreSQL), for an UPDATE to test instead of the table.
+
+    Given `table.status = 'x'` next to the ids, PostgreSQL picks the status index whenever its statistics are
+    behind (a new step's million rows still counted as rare, most enrollments `sending` during a big send) and walks
+    every such row for each batch; a test on this CTE keeps it on the primary key, and is as safe."""
+    return select(table.c.id, *columns).where(is_in(s, table.c.id, ids)).with_for_update().cte("cur")

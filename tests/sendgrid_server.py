@@ -16,7 +16,8 @@ names its personalization, as SendGrid does for an invalid address.
 In a test:  `with SendGridServer() as sg: SendGridProvider("SG.test-key", host=sg.url) ... sg.sent`
 As a process (fault tests, benchmark): `python -m tests.sendgrid_server --port 8025 [--api-key KEY]`, then control
 it over HTTP: POST /_test/faults {"kind": "rate_limit"|"error"|"hang", "count": N, ...}, POST /_test/reject
-{"email": ...}, POST /_test/reset, GET /_test/sent (one row per accepted email), GET /_test/requests.
+{"email": ...}, POST /_test/reset, GET /_test/sent (one row per accepted email), GET /_test/requests,
+GET /_test/count (requests answered, emails accepted). `--light` keeps counts only (the benchmark's millions).
 """
 from __future__ import annotations
 
@@ -245,6 +246,9 @@ class SendGridServer:
     exchanges: list[Exchange] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
     rejected: set[str] = field(default_factory=set)
+    # For the benchmark: count accepted emails instead of keeping every request and email (`sent` stays empty).
+    light: bool = False
+    emails: int = 0
 
     def __post_init__(self) -> None:
         self._faults: deque[_Fault] = deque()
@@ -307,6 +311,7 @@ class SendGridServer:
             self.exchanges.clear()
             self.sent.clear()
             self.rejected.clear()
+            self.emails = 0
 
     def _add(self, n: int, fault: _Fault) -> None:
         with self._lock:
@@ -371,6 +376,9 @@ class SendGridServer:
         message_id = secrets.token_urlsafe(16)
         top = body.get("custom_args") or {}
         with self._lock:
+            self.emails += sum(len(p["to"]) for p in body["personalizations"])
+            if self.light:
+                return message_id
             for p in body["personalizations"]:
                 for to in p["to"]:
                     self.sent.append(Sent(to["email"], {**top, **p.get("custom_args", {})}, message_id,
@@ -412,7 +420,7 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.owner
         answer = owner.answer(self.headers.get("Authorization"), raw)
         with owner._lock:
-            owner.exchanges.append(Exchange(answer.status, answer.request, answer.reply))
+            owner.exchanges.append(Exchange(answer.status, None if owner.light else answer.request, answer.reply))
         if answer.hang:
             if answer.hang.deliver:
                 owner.record(answer.request)
@@ -446,6 +454,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/_test/sent":
             with o._lock:
                 return self._reply(200, {}, [asdict(s) for s in o.sent])
+        elif path == "/_test/count":
+            with o._lock:
+                return self._reply(200, {}, {"requests": len(o.exchanges), "emails": o.emails})
         elif path == "/_test/requests":
             with o._lock:
                 return self._reply(200, {}, [{"status": x.status} for x in o.exchanges])
@@ -458,8 +469,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Local SendGrid v3 mail/send server for tests.")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--api-key", default=API_KEY)
+    parser.add_argument("--light", action="store_true", help="count accepted emails, keep no requests (benchmark)")
     args = parser.parse_args(argv)
-    server = SendGridServer(api_key=args.api_key, port=args.port).start()
+    server = SendGridServer(api_key=args.api_key, port=args.port, light=args.light).start()
     print(f"listening on {server.url}", flush=True)
     try:
         threading.Event().wait()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import JSON, ColumnElement, Table, any_, insert, literal
+from sqlalchemy import JSON, Column, ColumnElement, Table, any_, bindparam, insert, literal, text, update
 from sqlalchemy.types import ARRAY
 from sqlalchemy.orm import Session
 
@@ -46,3 +46,36 @@ def is_in(session: Session, column, values: Sequence) -> ColumnElement[bool]:
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(literal(list(values), ARRAY(column.type)))
     return column.in_(values)
+
+
+def insert_ignore_many(session: Session, table: Table, unique: Sequence[str], rows: Sequence[dict]) -> None:
+    """insert_ignore for many rows (all with the same keys): on PostgreSQL one statement over arrays (unnest), which
+    costs a few parameters instead of one per value; executemany elsewhere."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        session.execute(insert_ignore(session, table, unique), list(rows))
+        return
+    columns = list(rows[0])
+    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
+    session.execute(text(f'INSERT INTO "{table.name}" ({", ".join(columns)}) SELECT * FROM unnest({arrays}) '
+                         f'ON CONFLICT ({", ".join(unique)}) DO NOTHING'),
+                    {c: [row[c] for row in rows] for c in columns})
+
+
+def update_each(session: Session, column: Column, values: dict) -> None:
+    """Set `column` to a value of its own on each row, by primary key `id` ({id: value}): on PostgreSQL one
+    statement joining arrays (unnest), executemany elsewhere."""
+    if not values:
+        return
+    table, dialect = column.table, session.get_bind().dialect
+    if dialect.name != "postgresql":
+        session.connection().execute(update(table).where(table.c.id == bindparam("k"))
+                                     .values({column.name: bindparam("v")}),
+                                     [{"k": k, "v": v} for k, v in values.items()])
+        return
+    kind = column.type.compile(dialect=dialect)
+    session.execute(text(f'UPDATE "{table.name}" AS t SET {column.name} = v.value '
+                         f'FROM unnest(CAST(:keys AS BIGINT[]), CAST(:values AS {kind}[])) AS v(key, value) '
+                         f'WHERE t.id = v.key'), {"keys": list(values), "values": list(values.values())})

@@ -184,7 +184,6 @@ def mail_body(batch: Batch, *, sandbox: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {
         "personalizations": [_personalization(batch, r, slots) for r in batch.recipients],
         "from": {"email": brand.sender_email, "name": brand.sender_name},
-        "reply_to": {"email": brand.reply_to},
         "subject": _text_markers(content.subject),
         # text/plain first, then text/html: SendGrid requires this order.
         "content": [{"type": "text/plain", "value": _text_markers(content.text)},
@@ -198,6 +197,8 @@ def mail_body(batch: Batch, *, sandbox: bool = False) -> dict[str, Any]:
         },
         "mail_settings": {"sandbox_mode": {"enable": sandbox}},
     }
+    if brand.reply_to:   # an empty reply_to is a 400 ("does not contain a valid address"), as in message.py
+        body["reply_to"] = {"email": brand.reply_to}
     return body
 
 
