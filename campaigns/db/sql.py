@@ -59,7 +59,7 @@ def insert_ignore_many(session: Session, table: Table, unique: Sequence[str], ro
         return
     columns = list(rows[0])
     arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
-    session.execute(text(f'INSERT INTO "{table.name}" ({", ".join(columns)}) SELECT * FROM unnest({arrays}) '
+    session.execute(text(f'INSERT INTO {table.name} ({", ".join(columns)}) SELECT * FROM unnest({arrays}) '
                          f'ON CONFLICT ({", ".join(unique)}) DO NOTHING'),
                     {c: [row[c] for row in rows] for c in columns})
 
@@ -76,6 +76,6 @@ def update_each(session: Session, column: Column, values: dict) -> None:
                                      [{"k": k, "v": v} for k, v in values.items()])
         return
     kind = column.type.compile(dialect=dialect)
-    session.execute(text(f'UPDATE "{table.name}" AS t SET {column.name} = v.value '
+    session.execute(text(f'UPDATE {table.name} AS t SET {column.name} = v.value '
                          f'FROM unnest(CAST(:keys AS BIGINT[]), CAST(:values AS {kind}[])) AS v(key, value) '
                          f'WHERE t.id = v.key'), {"keys": list(values), "values": list(values.values())})
