@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from campaigns.brand import Brand
 from campaigns.db.models import Campaign, CampaignVersion, Enrollment, StepRow, Subscriber
 from campaigns.retrying import RetryPolicy
 from campaigns.suppression import email_key
@@ -53,3 +54,12 @@ def enroll(factory, campaign_id: int, n: int, tz: str = "America/New_York",
         return [x.id for x in subs]
 
 
+# A full brand for tests that build messages without reading content/brand.toml.
+BRAND = Brand(
+    name="Agape Detox", legal_name="Agape Behavioral Healthcare", address="500 Harbor Road, Fort Lauderdale, FL 33301",
+    phone="+1-954-555-0142", phone_display="(954) 555-0142", website="https://agape.test",
+    cta_url="https://agape.test/c",
+    sender_name="Agape Detox", sender_email="learn@agape.test", reply_to="", language="en",
+    crisis_line="If you are in crisis, call or text 988.", notice="This email is educational, not medical advice.",
+    accent_color="#1f6f5c",
+)

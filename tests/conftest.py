@@ -8,6 +8,7 @@
     settings         Settings with database_url=db_url and outbox_dir in tmp_path.
     brand            the Brand from settings.brand_file.
     now              a fixed, timezone-aware UTC time for tests that need "now".
+    redis_server     a redis-server of the test's own on a free port (tests.servers.RedisServer), stopped after.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.brand import Brand, load_brand
 from campaigns.settings import Settings, load_settings
+from tests.servers import RedisServer, redis_binary
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
@@ -108,3 +110,14 @@ def brand(settings: Settings) -> Brand:
 def now() -> datetime:
     """A fixed UTC time (a Monday), so tests do not depend on the wall clock."""
     return datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def redis_server(tmp_path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own on a free port; skipped only when the binary is absent."""
+    if redis_binary() is None:
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

@@ -16,16 +16,9 @@ from campaigns.content import StepContent
 from campaigns.message import build_message
 from campaigns.providers.base import Batch, Recipient
 from campaigns.tokens import Tokens
+from tests.builders import BRAND
 
 NOW = datetime(2030, 3, 9, 14, 30, 5, tzinfo=timezone.utc)
-BRAND = Brand(
-    name="Agape Detox", legal_name="Agape Behavioral Healthcare", address="500 Harbor Road, Fort Lauderdale, FL 33301",
-    phone="+1-954-555-0142", phone_display="(954) 555-0142", website="https://agape.test",
-    cta_url="https://agape.test/c",
-    sender_name="Agape Detox", sender_email="learn@agape.test", reply_to="", language="en",
-    crisis_line="If you are in crisis, call or text 988.", notice="This email is educational, not medical advice.",
-    accent_color="#1f6f5c",
-)
 HTML = ("<html><body><p>Hi %%first_name%%,</p><p>Baclofen is a muscle relaxant that doctors prescribe for spasticity."
         "</p><p>500 Harbor Road, Fort Lauderdale, FL 33301. This email is educational, not medical advice.</p>"
         '<p><a href="%%unsubscribe_url%%">Unsubscribe</a> · <a href="%%preferences_url%%">Preferences</a></p>'

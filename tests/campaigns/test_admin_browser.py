@@ -6,11 +6,7 @@ pages is tested on both databases in the other files of this folder.
 """
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,76 +14,47 @@ from sqlalchemy import select
 from campaigns.db.models import AuditEntry, Campaign, Delivery, Enrollment, Subscriber
 from campaigns.lifecycle import create_campaign
 from campaigns.providers.base import RecordingProvider
-from campaigns.settings import PROJECT_ROOT, load_settings
+from campaigns.settings import PROJECT_ROOT
 from campaigns.suppression import email_key
+from tests.browser import browser_page, needs_chromium, screenshot, served
 from tests.builders import Clock
-from tests.web.admin_support import HASH, PASSWORD
-from web.app import create_app
+from tests.web.admin_support import PASSWORD, admin_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = PROJECT_ROOT / "tests" / "artifacts" / "campaigns"
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
+    needs_chromium,
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def server(db_url, session_factory, tmp_path):
+def server(db_url, session_factory, brand, tmp_path):
     """The admin app on http://127.0.0.1:<port>, with the seed campaign and three subscribers."""
-    import uvicorn
-
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = load_settings(database_url=db_url, outbox_dir=tmp_path / "outbox", admin_password_hash=HASH,
-                             base_url=base, secret_key="test-secret-key")
-    from campaigns.brand import load_brand
-
     with session_factory.begin() as s:
-        create_campaign(s, SEED, "baclofen", load_brand(settings.brand_file), NOW - timedelta(hours=1), actor="ana")
+        create_campaign(s, SEED, "baclofen", brand, NOW - timedelta(hours=1), actor="ana")
         for name in ("ann", "bob", "cat"):
             s.add(Subscriber(email=f"{name}@example.com", email_key=email_key(f"{name}@example.com"),
                              name=name.title(), timezone="America/New_York", status="active", created_at=NOW))
     provider = RecordingProvider()
-    app = create_app(settings, session_factory, provider, Clock(NOW))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield base, provider
-    srv.should_exit = True
-    thread.join(timeout=10)
+
+    def make_app(base: str):
+        return admin_app(db_url, session_factory, tmp_path, base_url=base, clock=Clock(NOW), provider=provider)
+
+    with served(make_app) as base:
+        yield base, provider
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        yield context.new_page()
-        browser.close()
+    with browser_page({"width": 1280, "height": 900}) as page:
+        yield page
 
 
 def shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    screenshot(page, "campaigns", name)
 
 
 def test_staff_edit_a_step_enroll_schedule_pause_and_resume_in_the_browser(server, page, session_factory):

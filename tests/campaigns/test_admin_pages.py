@@ -12,10 +12,9 @@ from sqlalchemy import select
 from campaigns.db.models import AuditEntry, Campaign, StepRow
 from campaigns.lifecycle import create_campaign
 from campaigns.providers.base import RecordingProvider
-from campaigns.settings import PROJECT_ROOT, load_settings
+from campaigns.settings import PROJECT_ROOT
 from tests.builders import Clock
-from tests.web.admin_support import HASH, form_token, signed_in_client
-from web.app import create_app
+from tests.web.admin_support import admin_app, form_token, signed_in_client
 
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
@@ -24,11 +23,9 @@ pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def app(db_url, session_factory, tmp_path, brand):
-    settings = load_settings(database_url=db_url, outbox_dir=tmp_path / "outbox", admin_password_hash=HASH,
-                             base_url="https://outreach.test", secret_key="test-secret-key")
     with session_factory.begin() as s:
         create_campaign(s, SEED, "baclofen", brand, NOW, actor="ana")
-    return create_app(settings, session_factory, RecordingProvider(), Clock(NOW))
+    return admin_app(db_url, session_factory, tmp_path, clock=Clock(NOW), provider=RecordingProvider())
 
 
 @pytest.fixture

@@ -9,30 +9,8 @@ from sqlalchemy import select
 from campaigns.db.models import Subscriber, Suppression
 from campaigns.settings import load_settings
 from campaigns.suppression import email_key
-from outreach import bootstrap
-from outreach.cli import main
 from outreach.commands.serve import listen_address
 from tests.builders import enroll, make_campaign
-
-
-@pytest.fixture
-def cli(db_url, session_factory, monkeypatch, capsys):
-    monkeypatch.setenv("OUTREACH_DATABASE_URL", db_url)
-    bootstrap.get_settings.cache_clear()
-    bootstrap.get_session_factory.cache_clear()
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code or 0
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    yield run
-    bootstrap.get_settings.cache_clear()
-    bootstrap.get_session_factory.cache_clear()
 
 
 def test_export_prints_everything_as_json(cli, session_factory, tmp_path):

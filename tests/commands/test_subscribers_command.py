@@ -7,41 +7,13 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
-
 from campaigns.db.migrate import current_revision, head_revision
 from campaigns.db.models import Campaign
 from campaigns.db.session import make_engine, make_session_factory
-from outreach import bootstrap
-from outreach.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = "email,name,timezone,consent_at\nann@example.com,Ann,America/New_York,2026-01-02T03:04:05Z\n" \
        "bob@example.com,Bob,Europe/Berlin,\n"
-
-
-@pytest.fixture
-def cli(db_url, monkeypatch, capsys):
-    """Run `outreach ARGS...` in this process against db_url; returns (exit code, stdout, stderr)."""
-    monkeypatch.setenv("OUTREACH_DATABASE_URL", db_url)
-    monkeypatch.setenv("COLUMNS", "200")  # Rich wraps tables at 80 columns when not on a terminal
-    bootstrap.get_settings.cache_clear()
-    bootstrap.get_session_factory.cache_clear()
-
-    def run(*args: str) -> tuple[int, str, str]:
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code or 0
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    yield run
-    if bootstrap.get_session_factory.cache_info().currsize:
-        bootstrap.get_session_factory().kw["bind"].dispose()
-    bootstrap.get_settings.cache_clear()
-    bootstrap.get_session_factory.cache_clear()
 
 
 def add_campaign(db_url: str, slug: str = "drip") -> None:

@@ -7,20 +7,12 @@ from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from campaigns.brand import Brand
 from campaigns.content import StepContent
 from campaigns.providers.base import Batch, Recipient
 from campaigns.providers.outbox import OutboxProvider
+from tests.builders import BRAND
 
 SIMULATED = datetime(2031, 6, 2, 13, 0, tzinfo=timezone.utc)
-BRAND = Brand(
-    name="Agape Detox", legal_name="Agape Behavioral Healthcare", address="500 Harbor Road, Fort Lauderdale, FL 33301",
-    phone="+1-954-555-0142", phone_display="(954) 555-0142", website="https://agape.test",
-    cta_url="https://agape.test/c",
-    sender_name="Agape Detox", sender_email="learn@agape.test", reply_to="", language="en",
-    crisis_line="If you are in crisis, call or text 988.", notice="This email is educational, not medical advice.",
-    accent_color="#1f6f5c",
-)
 CONTENT = StepContent(
     subject="Baclofen, lesson 1", preheader="Why it matters",
     html=("<p>Hi %%first_name%%,</p><p>Lesson text.</p><p>500 Harbor Road, Fort Lauderdale, FL 33301</p>"

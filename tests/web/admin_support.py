@@ -15,10 +15,11 @@ PASSWORD = "correct horse battery staple"
 HASH = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
 
 
-def admin_app(db_url, session_factory, tmp_path, *, base_url="https://outreach.test", clock=None, **overrides):
+def admin_app(db_url, session_factory, tmp_path, *, base_url="https://outreach.test", clock=None, provider=None,
+              **overrides):
     values = {"admin_password_hash": HASH, "secret_key": "test-secret-key", **overrides}
     settings = load_settings(database_url=db_url, outbox_dir=tmp_path / "outbox", base_url=base_url, **values)
-    return create_app(settings, session_factory, clock=clock or Clock(START))
+    return create_app(settings, session_factory, provider, clock=clock or Clock(START))
 
 
 def form_token(html: str, name: str = "csrf") -> str:

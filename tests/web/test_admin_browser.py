@@ -6,11 +6,7 @@ The app is the real one (create_app) served by uvicorn on 127.0.0.1 with a SQLit
 """
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -18,23 +14,18 @@ from sqlalchemy import update
 from campaigns.db.models import Campaign, Delivery
 from campaigns.events import from_sendgrid, record_events
 from campaigns.providers.base import RecordingProvider
-from campaigns.settings import PROJECT_ROOT, load_settings
+from tests.browser import browser_page, needs_chromium, screenshot, served
 from tests.builders import START, Clock
 from tests.events.support import sent_campaign, sg_event
-from tests.web.admin_support import HASH, PASSWORD
-from web.app import create_app
+from tests.web.admin_support import PASSWORD, admin_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SHOTS = PROJECT_ROOT / "tests" / "artifacts" / "admin"
 PEOPLE = 400
 NOW = START + timedelta(days=7, hours=3)
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
+    needs_chromium,
 ]
 
 
@@ -71,44 +62,22 @@ def seed(factory) -> None:
         record_events(s, [from_sendgrid(e, START) for e in events], START, soft_bounce_limit=3)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(db_url, session_factory, tmp_path):
-    import uvicorn
-
     seed(session_factory)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = load_settings(database_url=db_url, outbox_dir=tmp_path / "outbox", admin_password_hash=HASH,
-                             base_url=base, secret_key="test-secret-key")
-    app = create_app(settings, session_factory, RecordingProvider(), Clock(NOW))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield base
-    srv.should_exit = True
-    thread.join(timeout=10)
+
+    def make_app(base: str):
+        return admin_app(db_url, session_factory, tmp_path, base_url=base, clock=Clock(NOW),
+                         provider=RecordingProvider())
+
+    with served(make_app) as base:
+        yield base
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1360, "height": 900})
-        yield context.new_page()
-        browser.close()
+    with browser_page({"width": 1360, "height": 900}) as page:
+        yield page
 
 
 def charts_drawn(page) -> int:
@@ -129,22 +98,22 @@ def test_dashboard_in_the_browser(server, page):
     assert "baclofen-misuse" in page.text_content("table")
     assert "health: warning" in page.text_content("table")  # two complaints in ~1,050 delivered: near the limit
     assert charts_drawn(page) == 2  # emails per day, and bounces/complaints/unsubscribes per day
-    page.screenshot(path=str(SHOTS / "01-overview.png"), full_page=True)
+    screenshot(page, "admin", "01-overview")
 
     page.click("a[href='/admin/campaigns/baclofen-misuse']")
     page.wait_for_url("**/admin/campaigns/baclofen-misuse")
     assert charts_drawn(page) == 3  # the funnel and the two per-day charts
     assert page.locator(".meter.warning").count() == 1  # complaints near the limit, bounces fine
     assert "Near the limit" in page.text_content(".meter.warning")
-    page.screenshot(path=str(SHOTS / "02-campaign.png"), full_page=True)
+    screenshot(page, "admin", "02-campaign")
 
     page.click("nav a[href='/admin/suppressions']")
     page.fill("input[name=address]", "person7@example.com")
     page.click("form.inline button[type=submit]")
     assert "complaint" in page.text_content(".alert")
     assert "person7@example.com" not in page.content()
-    page.screenshot(path=str(SHOTS / "03-suppressions.png"), full_page=True)
+    screenshot(page, "admin", "03-suppressions")
 
     page.click("nav a[href='/admin/queue']")
-    page.screenshot(path=str(SHOTS / "04-queue.png"), full_page=True)
+    screenshot(page, "admin", "04-queue")
     assert problems == []  # no script errors and no Content-Security-Policy refusals
