@@ -52,9 +52,8 @@ def tick(factory: sessionmaker[Session], now: datetime, emit: Callable[[list[int
         report.completed = complete_finished(s, now)
     report.scheduled = _schedule_new(factory, now, page)
     hand_out = _HandOut(factory, now, emit, batch_size, report)
-    # Hand out after each page created, so workers start on the first batches while the rest are being created.
-    report.created = _create_due(factory, now, page, report, on_page=hand_out)
-    hand_out()   # and whatever else is queued: requeued claims, batches whose queue lease ran out
+    report.created = _create_due(factory, now, page, report, hand_out)
+    hand_out()   # whatever else is queued: requeued claims, batches whose queue lease ran out
     if report.created or report.batches or report.requeued or report.unknown or report.completed:
         log.info("tick: %s", report)
     return report
@@ -125,9 +124,9 @@ def _schedule_new(factory: sessionmaker[Session], now: datetime, page: int) -> i
 
 
 def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report: TickReport,
-                on_page: Callable[[], None] = lambda: None) -> int:
-    """Create one delivery per due enrollment (a no-op if it exists), within each campaign's daily cap; `on_page`
-    runs after each page is committed."""
+                hand_out: _HandOut) -> int:
+    """Create one delivery per due enrollment (a no-op if it exists), within each campaign's daily cap, and hand
+    out each page as soon as it is committed, so workers start on it while the next is being created."""
     created = 0
     with factory() as s:
         campaigns = s.execute(select(Campaign.id, Campaign.daily_cap).where(Campaign.status == "running")).all()
@@ -145,7 +144,10 @@ def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report
                        .where(Enrollment.campaign_id == campaign_id, Enrollment.status == "active",
                               Enrollment.next_due_at <= now, Subscriber.status == "active",
                               or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= now))
-                       .order_by(Enrollment.next_due_at, Enrollment.id))
+                       # Due time alone, which the (status, next_due_at) index gives in order, so a page reads a
+                       # page; with `id` after it, everyone due at the same moment (a campaign's start) would be read
+                       # and sorted for every page.
+                       .order_by(Enrollment.next_due_at))
                 if room == 0:
                     held = s.scalar(select(func.count()).select_from(due.subquery()))
                     if held:
@@ -154,9 +156,12 @@ def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report
                 rows = s.execute(due.limit(room)).all()
                 if not rows:
                     break
-                insert_ignore_many(s, Delivery.__table__, ("enrollment_id", "step_number"), [
+                # Created with their queue lease: this tick hands them out itself (no second write to lease them),
+                # and a racing tick leaves them alone.
+                new = insert_ignore_many(s, Delivery.__table__, ("enrollment_id", "step_number"), [
                     {"enrollment_id": eid, "campaign_id": campaign_id, "step_number": step, "due_at": due_at,
-                     "status": ds.QUEUED, "attempts": 0, "created_at": now} for eid, step, due_at in rows])
+                     "status": ds.QUEUED, "attempts": 0, "created_at": now, "lease_until": now + QUEUE_LEASE}
+                    for eid, step, due_at in rows], returning=("id", "campaign_id", "step_number"))
                 # Only enrollments still active at the step read: a racing tick may have created, sent and moved
                 # some on since, and marking those `sending` would stall them at a step with no delivery for good.
                 # Those this tick created are the ones it moves (a racing tick's are `sending` already).
@@ -167,41 +172,44 @@ def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report
                     created += s.execute(update(Enrollment.__table__).where(
                         is_in(s, Enrollment.id, eids), Enrollment.next_step == step, Enrollment.status == "active")
                         .values(status="sending")).rowcount
-            on_page()
+            hand_out.emit_rows(sorted(new))
     return created
 
 
 @dataclass
 class _HandOut:
-    """Leases queued deliveries in batches of one campaign step each, and emits them. It walks by id cursor, so each
-    call hands out only what is new since the last (a tick's own new deliveries always have higher ids)."""
+    """Emits leased deliveries in batches of one campaign step each."""
     factory: sessionmaker[Session]
     now: datetime
     emit: Callable[[list[int]], None]
     batch_size: int
     report: TickReport
-    after: int = 0
 
     def __call__(self) -> None:
-        now, report, batch_size = self.now, self.report, self.batch_size
+        """Lease and emit every queued delivery without a live lease, walking by id cursor."""
+        after = 0
         while True:
             with self.factory.begin() as s:
                 rows = s.execute(
                     select(Delivery.id, Delivery.campaign_id, Delivery.step_number)
-                    .where(Delivery.id > self.after, Delivery.status == ds.QUEUED,
-                           or_(Delivery.lease_until.is_(None), Delivery.lease_until < now))
+                    .where(Delivery.id > after, Delivery.status == ds.QUEUED,
+                           or_(Delivery.lease_until.is_(None), Delivery.lease_until < self.now))
                     .order_by(Delivery.id).limit(PAGE).with_for_update(skip_locked=True)).all()
                 if not rows:
                     return
                 ids = [r[0] for r in rows]
                 s.execute(update(Delivery.__table__).where(is_in(s, Delivery.id, ids))
-                          .values(lease_until=now + QUEUE_LEASE))
-            self.after = ids[-1]
-            groups: dict[tuple[int, int], list[int]] = {}
-            for did, cid, step in rows:
-                groups.setdefault((cid, step), []).append(did)
-            for group in groups.values():
-                for i in range(0, len(group), batch_size):
-                    self.emit(group[i:i + batch_size])
-                    report.batches += 1
-                    report.queued += len(group[i:i + batch_size])
+                          .values(lease_until=self.now + QUEUE_LEASE))
+            after = ids[-1]
+            self.emit_rows(rows)
+
+    def emit_rows(self, rows: list) -> None:
+        """Emit (id, campaign id, step) rows, already leased, in batches of at most batch_size."""
+        groups: dict[tuple[int, int], list[int]] = {}
+        for did, cid, step in rows:
+            groups.setdefault((cid, step), []).append(did)
+        for group in groups.values():
+            for i in range(0, len(group), self.batch_size):
+                self.emit(group[i:i + self.batch_size])
+                self.report.batches += 1
+                self.report.queued += len(group[i:i + self.batch_size])

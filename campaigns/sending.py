@@ -111,10 +111,9 @@ def send_deliveries(factory: sessionmaker[Session], provider: EmailProvider, lin
             groups.setdefault((r.campaign_id, r.current_version, r.step_number), []).append(r)
         for key, group in list(groups.items()):
             # Only rows still `sending` go out: an unsubscribe may have cancelled one since the claim.
-            marked = set(s.scalars(update(Delivery).where(Delivery.id.in_([r.id for r in group]),
-                                                          Delivery.status == ds.SENDING)
+            marked = set(s.scalars(update(d).where(is_in(s, d.c.id, [r.id for r in group]), d.c.status == ds.SENDING)
                                    .values(status=ds.SUBMITTING, version_number=key[1], provider=provider.name)
-                                   .returning(Delivery.id)))
+                                   .returning(d.c.id)))
             groups[key] = [r for r in group if r.id in marked]
             out.skipped += len(group) - len(groups[key])
             if not groups[key]:

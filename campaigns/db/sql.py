@@ -48,20 +48,27 @@ def is_in(session: Session, column, values: Sequence) -> ColumnElement[bool]:
     return column.in_(values)
 
 
-def insert_ignore_many(session: Session, table: Table, unique: Sequence[str], rows: Sequence[dict]) -> None:
+def insert_ignore_many(session: Session, table: Table, unique: Sequence[str], rows: Sequence[dict],
+                       returning: Sequence[str] = ()) -> list[tuple]:
     """insert_ignore for many rows (all with the same keys): on PostgreSQL one statement over arrays (unnest), which
-    costs a few parameters instead of one per value; executemany elsewhere."""
+    costs a few parameters instead of one per value; executemany elsewhere. Returns the `returning` columns of the
+    rows actually inserted (in no particular order)."""
     if not rows:
-        return
+        return []
     dialect = session.get_bind().dialect
     if dialect.name != "postgresql":
-        session.execute(insert_ignore(session, table, unique), list(rows))
-        return
+        statement = insert_ignore(session, table, unique)
+        if not returning:
+            session.execute(statement, list(rows))
+            return []
+        return [tuple(r) for r in session.execute(statement.returning(*(table.c[c] for c in returning)), list(rows))]
     columns = list(rows[0])
     arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
-    session.execute(text(f'INSERT INTO {table.name} ({", ".join(columns)}) SELECT * FROM unnest({arrays}) '
-                         f'ON CONFLICT ({", ".join(unique)}) DO NOTHING'),
-                    {c: [row[c] for row in rows] for c in columns})
+    result = session.execute(text(
+        f'INSERT INTO {table.name} ({", ".join(columns)}) SELECT * FROM unnest({arrays}) '
+        f'ON CONFLICT ({", ".join(unique)}) DO NOTHING' + (f' RETURNING {", ".join(returning)}' if returning else '')),
+        {c: [row[c] for row in rows] for c in columns})
+    return [tuple(r) for r in result] if returning else []
 
 
 def update_each(session: Session, column: Column, values: dict) -> None:
