@@ -34,13 +34,18 @@ def make_engine(url: str) -> Engine:
     raise ConfigError(f"setting OUTREACH_DATABASE_URL: unsupported database {parsed.drivername!r}")
 
 
+# SQLite has one writer at a time: a second writer (another worker process, the tick) waits this long for the lock
+# before failing with "database is locked". Generous, because a failed claim only comes back after its lease.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # SQLite leaves foreign keys off unless asked per connection; WAL lets the web app read while a worker writes,
     # and the busy timeout makes a second writer wait instead of failing at once with "database is locked".
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 

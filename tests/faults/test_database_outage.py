@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from campaigns.db.session import SQLITE_BUSY_TIMEOUT_MS
 from tests.conftest import PG_ADMIN
 from tests.faults.conftest import AFTER_LEASES, Rig, pg_admin
 from tests.servers import wait_until
@@ -89,13 +90,14 @@ def test_sqlite_locked_for_longer_than_the_busy_timeout(rig_sqlite: Rig) -> None
     rig = rig_sqlite
     rig.populate(N)
     assert rig.tick(batch_size=BATCH).batches == N // BATCH
-    # Another connection holds the write lock until a worker's claim has waited out SQLite's 5 s busy timeout and
+    # Another connection holds the write lock until a worker's claim has waited out SQLite's busy timeout and
     # failed with "database is locked"; then it lets go, and the next batch goes through.
     locker = sqlite3.connect(make_url(rig.db_url).database, isolation_level=None)
     locker.execute("BEGIN EXCLUSIVE")
     try:
         worker = rig.worker("worker", concurrency=1)
-        wait_until(lambda: "database is locked" in worker.log_text(), timeout=30, what="a task to give up")
+        wait_until(lambda: "database is locked" in worker.log_text(), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000 + 30,
+                   what="a task to give up")
     finally:
         locker.execute("COMMIT")
         locker.close()
