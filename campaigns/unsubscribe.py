@@ -126,3 +126,15 @@ def resume_enrollment(session: Session, enrollment: Enrollment, campaign: Campai
     enrollment.status = "active"
     if enrollment.next_due_at is not None:
         enrollment.next_due_at = max(enrollment.next_due_at, window_of(campaign).next_open(now, zone(tz)))
+    # The step was already on its way when they left (submitting, then sent or unknown): it holds the slot and went
+    # out, so move past it now; left `active` at that step, the tick would wait for it for ever.
+    settled = session.scalar(select(Delivery.id).where(Delivery.enrollment_id == enrollment.id,
+                                                       Delivery.step_number == enrollment.next_step,
+                                                       Delivery.status.in_(sorted(ds.LEFT | {ds.FAILED}))))
+    if settled is not None:
+        from campaigns.sending import advance_enrollments
+
+        enrollment.status = "sending"
+        session.flush()
+        advance_enrollments(session, [enrollment.id], now)
+        session.refresh(enrollment)

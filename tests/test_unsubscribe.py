@@ -138,3 +138,19 @@ def test_an_unsubscribe_through_our_link_counts_in_the_stats_of_the_step_that_wa
         [stats] = campaign_stats(s, cid)
     assert stats.total.unsubscribed == 1
     assert [step.counts.unsubscribed for step in stats.steps if step.number == 1] == [1]
+
+
+def test_leaving_while_a_step_is_submitted_then_coming_back_moves_on_to_the_next_step(session_factory, brand):
+    cid = make_campaign(session_factory)
+    [sid] = enroll(session_factory, cid, 1)
+    emitted: list[list[int]] = []
+    drip.tick(session_factory, START, emitted.append)
+    with session_factory.begin() as s:  # step 1 is in the provider's hands when the person leaves
+        s.execute(Delivery.__table__.update().values(status=ds.SUBMITTING))
+        unsubscribe(s, sid, "page", START)
+        s.execute(Delivery.__table__.update().values(status=ds.ACCEPTED))  # ... and it went out
+    with session_factory.begin() as s:
+        resubscribe(s, sid, START + timedelta(hours=1))
+    provider, clock = RecordingProvider(), Clock(START + timedelta(days=1, hours=1))  # step 2 is due a day on
+    tick_and_send(session_factory, provider, clock, brand)
+    assert [b.step for b in provider.batches] == [2]  # not stuck at step 1, and step 1 not sent twice
