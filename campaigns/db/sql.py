@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import JSON, Column, ColumnElement, Table, any_, bindparam, insert, literal, text, update
+from sqlalchemy import JSON, Column, ColumnElement, Table, Text, any_, bindparam, cast, insert, literal, text, update
 from sqlalchemy.types import ARRAY
 from sqlalchemy.orm import Session
 
@@ -44,8 +45,29 @@ def is_in(session: Session, column, values: Sequence) -> ColumnElement[bool]:
     """`column IN (values)`; on PostgreSQL `column = ANY(array)`, one parameter instead of thousands (the
     thousands cost more to render and convert than the query takes to run). Keep `values` to a few thousand."""
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(literal(list(values), ARRAY(column.type)))
+        return column == any_(cast(literal(pg_array(values), Text), ARRAY(column.type)))
     return column.in_(values)
+
+
+def pg_array(values: Sequence) -> str:
+    """PostgreSQL's text form of a one-dimensional array (ints, strings, aware datetimes, None), to be CAST to the
+    array type. psycopg's own list dumper runs two regular expressions per element: 5 ms for 5,000 ids here against
+    1 ms for this, paid several times per batch of the send path."""
+    if all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return "{" + ",".join(_array_element(v) for v in values) + "}"
+
+
+def _array_element(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.isoformat()
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'   # quoted, with \ and " escaped
 
 
 def insert_ignore_many(session: Session, table: Table, unique: Sequence[str], rows: Sequence[dict],
@@ -67,7 +89,7 @@ def insert_ignore_many(session: Session, table: Table, unique: Sequence[str], ro
     result = session.execute(text(
         f'INSERT INTO {table.name} ({", ".join(columns)}) SELECT * FROM unnest({arrays}) '
         f'ON CONFLICT ({", ".join(unique)}) DO NOTHING' + (f' RETURNING {", ".join(returning)}' if returning else '')),
-        {c: [row[c] for row in rows] for c in columns})
+        {c: pg_array([row[c] for row in rows]) for c in columns})
     return [tuple(r) for r in result] if returning else []
 
 
@@ -85,4 +107,5 @@ def update_each(session: Session, column: Column, values: dict) -> None:
     kind = column.type.compile(dialect=dialect)
     session.execute(text(f'UPDATE {table.name} AS t SET {column.name} = v.value '
                          f'FROM unnest(CAST(:keys AS BIGINT[]), CAST(:values AS {kind}[])) AS v(key, value) '
-                         f'WHERE t.id = v.key'), {"keys": list(values), "values": list(values.values())})
+                         f'WHERE t.id = v.key'),
+                    {"keys": pg_array(list(values)), "values": pg_array(list(values.values()))})
