@@ -5,8 +5,8 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, ColumnElement, Table, Text, any_, bindparam, cast, insert, literal, text, update
-from sqlalchemy.types import ARRAY
+from sqlalchemy import JSON, Column, ColumnElement, Table, any_, bindparam, cast, insert, literal, text, update
+from sqlalchemy.types import ARRAY, NullType
 from sqlalchemy.orm import Session
 
 
@@ -45,7 +45,9 @@ def is_in(session: Session, column, values: Sequence) -> ColumnElement[bool]:
     """`column IN (values)`; on PostgreSQL `column = ANY(array)`, one parameter instead of thousands (the
     thousands cost more to render and convert than the query takes to run). Keep `values` to a few thousand."""
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(cast(literal(pg_array(values), Text), ARRAY(column.type)))
+        # An untyped parameter: PostgreSQL reads it as the array when binding and plans with the values; given as
+        # VARCHAR, the cast would run for every row of a sequential scan.
+        return column == any_(cast(literal(pg_array(values), NullType()), ARRAY(column.type)))
     return column.in_(values)
 
 
