@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from campaigns.db.models import Campaign, Enrollment
-from campaigns.db.session import make_engine, transaction
+from campaigns.db.session import SQLITE_BUSY_TIMEOUT_MS, make_engine, transaction
 
 
 def test_sqlite_engine_creates_its_folder_and_sets_pragmas(tmp_path):
@@ -18,7 +18,7 @@ def test_sqlite_engine_creates_its_folder_and_sets_pragmas(tmp_path):
         with engine.connect() as conn:
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-            assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar() == SQLITE_BUSY_TIMEOUT_MS
     finally:
         engine.dispose()
     assert path.exists()
