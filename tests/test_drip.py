@@ -8,7 +8,6 @@ from sqlalchemy import func, select, update
 
 from campaigns import delivery_state as ds
 from campaigns import drip, sending
-from campaigns.brand import Brand
 from campaigns.db.models import Campaign, Delivery, Enrollment, Subscriber
 from campaigns.errors import ProviderError
 from campaigns.providers.base import Batch, RecordingProvider, SendResult
