@@ -1,0 +1,93 @@
+"""A throwaway database for one run: the seed article as a campaign (compiled once), and N generated subscribers
+enrolled in it, written by SQL (generate_series on PostgreSQL, a recursive CTE on SQLite)."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import Engine, bindparam, text, update
+
+from campaigns.brand import Brand
+from campaigns.db.migrate import upgrade
+from campaigns.db.models import Campaign, UTCDateTime
+from campaigns.db.session import make_engine, make_session_factory
+from campaigns.lifecycle import create_campaign
+from outreach.demo import SEED
+
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
+ZONES = ("America/New_York", "America/Los_Angeles", "America/Chicago", "Europe/London", "UTC")
+SLUG = "bench"
+
+
+def create_database(kind: str, workdir: Path) -> str:
+    """A new, empty database; returns its URL."""
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / 'bench.db'}"
+    name = f"outreach_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def drop_database(url: str) -> None:
+    if url.startswith("postgresql"):
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def prepare(url: str, size: int, brand: Brand) -> int:
+    """Migrate, create the campaign from the seed article (a draft), enrol `size` new subscribers; the campaign id."""
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        created = datetime.now(timezone.utc) - timedelta(days=1)
+        with make_session_factory(engine).begin() as s:
+            campaign_id = create_campaign(s, SEED, SLUG, brand, created, actor="bench").id
+        _subscribers(engine, size, created)
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO enrollments (campaign_id, subscriber_id, next_step, status, enrolled_at) "
+                           "SELECT :cid, id, 1, 'active', :at FROM subscribers")
+                      .bindparams(bindparam("at", type_=UTCDateTime())), {"cid": campaign_id, "at": created})
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("ANALYZE"))   # as autovacuum would after a large import
+    finally:
+        engine.dispose()
+    return campaign_id
+
+
+def _subscribers(engine: Engine, size: int, created: datetime) -> None:
+    zones = ", ".join(f"'{z}'" for z in ZONES)
+    if engine.dialect.name == "postgresql":
+        sql = f"""
+            INSERT INTO subscribers (email, email_key, name, timezone, status, tags, created_at)
+            SELECT e, encode(sha256(convert_to(e, 'UTF8')), 'hex'), 'Person ' || g, (ARRAY[{zones}])[1 + g % 5],
+                   'active', '[]', :at
+            FROM (SELECT g, 'person' || g || '@bench.example.com' AS e FROM generate_series(1, :n) AS g) AS gen"""
+    else:
+        sql = f"""
+            WITH RECURSIVE gen(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM gen WHERE g < :n)
+            INSERT INTO subscribers (email, email_key, name, timezone, status, tags, created_at)
+            SELECT 'person' || g || '@bench.example.com', sha256hex('person' || g || '@bench.example.com'),
+                   'Person ' || g, json_extract(json_array({zones}), '$[' || (g % 5) || ']'), 'active', '[]', :at
+            FROM gen"""
+    with engine.begin() as c:
+        if engine.dialect.name == "sqlite":
+            c.connection.driver_connection.create_function(
+                "sha256hex", 1, lambda e: hashlib.sha256(e.encode()).hexdigest(), deterministic=True)
+        c.execute(text(sql).bindparams(bindparam("at", type_=UTCDateTime())), {"n": size, "at": created})
+
+
+def start_campaign(url: str, campaign_id: int, at: datetime) -> None:
+    """Schedule the campaign to start at `at`, sending at any hour, so every first email is due at `at`."""
+    engine = make_engine(url)
+    try:
+        with engine.begin() as c:
+            c.execute(update(Campaign).where(Campaign.id == campaign_id).values(
+                status="scheduled", start_at=at, window_days=list(range(7)), window_start_hour=0,
+                window_end_hour=24))
+    finally:
+        engine.dispose()
