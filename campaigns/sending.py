@@ -11,17 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import CTE, Column, Table, delete, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from campaigns import delivery_state as ds
 from campaigns.brand import Brand
 from campaigns.content import StepContent
 from campaigns.db.models import Campaign, CampaignVersion, Delivery, Enrollment, StepRow, Subscriber
+from campaigns.db.sql import is_in
 from campaigns.drip import SEND_LEASE
 from campaigns.errors import ProviderError
 from campaigns.providers.base import Batch, EmailProvider, Recipient, SendResult
 from campaigns.schedule import next_due, window_of, zone
-from campaigns.db.sql import is_in
 from campaigns.suppression import chunked, suppressed_keys
 from campaigns.tokens import Links
 
@@ -136,7 +138,7 @@ def send_deliveries(factory: sessionmaker[Session], provider: EmailProvider, lin
                                                  Delivery.status == ds.SUBMITTING)
                           .values(status=ds.QUEUED, lease_until=None, last_error=str(err)[:500]))
             raise
-        record_results(factory, results, {r.id: r.enrollment_id for r in group}, now())
+        _record_outcome(record_results, factory, results, {r.id: r.enrollment_id for r in group}, now())
         lost = next((r.error for r in results if r.status == ds.UNKNOWN), None)
         if lost:   # the counts alone would not say why: the operator needs the reason (timeout, connection closed)
             from campaigns.events import mask_addresses
@@ -147,6 +149,18 @@ def send_deliveries(factory: sessionmaker[Session], provider: EmailProvider, lin
     log.info("sent batch of %d: %d accepted, %d failed, %d unknown, %d skipped", out.claimed, out.accepted,
              out.failed, out.unknown, out.skipped)
     return out
+
+
+def _log_record_retry(state) -> None:
+    log.warning("database unavailable while recording a sent batch (%s); retrying",
+                type(state.outcome.exception()).__name__)
+
+
+# Once the provider has answered, the answer must be written down even if the database blinks (a restart, a
+# failover): lost, the batch would turn `unknown` when its lease runs out. Keep trying well within that lease.
+_record_outcome = Retrying(retry=retry_if_exception_type((OperationalError, InterfaceError)),
+                           stop=stop_after_delay(SEND_LEASE.total_seconds() / 3),
+                           wait=wait_exponential(multiplier=0.5, max=5), before_sleep=_log_record_retry, reraise=True)
 
 
 def _release(s: Session, rows: list) -> None:
