@@ -5,7 +5,7 @@ local SendGrid server as a process, `celery worker` with 1 or 2 processes, and t
 The clock starts when the campaign starts (every first email is due then) and the tick is told to go; it stops at
 the last acceptance recorded in the database. Beside it, the naive baseline (bench/naive.py) on 10,000.
 
-    python -m bench.run                                   # the default matrix (see DEFAULT_SKIP), ~25 minutes
+    python -m bench.run                                   # the whole matrix, about 16 minutes on 2 cores
     python -m bench.run --sizes 10000 --db sqlite --workers 2 --naive-size 0      # a quick look
 """
 from __future__ import annotations
