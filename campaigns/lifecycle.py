@@ -228,12 +228,8 @@ def schedule_campaign(s: Session, slug: str, start_at: datetime, now: datetime, 
 
 
 def pause_campaign(s: Session, slug: str, now: datetime, *, actor: str) -> Campaign:
-    campaign = get_campaign(s, slug)
-    require_move(campaign, "pause")
-    was = campaign.status
-    campaign.status = "paused"
-    audit(s, campaign, actor, "paused", f"was {was}", now)
-    return campaign
+    """Nothing more is sent until it is resumed (batches already handed out are released by the send path)."""
+    return _set_status(s, slug, "pause", "paused", now, actor=actor)
 
 
 def resume_campaign(s: Session, slug: str, now: datetime, *, actor: str) -> Campaign:
@@ -247,11 +243,15 @@ def resume_campaign(s: Session, slug: str, now: datetime, *, actor: str) -> Camp
 
 def archive_campaign(s: Session, slug: str, now: datetime, *, actor: str) -> Campaign:
     """Stop the campaign for good; nothing more is sent (queued emails are released by the send path)."""
+    return _set_status(s, slug, "archive", "archived", now, actor=actor)
+
+
+def _set_status(s: Session, slug: str, move: str, status: str, now: datetime, *, actor: str) -> Campaign:
+    """A move with nothing to it but the new status, audited with the one it replaced."""
     campaign = get_campaign(s, slug)
-    require_move(campaign, "archive")
-    was = campaign.status
-    campaign.status = "archived"
-    audit(s, campaign, actor, "archived", f"was {was}", now)
+    require_move(campaign, move)
+    was, campaign.status = campaign.status, status
+    audit(s, campaign, actor, status, f"was {was}", now)
     return campaign
 
 
