@@ -14,7 +14,7 @@ from campaigns.brand import Brand
 from campaigns.db.migrate import upgrade
 from campaigns.db.models import Campaign, UTCDateTime
 from campaigns.db.session import make_engine, make_session_factory
-from campaigns.lifecycle import create_campaign
+from campaigns.management.lifecycle import create_campaign
 from outreach.demo import SEED
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select, text
 
-from campaigns import delivery_state as ds
 from campaigns.db.models import Delivery
 from campaigns.db.session import make_engine
+from campaigns.delivery import state as ds
 
 SETTLED = (ds.ACCEPTED, ds.FAILED, ds.UNKNOWN, ds.CANCELLED)
 

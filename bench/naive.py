@@ -14,12 +14,12 @@ from functools import lru_cache
 from celery import Celery
 from sqlalchemy import select, text, update
 
-from campaigns import delivery_state as ds
+from campaigns.authoring.render import compile_step
 from campaigns.db.models import Campaign, Delivery, Enrollment, Subscriber
-from campaigns.lifecycle import plan_file
-from campaigns.providers.base import Batch, Recipient
-from campaigns.render import compile_step
-from campaigns.sending import first_name
+from campaigns.delivery import state as ds
+from campaigns.delivery.providers.base import Batch, Recipient
+from campaigns.delivery.sending import first_name
+from campaigns.management.lifecycle import plan_file
 from campaigns.settings import load_settings
 from outreach.bootstrap import get_brand, get_links, get_session_factory, now
 from outreach.demo import SEED
@@ -37,7 +37,7 @@ def _series():
 
 @lru_cache(maxsize=1)
 def _provider():
-    from campaigns.providers.factory import build_provider
+    from campaigns.delivery.providers.factory import build_provider
 
     return build_provider(load_settings(), get_brand())
 

@@ -24,11 +24,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from campaigns.brand import load_brand
-from campaigns.settings import PROJECT_ROOT
 from bench.dataset import create_database, drop_database, prepare, start_campaign
 from bench.measure import Progress, outcome
-from bench.processes import MemorySampler, RedisServer, SendGridProcess, TickProcess, Workers
+from bench.processes import (
+    MemorySampler,
+    RedisServer,
+    SendGridProcess,
+    TickProcess,
+    Workers,
+)
+from campaigns.brand import load_brand
+from campaigns.settings import PROJECT_ROOT
 from tests.sendgrid_server import API_KEY
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -21,8 +21,8 @@ import httpx
 
 from campaigns.db.migrate import upgrade
 from campaigns.db.session import make_engine, make_session_factory
-from campaigns.events import process_pending
-from campaigns.providers.base import RecordingProvider
+from campaigns.delivery.providers.base import RecordingProvider
+from campaigns.insight.reactions import process_pending
 from campaigns.settings import load_settings
 from tests.events.support import sent_campaign, sg_event
 from tests.servers import free_port

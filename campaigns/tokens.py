@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeTimedSerializer,
+)
 from itsdangerous.encoding import base64_encode
 
 from campaigns.errors import TokenError

@@ -14,9 +14,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from campaigns import drip, sending
 from campaigns.brand import load_brand
-from campaigns.db.models import Campaign, Delivery, Enrollment, StepRow, CampaignVersion
+from campaigns.db.models import Campaign, CampaignVersion, Delivery, Enrollment, StepRow
+from campaigns.delivery import sending
+from campaigns.delivery import tick as drip
 from campaigns.settings import PROJECT_ROOT, VAR, load_settings
 from campaigns.tokens import Links, Tokens
 
@@ -37,11 +38,11 @@ class SimClock:
 
 def run_demo(console: Console, article: Path = SEED, subscribers: Path = SUBSCRIBERS) -> int:
     """Play the drip; returns how many emails were written."""
+    from campaigns.audience.subscribers import import_csv
     from campaigns.db.migrate import upgrade
     from campaigns.db.session import make_engine, make_session_factory
-    from campaigns.lifecycle import create_campaign, schedule_campaign
-    from campaigns.providers.outbox import OutboxProvider
-    from campaigns.subscribers import import_csv
+    from campaigns.delivery.providers.outbox import OutboxProvider
+    from campaigns.management.lifecycle import create_campaign, schedule_campaign
 
     began = time.perf_counter()
     db, outbox = VAR / "demo.db", VAR / "outbox"
@@ -60,7 +61,7 @@ def run_demo(console: Console, article: Path = SEED, subscribers: Path = SUBSCRI
         campaign = create_campaign(s, article, "baclofen-demo", brand, clock.now(), actor="demo")
         campaign_id = campaign.id
     with factory.begin() as s:
-        report = import_csv(s, subscribers, campaign_slug="baclofen-demo", now=clock.now())
+        report = import_csv(s, subscribers, campaign_id=campaign_id, now=clock.now())
     with factory.begin() as s:
         schedule_campaign(s, "baclofen-demo", START, clock.now(), actor="demo")
     console.print(f"Campaign [bold]baclofen-demo[/bold] from {article.name}; {report.imported} subscribers "

@@ -4,9 +4,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from campaigns.brand import Brand
-from campaigns.db.models import Campaign, CampaignVersion, Enrollment, StepRow, Subscriber
-from campaigns.retrying import RetryPolicy
-from campaigns.suppression import email_key
+from campaigns.db.models import (
+    Campaign,
+    CampaignVersion,
+    Enrollment,
+    StepRow,
+    Subscriber,
+)
+from campaigns.delivery import sending
+from campaigns.delivery import tick as drip
+from campaigns.delivery.retrying import RetryPolicy
+from campaigns.delivery.suppression import email_key
 from campaigns.tokens import Links, Tokens
 
 START = datetime(2027, 1, 4, 14, 0, tzinfo=timezone.utc)  # Monday 09:00 in New York
@@ -63,3 +71,11 @@ BRAND = Brand(
     crisis_line="If you are in crisis, call or text 988.", notice="This email is educational, not medical advice.",
     accent_color="#1f6f5c",
 )
+
+
+def tick_and_send(factory, provider, clock, brand) -> None:
+    """One tick at the clock's time, then every batch it handed out sent in this process."""
+    batches: list[list[int]] = []
+    drip.tick(factory, clock(), batches.append)
+    for ids in batches:
+        sending.send_deliveries(factory, provider, LINKS, brand, ids, clock, retry=NO_WAIT)

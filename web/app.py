@@ -22,8 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from campaigns.delivery.providers.base import EmailProvider
 from campaigns.errors import NotFound, OutreachError, StateError, TokenError
-from campaigns.providers.base import EmailProvider
 from campaigns.settings import Settings
 from campaigns.tokens import Links, Tokens
 from web.context import AppContext
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
 
         session_factory = make_session_factory(make_engine(settings.database_url))
     if provider is None:
-        from campaigns.providers.factory import build_provider
+        from campaigns.delivery.providers.factory import build_provider
 
         provider = build_provider(settings, brand)  # a bad backend setting stops start-up here, in one line
     tokens = Tokens(settings.secret_key)

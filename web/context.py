@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.templating import Jinja2Templates
 
 from campaigns.brand import Brand
-from campaigns.providers.base import EmailProvider
+from campaigns.delivery.providers.base import EmailProvider
 from campaigns.settings import Settings
 from campaigns.tokens import Links, Tokens
 from web.csrf import Csrf

@@ -18,13 +18,17 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import delivery_state as ds
-from campaigns import stats as st
 from campaigns.db.models import Delivery, Event
+from campaigns.delivery import state as ds
+from campaigns.insight import stats as st
 from web.runtime import now_of, sessions_of
 
 #: Seconds between due time and sending: from "on time" to "a day late".

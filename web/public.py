@@ -12,15 +12,20 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import (
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from pydantic import BaseModel
 
-from campaigns import preferences, privacy, signup, unsubscribe
+from campaigns.audience import preferences, privacy, signup, unsubscribe
 from campaigns.db.models import Campaign, Subscriber
+from campaigns.delivery.providers.base import Batch
+from campaigns.delivery.schedule import zone
+from campaigns.delivery.sending import first_name
 from campaigns.errors import OutreachError
-from campaigns.providers.base import Batch
-from campaigns.schedule import zone
-from campaigns.sending import first_name
 from web.context import AppContext, get_context
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from campaigns.errors import ConfigError, SignatureError
-from campaigns.events import EventFormatError, from_sendgrid, parse_sendgrid_body, process_pending, store_events
-from campaigns.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookVerifier
+from campaigns.insight.events import (
+    EventFormatError,
+    from_sendgrid,
+    parse_sendgrid_body,
+    store_events,
+)
+from campaigns.insight.reactions import process_pending
+from campaigns.insight.webhook_signature import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    WebhookVerifier,
+)
 from web.runtime import now_of, sessions_of, settings_of
 
 log = logging.getLogger(__name__)

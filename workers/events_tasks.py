@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from campaigns.events import process_pending
+from campaigns.insight.reactions import process_pending
 from outreach.bootstrap import get_session_factory, get_settings, now
 from workers.app import app
 

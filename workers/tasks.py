@@ -4,9 +4,16 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from campaigns import drip, sending
-from campaigns.providers.base import EmailProvider
-from outreach.bootstrap import get_brand, get_links, get_session_factory, get_settings, now
+from campaigns.delivery import sending
+from campaigns.delivery import tick as drip
+from campaigns.delivery.providers.base import EmailProvider
+from outreach.bootstrap import (
+    get_brand,
+    get_links,
+    get_session_factory,
+    get_settings,
+    now,
+)
 from workers.app import app
 
 log = logging.getLogger(__name__)
@@ -14,7 +21,7 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=1)
 def provider() -> EmailProvider:
-    from campaigns.providers.factory import build_provider
+    from campaigns.delivery.providers.factory import build_provider
 
     return build_provider(get_settings(), get_brand())
 

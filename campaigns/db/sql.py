@@ -2,12 +2,32 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import JSON, Column, ColumnElement, Table, any_, bindparam, cast, insert, literal, text, update
-from sqlalchemy.types import ARRAY, NullType
+from sqlalchemy import (
+    CTE,
+    JSON,
+    Column,
+    ColumnElement,
+    Table,
+    any_,
+    bindparam,
+    cast,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.types import ARRAY, NullType
+
+T = TypeVar("T")
+
+# Bound parameters per IN (...) query: well under SQLite's 32,766 and PostgreSQL's 65,535.
+IN_CHUNK = 5000
 
 
 def insert_ignore(session: Session, table: Table, unique: Sequence[str]):
@@ -111,3 +131,18 @@ def update_each(session: Session, column: Column, values: dict) -> None:
                          f'FROM unnest(CAST(:keys AS BIGINT[]), CAST(:values AS {kind}[])) AS v(key, value) '
                          f'WHERE t.id = v.key'),
                     {"keys": pg_array(list(values)), "values": pg_array(list(values.values()))})
+
+
+def current_locked(s: Session, table: Table, ids: list[int], *columns: Column) -> CTE:
+    """These rows' current values, locked (FOR UPDATE on PostgreSQL), for an UPDATE to test instead of the table.
+
+    Given `table.status = 'x'` next to the ids, PostgreSQL picks the status index whenever its statistics are
+    behind (a new step's million rows still counted as rare, most enrollments `sending` during a big send) and walks
+    every such row for each batch; a test on this CTE keeps it on the primary key, and is as safe."""
+    return select(table.c.id, *columns).where(is_in(s, table.c.id, ids)).with_for_update().cte("cur")
+
+
+def chunked(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most `size` items, for IN (...) lists that must stay under the driver's limit."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -1,8 +1,7 @@
-"""`outreach campaign ...` and `outreach send-test`: a thin shell over campaigns.lifecycle, editing, audience,
+"""`outreach campaign ...` and `outreach send-test`: a thin shell over campaigns.management.lifecycle, editing, audience,
 checks, forecast and previews. Every change is audited with the actor (the OS user name, or --actor)."""
 from __future__ import annotations
 
-import getpass
 import json
 from datetime import datetime
 from pathlib import Path
@@ -13,25 +12,14 @@ from rich.table import Table
 
 from campaigns.errors import StateError
 from outreach.bootstrap import get_brand, get_session_factory, get_settings, now
+from outreach.commands import ACTOR, acting_as
 
 campaign_app = typer.Typer(no_args_is_help=True, help="Create, edit, check, schedule, pause, resume and archive "
                                                       "campaigns; enroll subscribers; see the forecast.")
 console = Console()
 
 
-def _default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name in the environment or password database (some containers)
-        return "cli"
-
-
-ACTOR = typer.Option(None, "--actor", help="Who is doing this, for the audit log (default: your OS user name)")
 AS_JSON = typer.Option(False, "--json", help="Print JSON")
-
-
-def _actor(value: str | None) -> str:
-    return (value or _default_actor()).strip()[:120] or "cli"
 
 
 def _parse_start(value: str) -> datetime:
@@ -49,10 +37,11 @@ def create(path: Path = typer.Argument(..., help="Article file: .txt, .md or .ht
            delay: int = typer.Option(2, "--delay", help="Days between emails"),
            actor: str | None = ACTOR) -> None:
     """Create a draft campaign from an article: plan the series and compile each step once."""
-    from campaigns.lifecycle import create_campaign, current_steps
+    from campaigns.management.lifecycle import create_campaign
+    from campaigns.management.records import current_steps
 
     with get_session_factory().begin() as s:
-        c = create_campaign(s, path, slug, get_brand(), now(), actor=_actor(actor), delay_days=delay)
+        c = create_campaign(s, path, slug, get_brand(), now(), actor=acting_as(actor), delay_days=delay)
         steps = len(current_steps(s, c))
     console.print(f"created draft campaign [bold]{slug}[/bold]: {steps} steps. Next: "
                   f"`outreach campaign enroll {slug} --all`, then `outreach campaign schedule {slug} --start ...`",
@@ -63,20 +52,20 @@ def create(path: Path = typer.Argument(..., help="Article file: .txt, .md or .ht
 def schedule(slug: str, start: str = typer.Option(..., "--start", help="ISO time with zone, or 'now'"),
              actor: str | None = ACTOR) -> None:
     """Schedule a draft campaign (after the checks pass) or move a scheduled one's start."""
-    from campaigns.lifecycle import schedule_campaign
+    from campaigns.management.lifecycle import schedule_campaign
 
     with get_session_factory().begin() as s:
-        c = schedule_campaign(s, slug, _parse_start(start), now(), actor=_actor(actor), brand=get_brand(),
+        c = schedule_campaign(s, slug, _parse_start(start), now(), actor=acting_as(actor), brand=get_brand(),
                               settings=get_settings())
     console.print(f"{slug}: scheduled to start {c.start_at.isoformat()}", highlight=False)
 
 
 def _move(name: str, help_: str):
     def command(slug: str, actor: str | None = ACTOR) -> None:
-        from campaigns import lifecycle
+        from campaigns.management import lifecycle
 
         with get_session_factory().begin() as s:
-            c = getattr(lifecycle, f"{name}_campaign")(s, slug, now(), actor=_actor(actor))
+            c = getattr(lifecycle, f"{name}_campaign")(s, slug, now(), actor=acting_as(actor))
         console.print(f"{slug}: {c.status}", highlight=False)
 
     command.__doc__ = help_
@@ -91,7 +80,7 @@ _move("archive", "Archive a campaign for good: nothing more is sent.")
 @campaign_app.command("list")
 def list_(as_json: bool = AS_JSON) -> None:
     """Every campaign with its status, version and subscribers."""
-    from campaigns.overview import campaigns_overview
+    from campaigns.management.overview import campaigns_overview
 
     with get_session_factory()() as s:
         rows = campaigns_overview(s)
@@ -111,7 +100,7 @@ def list_(as_json: bool = AS_JSON) -> None:
 def show(slug: str, as_json: bool = AS_JSON,
          audit_lines: int = typer.Option(20, "--audit", help="Audit entries to show")) -> None:
     """Steps, status, version, audience, forecast and audit log of a campaign."""
-    from campaigns.overview import campaign_overview
+    from campaigns.management.overview import campaign_overview
 
     with get_session_factory()() as s:
         o = campaign_overview(s, slug, now(), audit_limit=audit_lines)
@@ -156,12 +145,12 @@ def edit(slug: str, step: int = typer.Option(..., "--step", help="Step number (1
          delay: int | None = typer.Option(None, "--delay", help="Days after the previous step"),
          actor: str | None = ACTOR) -> None:
     """Change a step's subject, preheader or delay (a new version; who is past the step is not mailed it again)."""
-    from campaigns.editing import edit_step
+    from campaigns.management.editing import edit_step
 
     if subject is None and preheader is None and delay is None:
         raise StateError("give at least one of --subject, --preheader, --delay")
     with get_session_factory().begin() as s:
-        v = edit_step(s, slug, step, get_brand(), now(), actor=_actor(actor), subject=subject, preheader=preheader,
+        v = edit_step(s, slug, step, get_brand(), now(), actor=acting_as(actor), subject=subject, preheader=preheader,
                       delay_days=delay)
     console.print(f"{slug}: version {v.number}: {v.note}", highlight=False)
 
@@ -173,26 +162,26 @@ def window(slug: str, days: str | None = typer.Option(None, "--days", help="e.g.
            no_cap: bool = typer.Option(False, "--no-cap", help="Remove the daily cap"),
            actor: str | None = ACTOR) -> None:
     """Change the sending window (days and local hours) and/or the daily cap."""
-    from campaigns.editing import _KEEP, edit_window
-    from campaigns.schedule import SendingWindow, window_of
+    from campaigns.delivery.schedule import SendingWindow, window_of
+    from campaigns.management.editing import _KEEP, edit_window
 
     if cap is not None and no_cap:
         raise StateError("give --cap N or --no-cap, not both")
     with get_session_factory().begin() as s:
-        from campaigns.lifecycle import get_campaign
+        from campaigns.management.records import get_campaign
 
         current = window_of(get_campaign(s, slug))
         new_window = None
         if days is not None or hours is not None:
             new_window = SendingWindow.parse(days or ",".join(_day_names(current.days)),
                                              hours or f"{current.start_hour}-{current.end_hour}")
-        v = edit_window(s, slug, now(), actor=_actor(actor), window=new_window,
+        v = edit_window(s, slug, now(), actor=acting_as(actor), window=new_window,
                         daily_cap=None if no_cap else (cap if cap is not None else _KEEP))
     console.print(f"{slug}: version {v.number}: {v.note}", highlight=False)
 
 
 def _day_names(days: frozenset[int]) -> list[str]:
-    from campaigns.schedule import DAY_NAMES
+    from campaigns.delivery.schedule import DAY_NAMES
 
     return [DAY_NAMES[d] for d in sorted(days)]
 
@@ -202,17 +191,17 @@ def reimport(slug: str, path: Path | None = typer.Argument(None, help="Revised a
                                                                          "stored article again with today's brand"),
              actor: str | None = ACTOR) -> None:
     """Re-import a revised article (a new version; who is past a step is not mailed it again)."""
-    from campaigns.editing import reimport_article
+    from campaigns.management.editing import reimport_article
 
     with get_session_factory().begin() as s:
-        v = reimport_article(s, slug, path, get_brand(), now(), actor=_actor(actor))
+        v = reimport_article(s, slug, path, get_brand(), now(), actor=acting_as(actor))
     console.print(f"{slug}: version {v.number}: {v.note}", highlight=False)
 
 
 @campaign_app.command("diff")
 def diff(slug: str, a: int, b: int, as_json: bool = AS_JSON) -> None:
     """What changed between two versions, step by step."""
-    from campaigns.editing import diff_versions, version_notes
+    from campaigns.management.editing import diff_versions, version_notes
 
     with get_session_factory()() as s:
         changes = diff_versions(s, slug, a, b)
@@ -239,19 +228,19 @@ def enroll(slug: str, all_: bool = typer.Option(False, "--all", help="Every acti
            csv: Path | None = typer.Option(None, "--csv", help="Import this CSV and enroll its subscribers"),
            actor: str | None = ACTOR) -> None:
     """Enroll subscribers: all active ones, those with a tag, or from a CSV file (exactly one of these)."""
-    from campaigns.audience import enroll_csv, enroll_subscribers
+    from campaigns.management.enrollment import enroll_csv, enroll_subscribers
 
     if sum((all_, tag is not None, csv is not None)) != 1:
         raise StateError("give exactly one of --all, --tag TAG, --csv FILE")
     with get_session_factory().begin() as s:
         if csv is not None:
-            report = enroll_csv(s, slug, csv, now(), actor=_actor(actor))
+            report = enroll_csv(s, slug, csv, now(), actor=acting_as(actor))
             line = (f"{report.imported} new subscribers imported, {report.enrolled} enrolled, "
                     f"{len(report.problems)} rows with problems")
             for number, reason in report.problems[:20]:
                 console.print(f"  {csv.name}:{number}: {reason}", highlight=False)
         else:
-            r = enroll_subscribers(s, slug, now(), actor=_actor(actor), tag=tag)
+            r = enroll_subscribers(s, slug, now(), actor=acting_as(actor), tag=tag)
             line = f"{r.enrolled} enrolled, {r.already} were already"
     console.print(f"{slug}: {line}", highlight=False)
 
@@ -259,7 +248,7 @@ def enroll(slug: str, all_: bool = typer.Option(False, "--all", help="Every acti
 @campaign_app.command("forecast")
 def forecast_(slug: str, days: int = typer.Option(14, "--days"), as_json: bool = AS_JSON) -> None:
     """Emails per day for the coming days, and who gets which step next."""
-    from campaigns.forecast import describe_next, forecast, next_sends
+    from campaigns.management.forecast import describe_next, forecast, next_sends
 
     with get_session_factory()() as s:
         rows = [{"date": d.isoformat(), "count": n} for d, n in forecast(s, slug, now(), days)]
@@ -276,8 +265,8 @@ def forecast_(slug: str, days: int = typer.Option(14, "--days"), as_json: bool =
 @campaign_app.command("check")
 def check(slug: str) -> None:
     """Run the checks before scheduling and list every problem (exit code 1 if one blocks scheduling)."""
-    from campaigns.checks import check_campaign
-    from campaigns.lifecycle import get_campaign
+    from campaigns.management.checks import check_campaign
+    from campaigns.management.records import get_campaign
 
     with get_session_factory()() as s:
         problems = check_campaign(s, get_campaign(s, slug), brand=get_brand(), settings=get_settings())
@@ -293,13 +282,13 @@ def send_test(slug: str, step: int = typer.Option(..., "--step", help="Step numb
               to: list[str] = typer.Option(..., "--to", help="Staff address (repeat for several)"),
               actor: str | None = ACTOR) -> None:
     """Send one step of the current version to staff addresses as a test (no subscriber, delivery or stats)."""
-    from campaigns.previews import send_test as send
-    from campaigns.providers.factory import build_provider
+    from campaigns.delivery.providers.factory import build_provider
+    from campaigns.management.previews import send_test as send
 
     settings, brand = get_settings(), get_brand()
     provider = build_provider(settings, brand)
     with get_session_factory().begin() as s:
-        results = send(s, slug, step, to, provider, brand, settings, now(), actor=_actor(actor))
+        results = send(s, slug, step, to, provider, brand, settings, now(), actor=acting_as(actor))
     for r in results:
         console.print(f"test {r.status}" + (f": {r.error}" if r.error else ""), highlight=False)
     if any(r.status != "accepted" for r in results):

@@ -17,7 +17,8 @@ def shown_url(url: str) -> str:
 @db_app.command("upgrade")
 def upgrade() -> None:
     """Create or migrate the tables of OUTREACH_DATABASE_URL (default: a SQLite file under var/)."""
-    from campaigns.db.migrate import current_revision, upgrade as run_upgrade
+    from campaigns.db.migrate import current_revision
+    from campaigns.db.migrate import upgrade as run_upgrade
 
     url = get_settings().database_url
     before = current_revision(url)

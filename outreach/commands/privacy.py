@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from campaigns.privacy import erase_subscriber, export_subscriber
-from campaigns.subscribers import get_subscriber
+from campaigns.audience.privacy import erase_subscriber, export_subscriber
+from campaigns.audience.subscribers import get_subscriber
 from outreach.bootstrap import get_session_factory, now
 
 

@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from campaigns.planning import DEFAULT_DELAY_DAYS, plan_series
-from campaigns.series import Series
+from campaigns.authoring.planning import DEFAULT_DELAY_DAYS, plan_series
+from campaigns.authoring.series import Series
 from outreach.bootstrap import get_brand, get_settings
 
 series_app = typer.Typer(no_args_is_help=True, help="Plan a drip series from an article.")
@@ -24,7 +24,7 @@ class Format(str, Enum):
 
 
 def load_series(path: Path, delay_days: int = DEFAULT_DELAY_DAYS) -> Series:
-    from campaigns.parsing import parse_article
+    from campaigns.authoring.parsing import parse_article
 
     return plan_series(parse_article(path), delay_days=delay_days)
 
@@ -54,7 +54,7 @@ def preview(path: Path = typer.Argument(..., help="Article file"),
             open_: bool = typer.Option(False, "--open", help="Write the email to a file under var/ and print its path"),
             delay: int = typer.Option(DEFAULT_DELAY_DAYS, help="Days between emails")) -> None:
     """Print one email of the series, rendered with sample subscriber values."""
-    from campaigns import render
+    from campaigns.authoring import render
 
     series = load_series(path, delay)
     out = render.preview(series, series.step(step), get_brand(), fmt.value)

@@ -7,8 +7,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from campaigns.stats import (BOUNCE_DANGER, BOUNCE_WARN, COMPLAINT_DANGER, COMPLAINT_WARN, OPENS_NOTE, CampaignStats,
-                             Counts, campaign_stats, queue_health, unmatched_events)
+from campaigns.insight.stats import (
+    BOUNCE_DANGER,
+    BOUNCE_WARN,
+    COMPLAINT_DANGER,
+    COMPLAINT_WARN,
+    OPENS_NOTE,
+    CampaignStats,
+    Counts,
+    campaign_stats,
+    queue_health,
+    unmatched_events,
+)
 from outreach.bootstrap import get_session_factory, now
 
 console = Console()
@@ -52,7 +62,7 @@ def _print_campaign(c: CampaignStats) -> None:
 def stats(slug: str | None = typer.Argument(None, help="Campaign slug (default: every campaign)"),
           as_json: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
     """Per campaign and per step: sent, delivered, opened, clicked, bounced, complained, unsubscribed, and rates."""
-    from campaigns.lifecycle import get_campaign
+    from campaigns.management.records import get_campaign
 
     at = now()
     with get_session_factory()() as s:

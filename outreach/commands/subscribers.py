@@ -1,4 +1,4 @@
-"""`outreach subscribers import|list|show|remove`: a thin shell over campaigns.subscribers."""
+"""`outreach subscribers import|list|show|remove`: a thin shell over campaigns.audience.subscribers."""
 from __future__ import annotations
 
 import json
@@ -9,9 +9,17 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from campaigns.audience.subscribers import (
+    ImportReport,
+    get_subscriber,
+    import_csv,
+    list_subscribers,
+    remove_subscriber,
+)
 from campaigns.db.models import Campaign, Enrollment, Subscriber, Suppression
-from campaigns.subscribers import ImportReport, get_subscriber, import_csv, list_subscribers, remove_subscriber
+from campaigns.management.enrollment import enroll_csv
 from outreach.bootstrap import get_session_factory, now
+from outreach.commands import acting_as
 
 subscribers_app = typer.Typer(no_args_is_help=True, help="Import, list, show and remove subscribers.")
 console = Console()
@@ -24,7 +32,10 @@ def import_(file: Path = typer.Argument(..., help="CSV with columns email, timez
             dry_run: bool = typer.Option(False, "--dry-run", help="Check and report only; write nothing")) -> None:
     """Import subscribers from a CSV file; bad rows are reported by line and skipped (exit code 1)."""
     with get_session_factory().begin() as s:
-        report = import_csv(s, file, now=now(), campaign_slug=campaign, dry_run=dry_run)
+        if campaign:
+            report = enroll_csv(s, campaign, file, now(), actor=acting_as(), dry_run=dry_run)
+        else:
+            report = import_csv(s, file, now=now(), dry_run=dry_run)
     _print_report(report, file, campaign)
     if report.problems:
         raise typer.Exit(1)

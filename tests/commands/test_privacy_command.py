@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from campaigns.db.models import Subscriber, Suppression
+from campaigns.delivery.suppression import email_key
 from campaigns.settings import load_settings
-from campaigns.suppression import email_key
 from outreach.commands.serve import listen_address
 from tests.builders import enroll, make_campaign
 

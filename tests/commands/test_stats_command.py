@@ -9,10 +9,11 @@ from argon2 import PasswordHasher
 
 from campaigns.db.migrate import upgrade
 from campaigns.db.session import make_engine, make_session_factory
-from campaigns.events import from_sendgrid, record_events
+from campaigns.insight.events import from_sendgrid
+from campaigns.insight.reactions import record_events
 from campaigns.settings import PROJECT_ROOT
 from tests.builders import START
-from tests.events.support import sent_campaign, sg_event
+from tests.insight.support import sent_campaign, sg_event
 
 
 def outreach(*args: str, env: dict[str, str], input: str | None = None) -> subprocess.CompletedProcess:

@@ -6,7 +6,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from campaigns.db.migrate import alembic_config, current_revision, head_revision, upgrade
+from campaigns.db.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from campaigns.db.models import Base
 from campaigns.db.session import make_engine
 

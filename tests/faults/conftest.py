@@ -23,17 +23,18 @@ from celery import Celery
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import drip
 from campaigns.db.migrate import upgrade
 from campaigns.db.models import Delivery, Enrollment
 from campaigns.db.session import make_engine, make_session_factory
+from campaigns.delivery import state as ds
+from campaigns.delivery import tick as drip
 from tests.builders import enroll, make_campaign
 from tests.conftest import PG_ADMIN, PG_URL, _postgres_unreachable
 from tests.servers import ROOT, CeleryWorker, RedisServer, free_port, wait_for_port
 
 API_KEY = "SG.fault-test-key"
 #: Past both leases: a tick at now + AFTER_LEASES takes back dead claims and re-hands out lost batches.
-AFTER_LEASES = drip.QUEUE_LEASE + drip.SEND_LEASE + timedelta(minutes=1)
+AFTER_LEASES = ds.QUEUE_LEASE + ds.SEND_LEASE + timedelta(minutes=1)
 STUCK = ("queued", "sending", "submitting")
 
 

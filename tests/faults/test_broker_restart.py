@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from campaigns import drip
+from campaigns.delivery import state as ds
 from tests.faults.conftest import Rig
 from tests.servers import wait_until
 
@@ -39,7 +39,7 @@ def test_batches_lost_with_redis_are_found_again(rig: Rig) -> None:
 
     # Leases still hold: the lost batches are not handed out again yet (a slow queue is not a lost one).
     assert rig.tick(batch_size=BATCH).batches == 0
-    late = rig.tick(drip.QUEUE_LEASE + drip.SEND_LEASE, batch_size=BATCH)
+    late = rig.tick(ds.QUEUE_LEASE + ds.SEND_LEASE, batch_size=BATCH)
     assert late.queued == N - sent_before
     wait_until(lambda: rig.count("accepted") == N, timeout=60, what="every delivery accepted")
     rig.assert_each_sent_once()

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from campaigns.events import from_sendgrid, record_events
+from campaigns.insight.events import from_sendgrid
+from campaigns.insight.reactions import record_events
 from tests.faults.conftest import AFTER_LEASES, Rig
 from tests.servers import wait_until
 
@@ -67,7 +68,7 @@ def test_answer_never_arrives(pg_rig: Rig) -> None:
     rig.assert_each_sent_once()
 
     # How `unknown` is settled: SendGrid's event webhook reports each email with our delivery_id custom arg; the
-    # events are stored and applied (campaigns.events), which moves the delivery to what SendGrid says happened.
+    # events are stored and applied (campaigns.insight.events), which moves the delivery to what SendGrid says happened.
     now = datetime.now(timezone.utc)
     unknown = {d.id for d in rig.deliveries() if d.status == "unknown"}
     events = [from_sendgrid({"email": row["email"], "event": "delivered", "timestamp": int(now.timestamp()),

@@ -8,15 +8,16 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import event, func, select
 
-from campaigns import drip
 from campaigns.brand import load_brand
 from campaigns.db.migrate import upgrade
 from campaigns.db.models import Delivery, Enrollment, Subscriber
 from campaigns.db.session import make_engine, make_session_factory
-from campaigns.providers.base import RecordingProvider
-from campaigns.sending import send_deliveries
+from campaigns.delivery import state as ds
+from campaigns.delivery import tick as drip
+from campaigns.delivery.providers.base import RecordingProvider
+from campaigns.delivery.sending import send_deliveries
+from campaigns.delivery.suppression import email_key
 from campaigns.settings import load_settings
-from campaigns.suppression import email_key
 from tests.builders import LINKS, NO_WAIT, make_campaign
 
 ROUNDS, NEW_PER_ROUND = 12, 100
@@ -65,7 +66,7 @@ def test_two_ticks_racing_create_and_hand_out_each_delivery_once(pg_url: str) ->
             # New subscribers become due, and every delivery still queued from earlier rounds has a lapsed queue
             # lease (nobody sends here), so each round both creates and re-hands out, racing on all of it.
             _enroll(factory, campaign_id, r * NEW_PER_ROUND, NEW_PER_ROUND, base - timedelta(hours=1))
-            now = base + r * (drip.QUEUE_LEASE + timedelta(seconds=1))
+            now = base + r * (ds.QUEUE_LEASE + timedelta(seconds=1))
             (a, b), reports = _race(factory, now)
             with factory() as s:
                 per_enrollment = s.execute(select(Delivery.enrollment_id, func.count()).group_by(

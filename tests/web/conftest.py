@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from campaigns.providers.base import RecordingProvider
+from campaigns.delivery.providers.base import RecordingProvider
 from campaigns.settings import load_settings
 from tests.builders import Clock, make_campaign
 from tests.web.pages import NOW, SECRET

@@ -8,9 +8,9 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from campaigns import delivery_state as ds
 from campaigns.db.models import Delivery, Enrollment, Subscriber, Suppression
-from campaigns.suppression import email_key
+from campaigns.delivery import state as ds
+from campaigns.delivery.suppression import email_key
 from campaigns.tokens import Tokens
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

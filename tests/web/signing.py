@@ -6,7 +6,7 @@ import base64
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from campaigns.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from campaigns.insight.webhook_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 
 class Signer:

@@ -4,9 +4,15 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from campaigns.suppression import suppress
+from campaigns.delivery.suppression import suppress
 from tests.builders import START
-from tests.web.admin_support import PASSWORD, admin_app, form_token, sign_in, signed_in_client
+from tests.web.admin_support import (
+    PASSWORD,
+    admin_app,
+    form_token,
+    sign_in,
+    signed_in_client,
+)
 from web.admin.auth import LOCKOUT_SECONDS, SESSION_COOKIE, LoginThrottle
 
 PAGES = ["/admin", "/admin/events", "/admin/suppressions", "/admin/queue", "/admin/campaigns/test"]

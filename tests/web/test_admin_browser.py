@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import update
 
 from campaigns.db.models import Campaign, Delivery
-from campaigns.events import from_sendgrid, record_events
-from campaigns.providers.base import RecordingProvider
+from campaigns.delivery.providers.base import RecordingProvider
+from campaigns.insight.events import from_sendgrid
+from campaigns.insight.reactions import record_events
 from tests.browser import browser_page, needs_chromium, screenshot, served
 from tests.builders import START, Clock
-from tests.events.support import sent_campaign, sg_event
+from tests.insight.support import sent_campaign, sg_event
 from tests.web.admin_support import PASSWORD, admin_app
 
 PEOPLE = 400

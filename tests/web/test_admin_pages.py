@@ -1,4 +1,4 @@
-"""The admin pages show the numbers from campaigns.stats, the thresholds, and no personal data."""
+"""The admin pages show the numbers from campaigns.insight.stats, the thresholds, and no personal data."""
 from __future__ import annotations
 
 import json
@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from campaigns.events import from_sendgrid, record_events
+from campaigns.insight.events import from_sendgrid
+from campaigns.insight.reactions import record_events
 from tests.builders import START
-from tests.events.support import address, sent_campaign, sg_event
+from tests.insight.support import address, sent_campaign, sg_event
 from tests.web.admin_support import admin_app, signed_in_client
 
 

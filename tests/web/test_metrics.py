@@ -6,9 +6,10 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from campaigns.events import from_sendgrid, record_events
+from campaigns.insight.events import from_sendgrid
+from campaigns.insight.reactions import record_events
 from tests.builders import START
-from tests.events.support import sent_campaign, sg_event
+from tests.insight.support import sent_campaign, sg_event
 from tests.web.admin_support import admin_app
 
 
@@ -34,7 +35,7 @@ def test_metrics_report_the_database(db_url, session_factory, tmp_path):
     assert m[("outreach_events_total", (("kind", "delivered"),))] == 2
     assert m[("outreach_events_unmatched", ())] == 1 and m[("outreach_events_unprocessed", ())] == 0
     assert m[("outreach_suppressions", (("reason", "hard_bounce"),))] == 1
-    # Every delivery left one minute after it was due (tests.events.support).
+    # Every delivery left one minute after it was due (tests.insight.support).
     assert m[("outreach_send_latency_seconds_count", ())] == 4
     assert m[("outreach_send_latency_seconds_bucket", (("le", "30.0"),))] == 0
     assert m[("outreach_send_latency_seconds_bucket", (("le", "120.0"),))] == 4

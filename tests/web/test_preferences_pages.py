@@ -6,9 +6,20 @@ from datetime import timedelta
 
 import pytest
 
-from campaigns import delivery_state as ds
-from tests.web.pages import (ADDRESS, NOW, SQLITE_ONLY, TOKENS, add_subscriber, bad_tokens, csrf, delivery_statuses,
-                             snapshot, subscriber, suppression)
+from campaigns.delivery import state as ds
+from tests.web.pages import (
+    ADDRESS,
+    NOW,
+    SQLITE_ONLY,
+    TOKENS,
+    add_subscriber,
+    bad_tokens,
+    csrf,
+    delivery_statuses,
+    snapshot,
+    subscriber,
+    suppression,
+)
 
 pytestmark = SQLITE_ONLY
 

@@ -7,8 +7,18 @@ import pytest
 from sqlalchemy import func, select
 
 from campaigns.db.models import Enrollment, Subscriber
-from campaigns.suppression import suppress
-from tests.web.pages import ADDRESS, NOW, SQLITE_ONLY, TOKENS, add_subscriber, bad_tokens, csrf, snapshot, subscriber
+from campaigns.delivery.suppression import suppress
+from tests.web.pages import (
+    ADDRESS,
+    NOW,
+    SQLITE_ONLY,
+    TOKENS,
+    add_subscriber,
+    bad_tokens,
+    csrf,
+    snapshot,
+    subscriber,
+)
 
 pytestmark = SQLITE_ONLY
 

@@ -4,10 +4,22 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from campaigns import delivery_state as ds
 from campaigns.db.models import Enrollment
-from tests.web.pages import (ADDRESS, NOW, SENT_AND_PENDING, SQLITE_ONLY, TOKENS, add_subscriber, bad_tokens, csrf,
-                             delivery_statuses, snapshot, subscriber, suppression)
+from campaigns.delivery import state as ds
+from tests.web.pages import (
+    ADDRESS,
+    NOW,
+    SENT_AND_PENDING,
+    SQLITE_ONLY,
+    TOKENS,
+    add_subscriber,
+    bad_tokens,
+    csrf,
+    delivery_statuses,
+    snapshot,
+    subscriber,
+    suppression,
+)
 
 pytestmark = SQLITE_ONLY
 
@@ -85,7 +97,7 @@ def test_the_unsubscribed_page_offers_resubscribe_after_a_reload(client, session
 
 
 def test_resubscribe_is_refused_after_a_complaint(client, web_app, session_factory, campaign_id):
-    from campaigns.suppression import suppress
+    from campaigns.delivery.suppression import suppress
 
     sid = add_subscriber(session_factory, campaign_id, status="unsubscribed")
     with session_factory.begin() as s:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from campaigns.db.models import Event, Suppression
 from campaigns.settings import load_settings
 from tests.builders import START, Clock
-from tests.events.support import sent_campaign, sg_event
+from tests.insight.support import sent_campaign, sg_event
 from tests.web.signing import Signer
 from web.webhooks import make_webhook_router
 
@@ -135,7 +135,7 @@ def test_queued_mode_stores_now_and_hands_the_reactions_to_the_task(session_fact
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(Event).where(Event.processed_at.is_(None))) == 2
         assert s.scalar(select(func.count()).select_from(Suppression)) == 0  # not yet: the task does it
-    from campaigns.events import process_pending
+    from campaigns.insight.reactions import process_pending
     with session_factory.begin() as s:
         assert process_pending(s, START, 3) == 2
     with session_factory() as s:

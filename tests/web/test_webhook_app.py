@@ -5,9 +5,9 @@ import json
 
 from fastapi.testclient import TestClient
 
-from campaigns.stats import campaign_stats
+from campaigns.insight.stats import campaign_stats
 from tests.builders import START
-from tests.events.support import sent_campaign, sg_event
+from tests.insight.support import sent_campaign, sg_event
 from tests.web.admin_support import admin_app
 from tests.web.signing import Signer
 

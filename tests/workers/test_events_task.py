@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from campaigns.db.migrate import upgrade
 from campaigns.db.models import Event, Subscriber, Suppression
 from campaigns.db.session import make_engine, make_session_factory
-from campaigns.events import from_sendgrid, store_events
+from campaigns.insight.events import from_sendgrid, store_events
 from tests.builders import START
-from tests.events.support import sent_campaign, sg_event
+from tests.insight.support import sent_campaign, sg_event
 from tests.servers import CeleryWorker, wait_until
 
 

@@ -12,8 +12,8 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from campaigns.db.models import CampaignVersion
+from campaigns.delivery.schedule import DAY_NAMES, SendingWindow
 from campaigns.errors import OutreachError, StateError
-from campaigns.schedule import DAY_NAMES, SendingWindow
 from web.admin.auth import AdminSession, require_admin, require_csrf
 from web.admin.render import NAV, render_admin
 from web.runtime import now_of, sessions_of, settings_of
@@ -57,7 +57,7 @@ def _back(slug: str, done: str, anchor: str = "") -> RedirectResponse:
 
 @router.get("", include_in_schema=False)
 def campaign_list(request: Request, session: AdminSession = Depends(require_admin)) -> Response:
-    from campaigns.overview import campaigns_overview
+    from campaigns.management.overview import campaigns_overview
 
     with sessions_of(request)() as s:
         rows = campaigns_overview(s)
@@ -77,9 +77,10 @@ def manage(slug: str, request: Request, done: str = "", session: AdminSession = 
 
 def _manage_page(request: Request, session: AdminSession, slug: str, *, message: str = "", error: str = "",
                  status_code: int = 200) -> Response:
-    from campaigns.checks import check_campaign
-    from campaigns.lifecycle import MOVES, get_campaign
-    from campaigns.overview import campaign_overview
+    from campaigns.management.checks import check_campaign
+    from campaigns.management.lifecycle import MOVES
+    from campaigns.management.overview import campaign_overview
+    from campaigns.management.records import get_campaign
 
     ctx, now = _context(request), now_of(request)
     with sessions_of(request)() as s:
@@ -102,9 +103,9 @@ def preview_page(slug: str, number: int, request: Request, version: int | None =
 
 def _preview_page(request: Request, session: AdminSession, slug: str, number: int, version: int | None, *,
                   message: str = "", error: str = "", status_code: int = 200) -> Response:
-    from campaigns.checks import SAMPLE_NAME
-    from campaigns.lifecycle import current_steps, get_campaign
-    from campaigns.previews import render_step, stored_step
+    from campaigns.management.checks import SAMPLE_NAME
+    from campaigns.management.previews import render_step, stored_step
+    from campaigns.management.records import current_steps, get_campaign
 
     with sessions_of(request)() as s:
         campaign = get_campaign(s, slug)
@@ -125,7 +126,7 @@ def _preview_page(request: Request, session: AdminSession, slug: str, number: in
 def email_frame(slug: str, number: int, request: Request, version: int | None = None,
                 session: AdminSession = Depends(require_admin)) -> Response:
     """The step's HTML, filled with the sample subscriber's values, for the preview frames (sandboxed)."""
-    from campaigns.previews import render_step, stored_step
+    from campaigns.management.previews import render_step, stored_step
 
     with sessions_of(request)() as s:
         rendered = render_step(stored_step(s, slug, number, version), settings_of(request))
@@ -135,8 +136,8 @@ def email_frame(slug: str, number: int, request: Request, version: int | None = 
 @router.get("/{slug}/diff", include_in_schema=False)
 def diff_page(slug: str, request: Request, a: int | None = None, b: int | None = None,
               session: AdminSession = Depends(require_admin)) -> Response:
-    from campaigns.editing import diff_versions, version_notes
-    from campaigns.lifecycle import get_campaign
+    from campaigns.management.editing import diff_versions, version_notes
+    from campaigns.management.records import get_campaign
 
     with sessions_of(request)() as s:
         campaign = get_campaign(s, slug)
@@ -166,7 +167,7 @@ def _act(request: Request, session: AdminSession, slug: str, done: str, action, 
 @router.post("/{slug}/schedule", include_in_schema=False)
 def schedule(slug: str, request: Request, start: str = Form(""),
              session: AdminSession = Depends(require_csrf)) -> Response:
-    from campaigns.lifecycle import schedule_campaign
+    from campaigns.management.lifecycle import schedule_campaign
 
     ctx, now = _context(request), now_of(request)
 
@@ -181,7 +182,7 @@ def schedule(slug: str, request: Request, start: str = Form(""),
 
 def _lifecycle_route(move: str, done: str) -> None:
     def route(slug: str, request: Request, session: AdminSession = Depends(require_csrf)) -> Response:
-        from campaigns import lifecycle
+        from campaigns.management import lifecycle
 
         return _act(request, session, slug, done,
                     lambda s: getattr(lifecycle, f"{move}_campaign")(s, slug, now_of(request), actor=ACTOR))
@@ -196,8 +197,8 @@ for _move, _done in (("pause", "paused"), ("resume", "resumed"), ("archive", "ar
 def edit_step(slug: str, number: int, request: Request, subject: str = Form(...), preheader: str = Form(""),
               delay_days: int | None = Form(None), session: AdminSession = Depends(require_csrf)) -> Response:
     """One form per step sends all three fields; only what differs from the stored step makes the new version."""
-    from campaigns.editing import edit_step as edit
-    from campaigns.lifecycle import current_steps, get_campaign
+    from campaigns.management.editing import edit_step as edit
+    from campaigns.management.records import current_steps, get_campaign
 
     ctx, now = _context(request), now_of(request)
 
@@ -214,7 +215,7 @@ def edit_step(slug: str, number: int, request: Request, subject: str = Form(...)
 
 @router.post("/{slug}/window", include_in_schema=False)
 async def edit_window(slug: str, request: Request, session: AdminSession = Depends(require_csrf)) -> Response:
-    from campaigns.editing import edit_window as edit
+    from campaigns.management.editing import edit_window as edit
 
     form = await request.form()
     days = ",".join(d for d in DAY_NAMES if form.get(f"day_{d}"))
@@ -236,7 +237,7 @@ async def edit_window(slug: str, request: Request, session: AdminSession = Depen
 @router.post("/{slug}/enroll", include_in_schema=False)
 def enroll(slug: str, request: Request, who: str = Form("all"), tag: str = Form(""),
            session: AdminSession = Depends(require_csrf)) -> Response:
-    from campaigns.audience import enroll_subscribers
+    from campaigns.management.enrollment import enroll_subscribers
 
     def action(s):
         if who == "tag" and not tag.strip():
@@ -248,7 +249,7 @@ def enroll(slug: str, request: Request, who: str = Form("all"), tag: str = Form(
 @router.post("/{slug}/reimport", include_in_schema=False)
 def reimport(slug: str, request: Request, session: AdminSession = Depends(require_csrf)) -> Response:
     """Compile the stored article again with today's brand and templates (a revised file: use the CLI)."""
-    from campaigns.editing import reimport_article
+    from campaigns.management.editing import reimport_article
 
     ctx = _context(request)
     return _act(request, session, slug, "reimported",
@@ -258,7 +259,7 @@ def reimport(slug: str, request: Request, session: AdminSession = Depends(requir
 @router.post("/{slug}/steps/{number}/test", include_in_schema=False)
 def send_test(slug: str, number: int, request: Request, addresses: str = Form(""),
               session: AdminSession = Depends(require_csrf)) -> Response:
-    from campaigns.previews import send_test as send
+    from campaigns.management.previews import send_test as send
 
     ctx = _context(request)
     to = [a for a in addresses.replace(",", "\n").replace(";", "\n").split() if a]

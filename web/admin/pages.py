@@ -9,12 +9,24 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from campaigns import stats as st
 from campaigns.db.models import Campaign
-from campaigns.events import EventKind
-from web.admin.auth import (LOGIN_COOKIE, SESSION_COOKIE, AdminSession, client_ip, cookie_options, login_token,
-                            login_token_ok, new_session_cookie, password_matches, read_session, require_admin,
-                            require_csrf, throttle_of)
+from campaigns.insight import stats as st
+from campaigns.insight.events import EventKind
+from web.admin.auth import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    AdminSession,
+    client_ip,
+    cookie_options,
+    login_token,
+    login_token_ok,
+    new_session_cookie,
+    password_matches,
+    read_session,
+    require_admin,
+    require_csrf,
+    throttle_of,
+)
 from web.admin.render import duration, render_admin
 from web.runtime import now_of, sessions_of, settings_of
 

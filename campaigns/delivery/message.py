@@ -1,0 +1,93 @@
+"""The RFC 5322 message for one recipient of a batch, built once and shared by the outbox and SMTP providers.
+
+Both providers put the same bytes on disk or on the wire: same headers, same parts, and (for a real delivery) the
+same Message-ID and MIME boundary, so a retried send of one delivery is byte-for-byte the same email.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime, timezone
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage, MIMEPart
+from email.utils import make_msgid
+
+from campaigns.delivery.providers.base import Batch, Recipient
+
+# Headers: lines up to RFC 5322's hard limit of 998. With the default 78, Python's email package RFC 2047-encodes a
+# header holding one long token (a List-Unsubscribe URL with a signed token) as `=?utf-8?q?...?=`, which mailbox
+# providers do not decode there, so one-click unsubscribe silently breaks. CRLF line ends, as on the wire.
+WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
+
+# Body parts: RFC 2045 limits quoted-printable lines to 76 characters. The content manager wraps encoded bodies at
+# the part's policy's max_line_length, so the parts are encoded under this policy, not the 998 one above.
+_BODY_POLICY = policy.SMTP.clone(max_line_length=76)
+
+_LABEL = re.compile(r"[^A-Za-z0-9-]+")
+
+
+def build_message(batch: Batch, recipient: Recipient, *, now: datetime, html: str, text: str) -> EmailMessage:
+    """The email for one recipient: multipart/alternative (text, then HTML) with every header a bulk sender needs.
+
+    `html` and `text` are the recipient's already filled content; `now` stamps the Date header (naive means UTC).
+    """
+    brand = batch.brand
+    unsubscribe_url = recipient.values.get("unsubscribe_url", "")
+    if not unsubscribe_url:
+        # Every email carries a one-click unsubscribe (RFC 8058, Gmail/Yahoo bulk-sender rules): no link, no email.
+        raise ValueError(f"delivery {recipient.delivery_id}: no unsubscribe_url to put in List-Unsubscribe")
+    domain = brand.sender_email.rpartition("@")[2]
+    message_id = message_id_for(batch, recipient, domain)
+
+    msg = EmailMessage(policy=WIRE_POLICY)
+    msg["From"] = Address(_one_line(brand.sender_name), addr_spec=brand.sender_email)
+    msg["To"] = Address(_one_line(recipient.name or ""), addr_spec=recipient.email)
+    if brand.reply_to:
+        msg["Reply-To"] = brand.reply_to
+    msg["Subject"] = _one_line(batch.content.subject)
+    msg["Date"] = _utc(now)
+    msg["Message-ID"] = message_id
+    msg["MIME-Version"] = "1.0"
+    msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["List-Id"] = f"{_one_line(brand.name)} <{_LABEL.sub('-', batch.campaign).strip('-')}.{domain}>"
+    # Bulk mail: tells RFC 3834 auto-responders (vacation replies) not to answer; with List-Id it reads as a list.
+    msg["Precedence"] = "bulk"
+    msg["X-Outreach-Delivery"] = str(recipient.delivery_id)  # an id only: never personal data in headers we add
+    if batch.is_test:
+        msg["X-Outreach-Test"] = "yes"
+
+    msg.make_alternative()
+    # Text first, HTML last: in multipart/alternative the last part the client can show is the preferred one.
+    msg.attach(_text_part(text, "plain"))
+    msg.attach(_text_part(html, "html"))
+    # A fixed boundary (instead of a random one) keeps the bytes of one delivery identical across retries and
+    # providers. "=_" can never occur in quoted-printable output, so the boundary cannot collide with the content.
+    digest = hashlib.sha256(f"{message_id}\0{text}\0{html}".encode()).hexdigest()[:32]
+    msg.set_boundary(f"=_outreach_{digest}")
+    return msg
+
+
+def message_id_for(batch: Batch, recipient: Recipient, domain: str) -> str:
+    """Message-ID: fixed per delivery (a retried send carries the same id), random for test sends (delivery id 0)."""
+    if recipient.delivery_id > 0:
+        return f"<outreach.{_LABEL.sub('-', batch.campaign)}.{batch.step}.{recipient.delivery_id}@{domain}>"
+    return make_msgid(idstring="outreach-test", domain=domain)
+
+
+def _text_part(content: str, subtype: str) -> MIMEPart:
+    part = MIMEPart(policy=_BODY_POLICY)  # MIMEPart: no MIME-Version header inside the parts
+    # quoted-printable: readable in the .eml files, 7-bit safe on any relay, and short lines whatever the HTML.
+    part.set_content(content, subtype=subtype, charset="utf-8", cte="quoted-printable")
+    return part
+
+
+def _one_line(value: str) -> str:
+    """Collapse whitespace: a CR or LF in a name or subject would otherwise be a header injection (or an error)."""
+    return " ".join(value.split())
+
+
+def _utc(now: datetime) -> datetime:
+    # Naive datetimes in this project are UTC (SQLite stores them naive); an aware one keeps its own offset.
+    return now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now

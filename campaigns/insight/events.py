@@ -1,0 +1,241 @@
+"""Delivery events: one normalised `DeliveryEvent` for whatever the provider reports, stored once each.
+
+SendGrid posts JSON arrays of events and retries for up to 24 hours on any non-2xx answer, so the same event can
+arrive more than once: each is stored once, keyed on `sg_event_id` (insert-or-ignore). An event is matched to its
+delivery through the `delivery_id` custom arg (checked against the subscriber's address key), falling back to the
+`sg_message_id` prefix (our `provider_message_id`) plus the address key. Events that match no delivery are kept
+(delivery_id NULL) and counted. Addresses never reach the table: the address becomes `email_key`, and the raw
+payload is stored without `email`, `ip` or `useragent`, with any address in a reason text masked.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.db.models import Campaign, Delivery, Enrollment, Event, Subscriber
+from campaigns.db.sql import chunked, insert_ignore
+from campaigns.delivery import state as ds
+from campaigns.delivery.suppression import email_key
+from campaigns.errors import OutreachError
+from campaigns.redaction import mask_addresses
+
+
+class EventFormatError(OutreachError):
+    """A (correctly signed) webhook body is not a JSON array of event objects."""
+
+
+class EventKind(StrEnum):
+    """The closed set of event kinds; stats and reactions read only these."""
+    PROCESSED = "processed"
+    DEFERRED = "deferred"
+    DELIVERED = "delivered"
+    BOUNCED = "bounced"            # hard: the address does not exist or refuses for good
+    SOFT_BOUNCED = "soft_bounced"  # blocked: refused this time (reputation, content, full mailbox)
+    DROPPED = "dropped"            # SendGrid did not even try (see `reason`)
+    OPENED = "opened"
+    CLICKED = "clicked"
+    COMPLAINED = "complained"
+    UNSUBSCRIBED = "unsubscribed"
+    RESUBSCRIBED = "resubscribed"
+    UNKNOWN = "unknown"
+
+
+#: SendGrid's `event` names -> our kinds. A `bounce` is refined by its `type` (SENDGRID_BOUNCE_TYPES).
+SENDGRID_KINDS: dict[str, EventKind] = {
+    "processed": EventKind.PROCESSED,
+    "deferred": EventKind.DEFERRED,
+    "delivered": EventKind.DELIVERED,
+    "bounce": EventKind.BOUNCED,
+    "dropped": EventKind.DROPPED,
+    "open": EventKind.OPENED,
+    "click": EventKind.CLICKED,
+    "spamreport": EventKind.COMPLAINED,
+    "unsubscribe": EventKind.UNSUBSCRIBED,
+    "group_unsubscribe": EventKind.UNSUBSCRIBED,
+    "group_resubscribe": EventKind.RESUBSCRIBED,
+}
+#: A bounce event's `type`: "bounce" is permanent, "blocked" a refusal this time. No type reads as a hard bounce.
+SENDGRID_BOUNCE_TYPES: dict[str, EventKind] = {"bounce": EventKind.BOUNCED, "blocked": EventKind.SOFT_BOUNCED}
+
+# Fields with personal data that are kept out of the stored raw payload.
+_PERSONAL_FIELDS = frozenset({"email", "ip", "useragent"})
+_REASON_FIELDS = ("reason", "response", "status")
+
+
+@dataclass(frozen=True)
+class DeliveryEvent:
+    """One provider event, normalised; `delivery_id` is the id the event claims, checked when stored."""
+    kind: EventKind
+    provider_event_id: str
+    occurred_at: datetime
+    email_key: str | None
+    delivery_id: int | None
+    provider_message_id: str | None
+    campaign: str | None
+    step: int | None
+    reason: str | None
+    raw: dict[str, Any]
+
+
+@dataclass
+class RecordReport:
+    received: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    unmatched: int = 0        # stored with no delivery (unknown or foreign delivery id)
+    unknown_kinds: int = 0    # event names we do not know, kept as `unknown`
+    new_ids: list[int] = field(default_factory=list)
+
+
+def parse_sendgrid_body(body: bytes) -> list[dict[str, Any]]:
+    """The webhook body as a list of event objects (call only after the signature verified)."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise EventFormatError(f"webhook body is not JSON: {err}") from None
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise EventFormatError("webhook body must be a JSON array of event objects")
+    return data
+
+
+def from_sendgrid(item: dict[str, Any], received_at: datetime) -> DeliveryEvent:
+    """One SendGrid event object as a `DeliveryEvent`; unknown names become `unknown`, never an error."""
+    name = str(item.get("event", ""))
+    kind = SENDGRID_KINDS.get(name, EventKind.UNKNOWN)
+    if kind is EventKind.BOUNCED:
+        kind = SENDGRID_BOUNCE_TYPES.get(str(item.get("type", "bounce")), EventKind.BOUNCED)
+    address = item.get("email")
+    raw = {k: v for k, v in item.items() if k not in _PERSONAL_FIELDS}
+    for name_ in _REASON_FIELDS:
+        if isinstance(raw.get(name_), str):
+            raw[name_] = mask_addresses(raw[name_])
+    reason = next((raw[f] for f in _REASON_FIELDS if isinstance(raw.get(f), str) and raw[f]), None)
+    message_id = item.get("sg_message_id")
+    return DeliveryEvent(
+        kind=kind,
+        provider_event_id=str(item.get("sg_event_id") or _fingerprint(item)),
+        occurred_at=_timestamp(item.get("timestamp"), received_at),
+        email_key=email_key(address) if isinstance(address, str) and address.strip() else None,
+        delivery_id=_int(item.get("delivery_id")),
+        provider_message_id=str(message_id).split(".", 1)[0] if message_id else None,
+        campaign=str(item["campaign"]) if item.get("campaign") else None,
+        step=_int(item.get("step")),
+        reason=reason[:1000] if reason else None,
+        raw=raw,
+    )
+
+
+def _fingerprint(item: dict[str, Any]) -> str:
+    # Some events (old drops) carry no sg_event_id: the same payload posted again must still dedupe.
+    return "fp:" + hashlib.sha256(json.dumps(item, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _timestamp(value: Any, default: datetime) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(value), tz=timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return default
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def store_events(session: Session, events: Sequence[DeliveryEvent], now: datetime) -> RecordReport:
+    """Insert each event once (duplicates ignored), matched to its delivery; reactions are applied later."""
+    report = RecordReport(received=len(events))
+    unique = list({e.provider_event_id: e for e in events}.values())
+    matched = _match_deliveries(session, unique)
+    campaigns = _campaign_ids(session, {e.campaign for e in unique if e.provider_event_id not in matched})
+    rows = []
+    for e in unique:
+        hit = matched.get(e.provider_event_id)
+        report.unmatched += hit is None
+        report.unknown_kinds += e.kind is EventKind.UNKNOWN
+        rows.append({
+            "provider_event_id": e.provider_event_id, "kind": str(e.kind), "email_key": e.email_key,
+            "delivery_id": hit[0] if hit else None,
+            "campaign_id": hit[1] if hit else campaigns.get(e.campaign),
+            "step_number": hit[2] if hit else e.step,
+            "reason": e.reason, "occurred_at": e.occurred_at, "received_at": now, "raw": e.raw,
+            "processed_at": None,
+        })
+    if rows:
+        stmt = insert_ignore(session, Event.__table__, ["provider_event_id"]).returning(Event.__table__.c.id)
+        for part in chunked(rows, 1000):
+            report.new_ids.extend(session.scalars(stmt, list(part)))
+    report.stored = len(report.new_ids)
+    report.duplicates = report.received - report.stored
+    # Unmatched and unknown-kind counts are for the events actually stored, not for repeats.
+    if report.duplicates:
+        stored = set(session.scalars(select(Event.provider_event_id).where(Event.id.in_(report.new_ids))))
+        kept = [e for e in unique if e.provider_event_id in stored]
+        report.unmatched = sum(1 for e in kept if e.provider_event_id not in matched)
+        report.unknown_kinds = sum(1 for e in kept if e.kind is EventKind.UNKNOWN)
+    return report
+
+
+def _match_deliveries(session: Session, events: list[DeliveryEvent]) -> dict[str, tuple[int, int, int]]:
+    """event id -> (delivery id, campaign id, step) for the events whose delivery we sent to that very address."""
+    found: dict[str, tuple[int, int, int]] = {}
+    cols = (Delivery.id, Delivery.campaign_id, Delivery.step_number, Subscriber.email_key)
+    joined = lambda q: q.join(Enrollment, Enrollment.id == Delivery.enrollment_id).join(  # noqa: E731
+        Subscriber, Subscriber.id == Enrollment.subscriber_id)
+    by_id: dict[int, tuple] = {}
+    for part in chunked(sorted({e.delivery_id for e in events if e.delivery_id is not None})):
+        by_id.update((r[0], r) for r in session.execute(joined(select(*cols)).where(Delivery.id.in_(part))))
+    for e in events:
+        r = by_id.get(e.delivery_id)  # type: ignore[arg-type]
+        # The key check stops another environment's ids (a staging server on the same SendGrid account) matching.
+        if r is not None and r[3] == e.email_key:
+            found[e.provider_event_id] = (r[0], r[1], r[2])
+    rest = [e for e in events if e.provider_event_id not in found and e.provider_message_id and e.email_key]
+    by_message: dict[tuple[str, str], tuple] = {}
+    for part in chunked(sorted({e.provider_message_id for e in rest})):  # type: ignore[type-var]
+        for r in session.execute(joined(select(*cols, Delivery.provider_message_id))
+                                 .where(Delivery.provider_message_id.in_(part))):
+            by_message[(r[4], r[3])] = r
+    for e in rest:
+        r = by_message.get((e.provider_message_id, e.email_key))  # type: ignore[arg-type]
+        if r is not None:
+            found[e.provider_event_id] = (r[0], r[1], r[2])
+    return found
+
+
+def _campaign_ids(session: Session, slugs: set[str | None]) -> dict[str | None, int]:
+    names = sorted(s for s in slugs if s)
+    if not names:
+        return {}
+    return dict(session.execute(select(Campaign.slug, Campaign.id).where(Campaign.slug.in_(names))).all())
+
+
+def record_unsubscribe_event(session: Session, subscriber_id: int, campaign_id: int | None, source: str,
+                             now: datetime) -> bool:
+    """Record an unsubscribe made through our own links (one-click, page) as an `unsubscribed` event, so stats see
+    it beside SendGrid's: attributed to the newest email of that campaign the person was sent. Once per person and
+    campaign; the caller has already applied the unsubscribe itself. Returns whether an event was added."""
+    key = session.scalar(select(Subscriber.email_key).where(Subscriber.id == subscriber_id))
+    last = session.execute(
+        select(Delivery.id, Delivery.campaign_id, Delivery.step_number)
+        .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
+        .where(Enrollment.subscriber_id == subscriber_id, Delivery.status.in_(sorted(ds.SENT)),
+               *([Delivery.campaign_id == campaign_id] if campaign_id is not None else []))
+        .order_by(Delivery.sent_at.desc(), Delivery.id.desc()).limit(1)).first()
+    row = {"provider_event_id": f"local:unsubscribe:{subscriber_id}:{campaign_id or (last and last[1]) or 0}",
+           "kind": str(EventKind.UNSUBSCRIBED), "email_key": key, "delivery_id": last[0] if last else None,
+           "campaign_id": last[1] if last else campaign_id, "step_number": last[2] if last else None,
+           "reason": f"unsubscribed ({source})", "occurred_at": now, "received_at": now, "raw": {"source": source},
+           "processed_at": now}
+    stmt = insert_ignore(session, Event.__table__, ["provider_event_id"]).returning(Event.__table__.c.id)
+    return session.execute(stmt, [row]).first() is not None

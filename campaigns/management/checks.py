@@ -1,0 +1,181 @@
+"""Checks before scheduling: what would make a campaign's emails wrong, clipped, broken or unsafe to send.
+
+Each check looks at the campaign's current version as subscribers will get it (the compiled content filled with a
+sample subscriber's values). A problem is `blocking` when it must be fixed first. Placeholder links and example brand
+values block only for a real backend (SendGrid, SMTP): the outbox writes local files, so for it they are warnings.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from bs4 import BeautifulSoup
+from sqlalchemy.orm import Session
+
+from campaigns.authoring.content import SLOTS, StepContent
+from campaigns.authoring.planning import PREHEADER_MAX, SUBJECT_MAX
+from campaigns.brand import Brand
+from campaigns.db.models import Campaign, StepRow
+from campaigns.errors import OutreachError
+from campaigns.settings import Settings
+
+# Gmail clips a message whose HTML is over 102 KB and hides the rest (with the unsubscribe link) behind a link.
+HTML_MAX_BYTES = 102 * 1024
+# Template syntax that must never reach a reader: Jinja2 ({{ }}, {% %}, {# #}) and our own unfilled %%slots%%.
+UNRENDERED = re.compile(r"\{\{|\{%|\{#|%%[a-z_]*%%")
+# Hosts reserved for examples and tests (RFC 2606, RFC 6761): a link there is a placeholder, never a real page.
+PLACEHOLDER_HOST = re.compile(r"(^|\.)(example\.(com|net|org)|example|invalid|test|localhost)$|^127\.|^0\.0\.0\.0$")
+TEXT_URL = re.compile(r"https?://[^\s<>()\"']+")
+SAMPLE_NAME = "Sam"
+
+
+@dataclass(frozen=True)
+class Problem:
+    step: int | None  # None: the campaign or brand as a whole
+    message: str
+    blocking: bool = True
+
+    def __str__(self) -> str:
+        return f"{f'step {self.step}: ' if self.step else ''}{self.message}"
+
+
+def blocking(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.blocking]
+
+
+def sample_values(settings: Settings | None) -> dict[str, str]:
+    """A sample subscriber's slot values; links point at the real web app but carry no real subscriber's token."""
+    from campaigns.tokens import Links, Tokens
+
+    if settings is None:
+        base = "https://outreach.invalid"  # no settings: slot links are not judged (see check_campaign)
+        return {"first_name": SAMPLE_NAME, "unsubscribe_url": f"{base}/u/sample", "preferences_url": f"{base}/p/sample"}
+    # Subscriber id 0 exists in no database, so a click on a preview's link unsubscribes nobody.
+    links = Links(settings.base_url, Tokens(settings.secret_key))
+    return {"first_name": SAMPLE_NAME, "unsubscribe_url": links.unsubscribe_url(0), "preferences_url":
+            links.preferences_url(0)}
+
+
+def check_campaign(s: Session, campaign: Campaign, *, brand: Brand | None = None,
+                   settings: Settings | None = None) -> list[Problem]:
+    """Every problem with the campaign's current version, blocking ones and warnings, in step order."""
+    from campaigns.management.records import current_steps
+
+    real = settings is not None and settings.email_backend != "outbox"
+    problems: list[Problem] = []
+    if brand is not None and brand.is_example:
+        problems.append(Problem(None, f"the brand file still holds example values for {', '.join(brand.examples)} "
+                                      "(replace them and remove them from `examples`)", blocking=real))
+    if settings is not None and not settings.base_url.startswith("https://"):
+        problems.append(Problem(None, f"OUTREACH_BASE_URL is {settings.base_url}: unsubscribe links must be https "
+                                      "(RFC 8058)", blocking=real))
+    rows = current_steps(s, campaign)
+    if not rows:
+        return [*problems, Problem(None, "the current version has no steps")]
+    values = sample_values(settings)
+    judged_slots = set() if settings is None else set(values.values())
+    per_step: list[Problem] = []
+    for row in rows:
+        per_step += check_step(row, values, real=real, skip_links=set(values.values()) - judged_slots)
+    problems += merged(per_step)
+    if brand is not None:
+        problems += _check_renders(s, campaign, rows, brand)
+    return problems
+
+
+def merged(problems: list[Problem]) -> list[Problem]:
+    """One line for the same problem in several steps (a footer link is in every step), in first-seen order."""
+    steps: dict[tuple[str, bool], list[int | None]] = {}
+    for p in problems:
+        steps.setdefault((p.message, p.blocking), []).append(p.step)
+    out = []
+    for (message, block), numbers in steps.items():
+        if len(numbers) == 1:
+            out.append(Problem(numbers[0], message, block))
+        else:
+            out.append(Problem(None, f"steps {', '.join(map(str, numbers))}: {message}", block))
+    return out
+
+
+def check_step(row: StepRow, values: dict[str, str], *, real: bool,
+               skip_links: set[str] | frozenset[str] = frozenset()) -> list[Problem]:
+    """The problems of one stored step, filled with `values`."""
+    n, out = row.number, []
+    subject, preheader = row.subject.strip(), row.preheader.strip()
+    if not subject:
+        out.append(Problem(n, "the subject is empty"))
+    elif len(subject) > SUBJECT_MAX:
+        out.append(Problem(n, f"the subject is {len(subject)} characters; inboxes cut it after about "
+                              f"{SUBJECT_MAX}: shorten it"))
+    if len(preheader) > PREHEADER_MAX:
+        out.append(Problem(n, f"the preheader is {len(preheader)} characters (at most {PREHEADER_MAX})"))
+    for label, value in (("subject", subject), ("preheader", preheader)):
+        if UNRENDERED.search(value):
+            out.append(Problem(n, f"the {label} holds template syntax: {value!r}"))
+    content = StepContent(row.subject, row.preheader, row.html, row.text)
+    unknown = content.slots - set(SLOTS)
+    if unknown:
+        out.append(Problem(n, f"unknown placeholder(s) {', '.join(f'%%{u}%%' for u in sorted(unknown))}"))
+    html, text = content.fill(values)
+    if not html.strip() or not text.strip():
+        out.append(Problem(n, f"the {'HTML' if not html.strip() else 'text'} version is empty"))
+    size = len(html.encode("utf-8"))
+    if size > HTML_MAX_BYTES:
+        out.append(Problem(n, f"the HTML is {size / 1024:.1f} KB; Gmail clips emails over "
+                              f"{HTML_MAX_BYTES // 1024} KB (hiding the unsubscribe link): make the step shorter"))
+    for label, body in (("HTML", html), ("text", text)):
+        found = UNRENDERED.search(body)
+        if found:
+            around = body[max(0, found.start() - 30):found.end() + 30].replace("\n", " ")
+            out.append(Problem(n, f"unrendered template syntax in the {label} version: …{around}…"))
+    for url in sorted(links_in(html, text) - skip_links):
+        reason = bad_link(url)
+        if reason:
+            # A malformed link is always wrong; a placeholder or plain http one only matters for real mail.
+            out.append(Problem(n, f"link {url}: {reason}", blocking=real or reason.startswith("malformed")))
+    return out
+
+
+def links_in(html: str, text: str) -> set[str]:
+    """Every link a reader can follow: hrefs of the HTML and URLs written out in the text version."""
+    soup = BeautifulSoup(html, "html.parser")
+    hrefs = {a["href"].strip() for a in soup.find_all(href=True)}
+    return {h for h in hrefs if h and not h.startswith("#")} | set(TEXT_URL.findall(text))
+
+
+def bad_link(url: str) -> str | None:
+    """Why a link is not fit to send, or None."""
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme in ("mailto", "tel"):
+        return None if len(url) > len(scheme) + 1 else "malformed: nothing after the scheme"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "malformed"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "malformed: not an absolute web link"
+    if UNRENDERED.search(url) or "{" in url:
+        return "malformed: holds a template placeholder"
+    if PLACEHOLDER_HOST.search(parts.hostname):
+        return f"points at the placeholder host {parts.hostname}"
+    if parts.scheme != "https":
+        return "not https"
+    return None
+
+
+def _check_renders(s: Session, campaign: Campaign, rows: list[StepRow], brand: Brand) -> list[Problem]:
+    """Render every step again from the stored article with today's brand and templates: it must still work, and
+    content compiled with an older brand (say, before the example values were replaced) is worth refreshing."""
+    from campaigns.management.records import rendered_again
+
+    try:
+        fresh = rendered_again(s, campaign, rows, brand)
+    except OutreachError as err:
+        return [Problem(None, f"the steps do not render any more: {err}")]
+    stale = [row.number for row, content in zip(rows, fresh)
+             if (content.html, content.text) != (row.html, row.text)]
+    if not stale:
+        return []
+    return [Problem(None, f"step(s) {', '.join(map(str, stale))} were compiled with an older brand file or templates; "
+                          f"`outreach campaign reimport {campaign.slug}` compiles them again", blocking=False)]

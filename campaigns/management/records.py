@@ -1,0 +1,98 @@
+"""Campaign records as stored: look one up, its versions, their steps and the article they were planned from."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campaigns.authoring.content import StepContent
+from campaigns.authoring.parsing import parse_source
+from campaigns.authoring.planning import DEFAULT_DELAY_DAYS, plan_series
+from campaigns.authoring.render import compile_step
+from campaigns.authoring.series import Series
+from campaigns.brand import Brand
+from campaigns.db.models import Campaign, CampaignVersion, StepRow
+from campaigns.errors import NotFound, StateError
+
+
+def store_version(s: Session, campaign: Campaign, steps: list[StepRow], article_source: str, article_format: str,
+                  note: str, now: datetime) -> CampaignVersion:
+    """Store `steps` (new, unsaved rows) as the next version of the campaign and make it current."""
+    number = (s.scalar(select(func.max(CampaignVersion.number)).where(
+        CampaignVersion.campaign_id == campaign.id)) or 0) + 1
+    version = CampaignVersion(campaign_id=campaign.id, number=number, note=note[:500], created_at=now,
+                              article_source=article_source, article_format=article_format)
+    s.add(version)
+    s.flush()
+    for row in steps:
+        row.version_id = version.id
+        s.add(row)
+    # The send path reads current_version when it submits, so everything from here on gets this version.
+    campaign.current_version = number
+    s.flush()
+    return version
+
+
+def get_campaign(s: Session, slug: str) -> Campaign:
+    campaign = s.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None:
+        raise NotFound(f"no campaign named {slug!r} (see `outreach campaign list`)")
+    return campaign
+
+
+def list_campaigns(s: Session) -> list[Campaign]:
+    return list(s.scalars(select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())))
+
+
+def current_steps(s: Session, campaign: Campaign) -> list[StepRow]:
+    """The steps of the campaign's current version, in order."""
+    return version_steps(s, campaign, campaign.current_version)
+
+
+def version_steps(s: Session, campaign: Campaign, number: int) -> list[StepRow]:
+    version = s.scalar(select(CampaignVersion).where(CampaignVersion.campaign_id == campaign.id,
+                                                     CampaignVersion.number == number))
+    if version is None:
+        raise NotFound(f"campaign {campaign.slug!r} has no version {number} "
+                       f"(versions 1 to {campaign.current_version})")
+    return list(s.scalars(select(StepRow).where(StepRow.version_id == version.id).order_by(StepRow.number)))
+
+
+def rendered_again(s: Session, campaign: Campaign, rows: list[StepRow], brand: Brand) -> list[StepContent]:
+    """Each stored step compiled again from the stored article, with its stored subject, preheader and delay."""
+    series = stored_series(s, campaign, rows)
+    return [compile_step(series, step, brand) for step in series.steps]
+
+
+def stored_series(s: Session, campaign: Campaign, rows: list[StepRow]) -> Series:
+    """The series the stored article plans, with each step's subject, preheader and delay taken from `rows`."""
+    source, fmt = source_of(s, campaign)
+    series = titled(plan_series(parse_source(source, fmt, Path(f"{campaign.slug}.stored")),
+                                 delay_days=DEFAULT_DELAY_DAYS), campaign.title)
+    planned = [(st.kind, st.section_headings) for st in series.steps]
+    if planned != [(r.kind, r.sections) for r in rows]:
+        # Only if the planner changed since this version was made: the stored steps can't be matched to sections.
+        raise StateError(f"campaign {campaign.slug!r}: its stored article no longer plans the same steps; "
+                         f"re-import it (outreach campaign reimport {campaign.slug}) before editing")
+    return with_stored_values(series, rows)
+
+
+def titled(series: Series, title: str) -> Series:
+    """The series under the campaign's title: parsed again from stored text, the article has lost its file name,
+    which the parser falls back on for a title."""
+    return replace(series, title=title, article=replace(series.article, title=title))
+
+
+def with_stored_values(series: Series, rows: list[StepRow]) -> Series:
+    steps = tuple(replace(step, subject=row.subject, preheader=row.preheader, delay_days=row.delay_days)
+                  for step, row in zip(series.steps, rows))
+    return replace(series, steps=steps)
+
+
+def source_of(s: Session, campaign: Campaign) -> tuple[str, str]:
+    v = s.execute(select(CampaignVersion.article_source, CampaignVersion.article_format).where(
+        CampaignVersion.campaign_id == campaign.id, CampaignVersion.number == campaign.current_version)).one()
+    return v[0], v[1]

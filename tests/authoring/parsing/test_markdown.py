@@ -1,0 +1,105 @@
+"""Markdown articles: headings by level, inline markup made plain, contents lists and share bars dropped."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+from campaigns.authoring.article import BulletList, Paragraph
+from campaigns.authoring.parsing import parse_article, parse_markdown
+
+from .support import FIXTURES, all_text, assert_each_once_in_order, lists_of
+
+BENZO = FIXTURES / "benzodiazepine-tapering.md"
+CANNABIS = FIXTURES / "cannabis-and-the-teenage-brain.markdown"
+
+
+def markdown_units(article_units, path: Path, tmp_path: Path, residue: tuple[str, ...] = ()) -> list[str]:
+    """The external check reads HTML paragraphs or raw lines; give it the Markdown rendered to HTML."""
+    html = tmp_path / (path.stem + ".html")
+    html.write_text(MarkdownIt("commonmark").enable("table").render(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return article_units(html, residue)
+
+
+def test_subsections_links_and_star_lists() -> None:
+    article = parse_article(BENZO)
+    assert article.title == "Coming Off Benzodiazepines Safely"
+    assert [s.heading for s in article.sections] == [
+        "How benzodiazepines work",
+        # A section heading with no text of its own joins its first subsection.
+        "Why stopping suddenly is risky: The rebound effect",
+        "Withdrawal symptoms",
+        "What a taper looks like",
+        "Going slowly",
+        "Adjusting as you go",
+        "Support beyond the prescription",
+    ]
+    assert [p.text[:30] for p in article.intro] == ["Benzodiazepines such as alpraz", "Trouble tends to start when a "]
+    symptoms = article.sections[2]
+    # A nested list stays inside its parent list.
+    assert symptoms.blocks[1] == BulletList((
+        "Anxiety, irritability and panic attacks", "Trouble sleeping and vivid dreams",
+        "Tremor, sweating and a pounding heart", "Sensitivity to light, sound and touch",
+        "Difficulty concentrating", 'sometimes described as "brain fog"', "often the slowest symptom to clear"))
+    # Inline markup and links become plain text.
+    assert "The FDA added a boxed warning about dependence" in symptoms.blocks[2].text
+    assert "](" not in all_text(article) and "*" not in all_text(article)
+    assert [len(b.items) for b in lists_of(article)] == [7, 4]
+    assert article.closing is not None and article.closing.heading == "Talk to our team"
+    assert article.author_name == "Dr. Maya Chen"
+    assert article.author_bio.startswith("Dr. Maya Chen is an addiction medicine physician")
+    assert all("Maya" not in getattr(b, "text", "") for b in article.closing.blocks)
+
+
+def test_subsections_residue_is_gone() -> None:
+    text = all_text(parse_article(BENZO))
+    assert "Last updated" not in text and "Contents" not in text
+    # The contents list linked to the headings: each heading now appears once.
+    assert text.count("How benzodiazepines work") == 1
+
+
+def test_subsections_every_unit_once(article_units, tmp_path: Path) -> None:
+    units = markdown_units(article_units, BENZO, tmp_path, residue=("Last updated",))
+    assert len(units) > 30
+    assert_each_once_in_order(units, parse_article(BENZO))
+
+
+def test_front_matter_setext_blockquote_table_and_html_share_bar() -> None:
+    article = parse_article(CANNABIS)
+    assert article.title == "Cannabis and the Teenage Brain"  # from the front matter
+    assert [s.heading for s in article.sections] == [
+        "A Brain Under Construction",
+        "What the research shows: Memory and attention",
+        "Mental health",
+        "Dependence",
+        "Warning signs for parents",
+        "Starting the conversation",
+    ]
+    memory = article.sections[1]
+    assert memory.blocks[1] == Paragraph("Young people who use cannabis weekly or more are more likely to struggle at "
+                                         "school and to leave education early than their peers who do not use it.")
+    assert [len(b.items) for b in lists_of(article)] == [5]
+    assert article.closing is None and article.author_bio is None
+    # A table's rows are kept as text, one paragraph a row.
+    assert article.sections[-1].blocks[-1] == Paragraph("16 to 17 year olds | about one in four")
+    text = all_text(article)
+    assert "Share Tweet" not in text  # the raw HTML share bar ("Share" alone is a fine word in the body)
+    for residue in ("Tweet", "Read more", "Vaping and Young People", "Editorial team", "---"):
+        assert residue not in text, residue
+
+
+def test_front_matter_every_unit_once(article_units, tmp_path: Path) -> None:
+    units = markdown_units(article_units, CANNABIS, tmp_path)
+    assert len(units) > 20
+    assert_each_once_in_order(units, parse_article(CANNABIS))
+
+
+def test_line_numbers_count_the_front_matter(tmp_path: Path) -> None:
+    from campaigns.errors import ArticleError
+    source = "---\ntitle: T\n---\n\nIntro text here that is body.\n\n## Ends with a heading\n"
+    try:
+        parse_markdown(source, tmp_path / "x.md")
+    except ArticleError as err:
+        assert err.line == 7
+    else:
+        raise AssertionError("a trailing heading with no body must fail")

@@ -1,0 +1,116 @@
+"""Raw text articles other than the seed: headings by shape, titles, lists, residue, closing and bio."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from campaigns.authoring.article import BulletList, Paragraph
+from campaigns.authoring.parsing import parse_article, parse_text
+
+from .support import FIXTURES, all_text, assert_each_once_in_order, lists_of
+
+ALCOHOL = FIXTURES / "alcohol-withdrawal-guide.txt"
+FENTANYL = FIXTURES / "fentanyl-questions-answered-blog-post.txt"
+
+
+def test_titled_article_with_numbered_lists_and_no_call_to_action() -> None:
+    article = parse_article(ALCOHOL)
+    assert article.title == "Alcohol Withdrawal: What to Expect and How to Stay Safe"
+    assert [s.heading for s in article.sections] == [
+        "Why Withdrawal Happens",
+        "The First Three Days",
+        "Warning Signs of Delirium Tremens",
+        "Who Should Not Stop Alone",
+        "How Withdrawal Is Treated",
+        "Life After the First Week",
+    ]
+    assert len(article.intro) == 2 and article.intro[0].text.startswith("People who drink heavily")
+    # Numbered lists keep their items (without the numbers), each list whole.
+    assert [len(b.items) for b in lists_of(article)] == [4, 4, 4]
+    assert lists_of(article)[0].items[0].startswith("Six to twelve hours after the last drink")
+    # The last section teaches; it does not invite the reader to call, so there is no closing and no bio.
+    assert article.closing is None
+    assert article.author_bio is None and article.author_name is None
+    assert article.sections[-1].blocks[-1].text.startswith("It is normal for sleep")
+
+
+def test_titled_article_every_unit_once(article_units) -> None:
+    assert_each_once_in_order(article_units(ALCOHOL), parse_article(ALCOHOL))
+
+
+def test_question_headings_with_residue_on_top() -> None:
+    article = parse_article(FENTANYL)
+    # The text opens with body text (after the page's chrome), so the title comes from the file name.
+    assert article.title == "Fentanyl Questions Answered"
+    assert [s.heading for s in article.sections] == [
+        "What Is Fentanyl?",
+        "Why Is Fentanyl So Dangerous?",
+        "How Does Fentanyl Get Into Other Drugs?",
+        "What Does a Fentanyl Overdose Look Like?",
+        "What Should I Do If Someone Is Overdosing?",
+        "Can Fentanyl Test Strips Help?",
+    ]
+    first_body = next(line for line in FENTANYL.read_text(encoding="utf-8").splitlines() if line.endswith("."))
+    assert article.intro == (Paragraph(first_body),)
+    assert article.closing is not None and article.closing.heading == "Where Can I Get Help?"
+    assert article.closing.blocks[-1].text.startswith("If you or someone you love is using fentanyl")
+    assert article.author_name == "Marcus Hale"
+    assert article.author_bio.endswith("easier to take.")  # the share counter "148" is gone
+    # "•", "*" and "1." lists each stay one list.
+    assert [len(b.items) for b in lists_of(article)] == [4, 5, 5]
+
+
+def test_question_headings_residue_is_gone() -> None:
+    text = all_text(parse_article(FENTANYL))
+    for residue in ("Home >", "Share", "Facebook", "Tweet", "Pin it", "Copy link", "Posted on", "In This Article",
+                    "Toggle", "148", "Related Posts", "Opioid Withdrawal Timeline", "Naloxone: A Guide"):
+        assert residue not in text, residue
+    # The contents box repeated the headings: each heading is now found once, as a heading.
+    assert text.count("Why Is Fentanyl So Dangerous?") == 1
+
+
+def test_question_headings_every_unit_once(article_units) -> None:
+    assert_each_once_in_order(article_units(FENTANYL), parse_article(FENTANYL))
+
+
+def test_heading_shape_rules(tmp_path: Path) -> None:
+    source = "\n".join([
+        "Sleep and Recovery",
+        "Sleep is often the last thing to return after heavy substance use.",
+        "Why Sleep Breaks Down",
+        "Several things work against sleep in early recovery:",
+        "- Withdrawal keeps the nervous system on alert.",
+        "- Routines that once revolved around use have gone.",
+        "Short line without a period, but followed by body text",
+        "This line is body text, because it ends with a period.",
+        "Tips That Help",
+        "1. Keep the same wake-up time every day.",
+        "2. Keep screens out of the bedroom.",
+        "3. Get outside in the morning light.",
+    ])
+    article = parse_text(source, tmp_path / "sleep.txt")
+    assert article.title == "Sleep and Recovery"
+    assert article.intro == (Paragraph("Sleep is often the last thing to return after heavy substance use."),)
+    assert [s.heading for s in article.sections] == [
+        "Why Sleep Breaks Down", "Short line without a period, but followed by body text", "Tips That Help"]
+    why = article.sections[0]
+    # The paragraph ending in ':' is body text, the list after it is one list.
+    assert why.blocks == (Paragraph("Several things work against sleep in early recovery:"),
+                          BulletList(("Withdrawal keeps the nervous system on alert.",
+                                      "Routines that once revolved around use have gone.")))
+    assert article.sections[-1].blocks == (BulletList((
+        "Keep the same wake-up time every day.", "Keep screens out of the bedroom.",
+        "Get outside in the morning light.")),)
+
+
+def test_heading_without_body_joins_the_next(tmp_path: Path) -> None:
+    source = "\n".join([
+        "Opening paragraph that is plainly body text.",
+        "Part One",
+        "The Body",
+        "What happens in the body comes first.",
+        "Part Two",
+        "The Mind",
+        "What happens in the mind comes second.",
+    ])
+    article = parse_text(source, tmp_path / "parts.txt")
+    assert [s.heading for s in article.sections] == ["Part One: The Body", "Part Two: The Mind"]

@@ -1,0 +1,105 @@
+"""Series planning on hand-made articles: whole sections, in order, within the word bounds, welcome and CTA."""
+import pytest
+
+from campaigns.authoring.article import Article, BulletList, Paragraph, Section
+from campaigns.authoring.planning import (
+    MAX_WORDS,
+    PREHEADER_MAX,
+    SUBJECT_MAX,
+    fit,
+    group_sections,
+    plan_series,
+    shorten_subject,
+)
+from campaigns.errors import PlanError
+
+
+def section(heading: str, words: int, with_list: bool = False) -> Section:
+    body = " ".join(f"word{i}" for i in range(words - 1)) + " end."
+    blocks = [Paragraph(f"{heading} opens here. {body}")]
+    if with_list:
+        blocks.append(BulletList(("first item", "second item", "third item")))
+    return Section(heading, tuple(blocks))
+
+
+def article(*sections: Section, closing: Section | None = None, bio: str | None = None) -> Article:
+    return Article(title="Test Topic", intro=(Paragraph("An intro sentence for the series."),),
+                   sections=sections, closing=closing, author_bio=bio)
+
+
+def test_short_sections_are_joined_and_long_ones_stand_alone():
+    groups = group_sections((section("A", 60), section("B", 60), section("C", 60), section("D", 500),
+                             section("E", 200)), 150, 450)
+    assert [[s.heading for s in g] for g in groups] == [["A", "B", "C"], ["D"], ["E"]]
+
+
+def test_a_short_last_lesson_joins_the_one_before():
+    groups = group_sections((section("A", 200), section("B", 200), section("C", 40)), 150, 450)
+    assert [[s.heading for s in g] for g in groups] == [["A"], ["B", "C"]]
+
+
+def test_plan_keeps_every_section_once_in_order_with_welcome_and_cta():
+    sections = [section(f"Heading {i}", n, with_list=i % 2 == 0) for i, n in enumerate([90, 120, 300, 80, 240])]
+    closing = section("Get Help Today", 80)
+    series = plan_series(article(*sections, closing=closing, bio="Dr. Ann Lee is a physician."), delay_days=3)
+    kinds = [s.kind for s in series.steps]
+    assert kinds[0] == "welcome" and kinds[-1] == "cta" and set(kinds[1:-1]) == {"lesson"}
+    lesson_sections = [sec for s in series.steps[1:-1] for sec in s.sections]
+    assert lesson_sections == sections  # every section once, in the article's order, never split
+    assert series.steps[-1].sections == (closing,) and series.steps[-1].author_bio.startswith("Dr. Ann Lee")
+    assert series.steps[0].intro == series.article.intro
+    assert series.steps[0].topics == tuple(s.heading for s in sections)  # what the series covers, in order
+    assert [s.number for s in series.steps] == list(range(1, len(series.steps) + 1))
+    assert [s.delay_days for s in series.steps] == [0] + [3] * (len(series.steps) - 1)
+    for s in series.steps[1:-1]:
+        assert s.words <= MAX_WORDS or len(s.sections) == 1
+
+
+def test_subjects_and_preheaders_fit_their_limits():
+    long_heading = "Seeking Help for Long-Term Prescription Medication Dependence at Agape Detox Centers"
+    series = plan_series(article(section(long_heading, 200), section("B " * 40, 200),
+                                 closing=section(long_heading, 50)))
+    for s in series.steps:
+        assert 0 < len(s.subject) <= SUBJECT_MAX, s.subject
+        assert 0 < len(s.preheader) <= PREHEADER_MAX, s.preheader
+    assert series.steps[1].subject == "Seeking Help for Long-Term Prescription Medication…"
+
+
+def test_shorten_subject_cuts_a_trailing_phrase_or_at_a_word():
+    assert shorten_subject("Seeking Help for Baclofen Dependence or Misuse at Agape Detox") == \
+        "Seeking Help for Baclofen Dependence or Misuse"
+    assert shorten_subject("Short heading") == "Short heading"
+    cut = shorten_subject("x" * 10 + " " + "y" * 70)
+    assert len(cut) <= SUBJECT_MAX and cut.endswith("…")
+    assert fit("one two three four", 12) == "one two…"
+
+
+def test_preheader_lead_is_whole_sentences_and_says_something():
+    para = Paragraph("Yes. The U.S. Food and Drug Administration approved it in 1977 for spasticity. More follows.")
+    series = plan_series(article(Section("Is it approved?", (para,)), section("B", 200)))
+    assert series.steps[1].preheader == ("1-minute read: Yes. The U.S. Food and Drug Administration approved it "
+                                         "in 1977 for spasticity.")
+
+
+def test_article_without_closing_still_ends_with_a_cta_step():
+    series = plan_series(article(section("Only", 200)))
+    assert series.steps[-1].kind == "cta" and series.steps[-1].sections == ()
+
+
+def test_json_has_the_contract_fields():
+    data = plan_series(article(section("A", 200))).as_json()
+    assert data["title"] == "Test Topic"
+    assert set(data["steps"][0]) >= {"number", "subject", "preheader", "sections", "words", "delay_days"}
+
+
+def test_no_sections_and_bad_delay_are_clear_errors():
+    with pytest.raises(PlanError, match="no sections"):
+        plan_series(article())
+    with pytest.raises(PlanError, match="delay"):
+        plan_series(article(section("A", 100)), delay_days=0)
+
+
+def test_step_out_of_range_names_the_range():
+    series = plan_series(article(section("A", 200)))
+    with pytest.raises(PlanError, match="steps 1 to 3"):
+        series.step(9)

@@ -1,0 +1,147 @@
+"""Editing and scheduling a campaign in the admin pages with headless Chromium (Debian's /usr/bin/chromium through
+Playwright's Python API; never `playwright install`). Screenshots go to tests/artifacts/campaigns/.
+
+The app is the real one (create_app) served by uvicorn on 127.0.0.1 with a SQLite database; the domain behind the
+pages is tested on both databases in the other files of this folder.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from campaigns.db.models import AuditEntry, Campaign, Delivery, Enrollment, Subscriber
+from campaigns.delivery.providers.base import RecordingProvider
+from campaigns.delivery.suppression import email_key
+from campaigns.management.lifecycle import create_campaign
+from campaigns.settings import PROJECT_ROOT
+from tests.browser import browser_page, needs_chromium, screenshot, served
+from tests.builders import Clock
+from tests.web.admin_support import PASSWORD, admin_app
+
+SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
+    needs_chromium,
+]
+
+
+@pytest.fixture
+def server(db_url, session_factory, brand, tmp_path):
+    """The admin app on http://127.0.0.1:<port>, with the seed campaign and three subscribers."""
+    with session_factory.begin() as s:
+        create_campaign(s, SEED, "baclofen", brand, NOW - timedelta(hours=1), actor="ana")
+        for name in ("ann", "bob", "cat"):
+            s.add(Subscriber(email=f"{name}@example.com", email_key=email_key(f"{name}@example.com"),
+                             name=name.title(), timezone="America/New_York", status="active", created_at=NOW))
+    provider = RecordingProvider()
+
+    def make_app(base: str):
+        return admin_app(db_url, session_factory, tmp_path, base_url=base, clock=Clock(NOW), provider=provider)
+
+    with served(make_app) as base:
+        yield base, provider
+
+
+@pytest.fixture
+def page():
+    with browser_page({"width": 1280, "height": 900}) as page:
+        yield page
+
+
+def shot(page, name: str) -> None:
+    screenshot(page, "campaigns", name)
+
+
+def test_staff_edit_a_step_enroll_schedule_pause_and_resume_in_the_browser(server, page, session_factory):
+    base, provider = server
+    page.goto(f"{base}/admin/campaigns")
+    assert page.url.endswith("/admin/login")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{base}/admin/campaigns")
+    page.get_by_role("link", name="Manage").click()
+    page.wait_for_url("**/admin/campaigns/baclofen/manage")
+    assert page.text_content("#status") == "draft"
+    shot(page, "01-manage-draft")
+
+    # Edit step 3's subject and delay.
+    form = page.locator("form#step-3")
+    form.locator("input[name=subject]").fill("Is baclofen addictive?")
+    form.locator("input[name=delay_days]").fill("3")
+    form.locator("button[type=submit]").click()
+    assert page.text_content("#message") == "Saved as a new version."
+    assert page.locator("form#step-3 input[name=subject]").input_value() == "Is baclofen addictive?"
+    assert "version 2" in page.text_content(".page-head .sub")
+    assert "edited" in page.text_content("#audit") and "admin" in page.text_content("#audit")
+    shot(page, "02-step-3-edited")
+
+    # Scheduling with nobody enrolled is refused with the reason.
+    page.fill("#start", "2026-12-01T14:00")
+    page.click("#schedule")
+    assert "has no subscribers" in page.text_content("#error")
+
+    page.click("#enroll-all")
+    assert page.text_content("#message") == "Subscribers enrolled."
+    assert "3 enrolled" in page.text_content("#audience").replace("\n", " ").replace("  ", " ") or \
+        "3</strong> enrolled" in page.inner_html("#audience")
+    page.fill("#start", "2026-12-01T14:00")
+    page.click("#schedule")
+    assert page.text_content("#message") == "Scheduled."
+    assert page.text_content("#status") == "scheduled"
+    assert "step 1: 3 subscribers at Tue 01 Dec 14:00 UTC" in page.text_content("#forecast")
+    shot(page, "03-scheduled")
+
+    page.click("#pause")
+    assert page.text_content("#status") == "paused"
+    page.click("#resume")
+    assert page.text_content("#status") == "scheduled"
+
+    # The diff of versions 1 and 2.
+    page.click("#compare")
+    changes = page.text_content("#changes")
+    assert "Is Baclofen Considered an Addictive Drug?" in changes and "Is baclofen addictive?" in changes
+    assert "2 days" in changes and "3 days" in changes
+    shot(page, "04-diff")
+
+    with session_factory() as s:
+        c = s.scalar(select(Campaign))
+        assert (c.status, c.current_version, c.start_at) == ("scheduled", 2,
+                                                             datetime(2026, 12, 1, 14, tzinfo=timezone.utc))
+        assert [a for a in s.scalars(select(AuditEntry.action).where(AuditEntry.actor == "admin")
+                                     .order_by(AuditEntry.id))] == ["edited", "enrolled", "scheduled", "paused",
+                                                                    "resumed"]
+    assert provider.batches == []
+
+
+def test_preview_shows_html_text_and_a_375px_phone_and_sends_a_test(server, page, session_factory):
+    base, provider = server
+    page.goto(f"{base}/admin/login")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{base}/admin/campaigns/baclofen/steps/3")
+    phone = page.locator("iframe.frame-phone")
+    assert phone.evaluate("el => el.clientWidth") == 375
+    frame = page.frame_locator("iframe.frame-phone")
+    assert "Is Baclofen Considered an Addictive Drug?" in frame.locator("body").inner_text()
+    assert "Hi Sam" in frame.locator("body").inner_text() or "Sam" in frame.locator("body").inner_text()
+    # The email must not be wider than the phone: no horizontal scrolling in the frame.
+    assert page.frame_locator("iframe.frame-phone").locator("html").evaluate(
+        "el => el.scrollWidth <= el.clientWidth + 1")
+    text = page.text_content("#text")
+    assert "%%" not in text and "{{" not in text and "Sam" in text
+    shot(page, "05-preview-step-3")
+
+    page.fill("#addresses", "staff.one@example.com, staff.two@example.com")
+    page.click("#send-test")
+    assert page.text_content("#message") == "Test sent."
+    (batch,) = provider.batches
+    assert batch.is_test and batch.step == 3 and [r.delivery_id for r in batch.recipients] == [0, 0]
+    assert sorted(r.email for r in batch.recipients) == ["staff.one@example.com", "staff.two@example.com"]
+    with session_factory() as s:
+        assert s.scalar(select(Delivery.id)) is None and s.scalar(select(Enrollment.id)) is None
+    shot(page, "06-test-sent")
