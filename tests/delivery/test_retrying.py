@@ -1,4 +1,4 @@
-"""send_with_retry and RetryPolicy, on a scripted provider (the HTTP side is in tests/providers/test_sendgrid.py)."""
+"""send_with_retry and RetryPolicy, on a scripted provider (the HTTP side is in tests/delivery/providers/test_sendgrid.py)."""
 from __future__ import annotations
 
 import logging

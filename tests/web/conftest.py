@@ -2,7 +2,7 @@
 fixtures, a recording provider, a settable clock and a TestClient.
 
 Page tests restrict the shared `db_url` to SQLite with `pytestmark = SQLITE_ONLY` (see tests/web/pages.py); the
-domain functions behind them are tested on both databases in tests/test_signup.py and its neighbours.
+domain functions behind them are tested on both databases in tests/audience/test_signup.py and its neighbours.
 Names are prefixed `web_`/`pages_` so they do not collide with other tests in this folder.
 """
 from __future__ import annotations
