@@ -3,6 +3,7 @@
 Reliability rests on the database, not the broker: the tick re-finds any due or stranded work, and a delivery is
 unique per (enrollment, step). These settings make the broker's part as safe as it can be.
 """
+
 from campaigns.settings import load_settings
 
 _settings = load_settings()

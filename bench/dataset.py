@@ -1,10 +1,11 @@
 """A throwaway database for one run: the seed article as a campaign (compiled once), and N generated subscribers
 enrolled in it, written by SQL (generate_series on PostgreSQL, a recursive CTE on SQLite)."""
+
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -44,16 +45,20 @@ def prepare(url: str, size: int, brand: Brand) -> int:
     upgrade(url)
     engine = make_engine(url)
     try:
-        created = datetime.now(timezone.utc) - timedelta(days=1)
+        created = datetime.now(UTC) - timedelta(days=1)
         with make_session_factory(engine).begin() as s:
             campaign_id = create_campaign(s, SEED, SLUG, brand, created, actor="bench").id
         _subscribers(engine, size, created)
         with engine.begin() as c:
-            c.execute(text("INSERT INTO enrollments (campaign_id, subscriber_id, next_step, status, enrolled_at) "
-                           "SELECT :cid, id, 1, 'active', :at FROM subscribers")
-                      .bindparams(bindparam("at", type_=UTCDateTime())), {"cid": campaign_id, "at": created})
+            c.execute(
+                text(
+                    "INSERT INTO enrollments (campaign_id, subscriber_id, next_step, status, enrolled_at) "
+                    "SELECT :cid, id, 1, 'active', :at FROM subscribers"
+                ).bindparams(bindparam("at", type_=UTCDateTime())),
+                {"cid": campaign_id, "at": created},
+            )
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.execute(text("ANALYZE"))   # as autovacuum would after a large import
+            c.execute(text("ANALYZE"))  # as autovacuum would after a large import
     finally:
         engine.dispose()
     return campaign_id
@@ -77,7 +82,8 @@ def _subscribers(engine: Engine, size: int, created: datetime) -> None:
     with engine.begin() as c:
         if engine.dialect.name == "sqlite":
             c.connection.driver_connection.create_function(
-                "sha256hex", 1, lambda e: hashlib.sha256(e.encode()).hexdigest(), deterministic=True)
+                "sha256hex", 1, lambda e: hashlib.sha256(e.encode()).hexdigest(), deterministic=True
+            )
         c.execute(text(sql).bindparams(bindparam("at", type_=UTCDateTime())), {"n": size, "at": created})
 
 
@@ -86,8 +92,12 @@ def start_campaign(url: str, campaign_id: int, at: datetime) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as c:
-            c.execute(update(Campaign).where(Campaign.id == campaign_id).values(
-                status="scheduled", start_at=at, window_days=list(range(7)), window_start_hour=0,
-                window_end_hour=24))
+            c.execute(
+                update(Campaign)
+                .where(Campaign.id == campaign_id)
+                .values(
+                    status="scheduled", start_at=at, window_days=list(range(7)), window_start_hour=0, window_end_hour=24
+                )
+            )
     finally:
         engine.dispose()

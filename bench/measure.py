@@ -1,4 +1,5 @@
 """What a run did, read from the database afterwards: outcomes, time from due to accepted, size on disk."""
+
 from __future__ import annotations
 
 import os
@@ -41,14 +42,19 @@ def outcome(url: str, started: datetime) -> dict:
             def lag_at(q: float) -> float | None:
                 if not accepted:
                     return None
-                sent, due_at = c.execute(select(Delivery.sent_at, Delivery.due_at)
-                                         .where(Delivery.status == ds.ACCEPTED).order_by(Delivery.sent_at)
-                                         .limit(1).offset(min(accepted - 1, int(q * accepted)))).one()
+                sent, due_at = c.execute(
+                    select(Delivery.sent_at, Delivery.due_at)
+                    .where(Delivery.status == ds.ACCEPTED)
+                    .order_by(Delivery.sent_at)
+                    .limit(1)
+                    .offset(min(accepted - 1, int(q * accepted)))
+                ).one()
                 return (sent - due_at).total_seconds()
 
             p50, p95 = lag_at(0.5), lag_at(0.95)
-            errors = list(c.scalars(select(Delivery.last_error).where(Delivery.last_error.is_not(None))
-                                    .distinct().limit(3)))
+            errors = list(
+                c.scalars(select(Delivery.last_error).where(Delivery.last_error.is_not(None)).distinct().limit(3))
+            )
             if engine.dialect.name == "postgresql":
                 size = c.scalar(text("SELECT pg_database_size(current_database())"))
             else:
@@ -56,8 +62,13 @@ def outcome(url: str, started: datetime) -> dict:
                 size = sum(os.path.getsize(p) for p in (path, f"{path}-wal") if os.path.exists(p))
     finally:
         engine.dispose()
-    return {"by_status": by_status, "attempts": {str(k): v for k, v in attempts.items()},
-            "errors": errors,
-            "seconds": (last - started).total_seconds() if last else None,
-            "due_spread": (due_max - due_min).total_seconds() if due_min else None,
-            "lag_p50": p50, "lag_p95": p95, "db_bytes": size}
+    return {
+        "by_status": by_status,
+        "attempts": {str(k): v for k, v in attempts.items()},
+        "errors": errors,
+        "seconds": (last - started).total_seconds() if last else None,
+        "due_spread": (due_max - due_min).total_seconds() if due_min else None,
+        "lag_p50": p50,
+        "lag_p95": p95,
+        "db_bytes": size,
+    }

@@ -1,5 +1,6 @@
 """The processes a bench run starts (Redis, the local SendGrid server, Celery workers, the tick) and a sampler that
 records each one's peak resident memory."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ import psutil
 
 from tests.servers import ROOT, CeleryWorker, RedisServer, free_port, wait_for_port
 
-__all__ = ["RedisServer", "SendGridProcess", "Workers", "TickProcess", "MemorySampler"]
+__all__ = ["MemorySampler", "RedisServer", "SendGridProcess", "TickProcess", "Workers"]
 
 
 class SendGridProcess:
@@ -29,10 +30,14 @@ class SendGridProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self._out = open(self.log, "ab")
+        self._out = open(self.log, "ab")  # noqa: SIM115 (open while the process runs; stop() closes it)
         # --light: count what was accepted instead of keeping every request (1M emails would be gigabytes).
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.sendgrid_server", "--port", str(self.port),
-                                      "--light"], cwd=ROOT, stdout=self._out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.sendgrid_server", "--port", str(self.port), "--light"],
+            cwd=ROOT,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+        )
         wait_for_port(self.port)
 
     def stop(self) -> None:
@@ -45,18 +50,36 @@ class SendGridProcess:
 class Workers(CeleryWorker):
     """A `celery worker` (prefork) on the given app and queue; `ready()` once it takes tasks."""
 
-    def __init__(self, env: dict[str, str], log: Path, concurrency: int, app: str = "workers.app",
-                 queues: str = "send") -> None:
+    def __init__(
+        self, env: dict[str, str], log: Path, concurrency: int, app: str = "workers.app", queues: str = "send"
+    ) -> None:
         super().__init__(env, log, concurrency=concurrency, queues=queues)
         self.app = app
 
     def start(self) -> None:
-        self._out = open(self.log, "ab")
+        self._out = open(self.log, "ab")  # noqa: SIM115 (open while the process runs; stop() closes it)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", self.app, "worker", "--pool=prefork",
-             f"--concurrency={self.concurrency}", f"--queues={self.queues}", "--loglevel=INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=self.env, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                self.app,
+                "worker",
+                "--pool=prefork",
+                f"--concurrency={self.concurrency}",
+                f"--queues={self.queues}",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -78,9 +101,16 @@ class TickProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self._err = open(self.log, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", self.module], cwd=ROOT, env=self.env, text=True,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._err)
+        self._err = open(self.log, "ab")  # noqa: SIM115 (open while the process runs; stop() closes it)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", self.module],
+            cwd=ROOT,
+            env=self.env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._err,
+        )
         line = self.proc.stdout.readline()
         if line.strip() != "ready":
             raise RuntimeError(f"tick process did not start: see {self.log}")
@@ -100,7 +130,7 @@ class TickProcess:
 def _busy_seconds() -> float:
     """CPU seconds all cores have spent not idle since boot."""
     times = psutil.cpu_times()
-    idle = ("idle", "iowait", "guest", "guest_nice")   # guest time is counted in user time already
+    idle = ("idle", "iowait", "guest", "guest_nice")  # guest time is counted in user time already
     return sum(getattr(times, f) for f in times._fields if f not in idle)
 
 
@@ -114,7 +144,7 @@ class MemorySampler:
         self.interval = interval
         self.roots: dict[str, int] = {}
         self.peaks: dict[str, int] = {}
-        self._cpu: dict[int, tuple[str, float, float]] = {}   # pid -> (group, first seen, last seen) CPU seconds
+        self._cpu: dict[int, tuple[str, float, float]] = {}  # pid -> (group, first seen, last seen) CPU seconds
         self._ticks = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
@@ -156,15 +186,16 @@ class MemorySampler:
         for name, pid in list(self.roots.items()):
             try:
                 root = psutil.Process(pid)
-                procs = [(name, root)] + [(f"{name}.child{i}", c) for i, c in
-                                          enumerate(sorted(root.children(), key=lambda p: p.pid), 1)]
+                procs = [(name, root)] + [
+                    (f"{name}.child{i}", c) for i, c in enumerate(sorted(root.children(), key=lambda p: p.pid), 1)
+                ]
                 for label, proc in procs:
                     rss = proc.memory_info().rss
                     if rss > self.peaks.get(label, 0):
                         self.peaks[label] = rss
                     self._account(name, proc)
             except psutil.Error:
-                continue   # the process ended between two samples
+                continue  # the process ended between two samples
         self._ticks += 1
         if self._ticks % 5 == 1:
             for proc in psutil.process_iter(["name"]):

@@ -8,6 +8,7 @@ the last acceptance recorded in the database. Beside it, the naive baseline (ben
     python -m bench.run                                   # the whole matrix, about 16 minutes on 2 cores
     python -m bench.run --sizes 10000 --db sqlite --workers 2 --naive-size 0      # a quick look
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.dataset import create_database, drop_database, prepare, start_campaign
@@ -43,7 +44,7 @@ NAIVE_SIZE = 10_000
 # Runs left out of the default matrix (and why), to keep `make bench` within about 25 minutes on a 2-core machine;
 # `--full` runs them anyway. Empty: the whole matrix fits (see the README's Benchmark section for the timings).
 DEFAULT_SKIP: dict[tuple[str, int, int], str] = {}
-STALL_SECONDS = 180   # no new settled delivery for this long: the run is stuck, stop it
+STALL_SECONDS = 180  # no new settled delivery for this long: the run is stuck, stop it
 
 
 @dataclass(frozen=True)
@@ -74,23 +75,38 @@ def run_one(spec: Spec, root: Path) -> dict:
         sendgrid = SendGridProcess(workdir / "sendgrid.log")
         sendgrid.start()
         stack.append(sendgrid)
-        env = {"OUTREACH_DATABASE_URL": url, "CELERY_BROKER_URL": redis.url, "OUTREACH_EMAIL_BACKEND": "sendgrid",
-               "SENDGRID_API_KEY": API_KEY, "SENDGRID_API_HOST": sendgrid.url, "OUTREACH_BRAND_FILE": str(brand_file),
-               "OUTREACH_SECRET_KEY": "bench-secret-key", "OUTREACH_BASE_URL": "https://outreach.bench.invalid"}
-        workers = Workers(env, workdir / "workers.log", spec.workers,
-                          app="bench.naive" if spec.naive else "workers.app",
-                          queues="naive" if spec.naive else "send")
+        env = {
+            "OUTREACH_DATABASE_URL": url,
+            "CELERY_BROKER_URL": redis.url,
+            "OUTREACH_EMAIL_BACKEND": "sendgrid",
+            "SENDGRID_API_KEY": API_KEY,
+            "SENDGRID_API_HOST": sendgrid.url,
+            "OUTREACH_BRAND_FILE": str(brand_file),
+            "OUTREACH_SECRET_KEY": "bench-secret-key",
+            "OUTREACH_BASE_URL": "https://outreach.bench.invalid",
+        }
+        workers = Workers(
+            env,
+            workdir / "workers.log",
+            spec.workers,
+            app="bench.naive" if spec.naive else "workers.app",
+            queues="naive" if spec.naive else "send",
+        )
         workers.start()
         stack.append(workers)
         workers.wait_ready()
         tick = TickProcess(env, workdir / "tick.log", module="bench.naive" if spec.naive else "bench.tick")
         tick.start()
         sampler = MemorySampler()
-        for name, proc in (("workers", workers.proc), ("tick", tick.proc), ("sendgrid", sendgrid.proc),
-                           ("redis", redis.proc)):
+        for name, proc in (
+            ("workers", workers.proc),
+            ("tick", tick.proc),
+            ("sendgrid", sendgrid.proc),
+            ("redis", redis.proc),
+        ):
             sampler.watch(name, proc.pid)
         sampler.start()
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         start_campaign(url, campaign_id, started)
         tick.go()
         error = wait_settled(url, spec.size, workers)
@@ -105,11 +121,26 @@ def run_one(spec: Spec, root: Path) -> dict:
         drop_database(url)
     accepted = result["by_status"].get("accepted", 0)
     rate = accepted / result["seconds"] if result["seconds"] else 0.0
-    ok = (error is None and accepted == spec.size == server["emails"] and result["attempts"] == {"1": spec.size})
-    return {**asdict(spec), "label": spec.label, "ok": ok, "error": error, "emails_per_second": round(rate, 1),
-            "seconds": result["seconds"], "lag_p50": result["lag_p50"], "lag_p95": result["lag_p95"],
-            "db_bytes": result["db_bytes"], "peak_rss": peaks, "cpu_seconds": cpu, "by_status": result["by_status"],
-            "attempts": result["attempts"], "errors": result["errors"], "server": server, "tick": tick_report, "setup_seconds": round(setup, 1)}
+    ok = error is None and accepted == spec.size == server["emails"] and result["attempts"] == {"1": spec.size}
+    return {
+        **asdict(spec),
+        "label": spec.label,
+        "ok": ok,
+        "error": error,
+        "emails_per_second": round(rate, 1),
+        "seconds": result["seconds"],
+        "lag_p50": result["lag_p50"],
+        "lag_p95": result["lag_p95"],
+        "db_bytes": result["db_bytes"],
+        "peak_rss": peaks,
+        "cpu_seconds": cpu,
+        "by_status": result["by_status"],
+        "attempts": result["attempts"],
+        "errors": result["errors"],
+        "server": server,
+        "tick": tick_report,
+        "setup_seconds": round(setup, 1),
+    }
 
 
 def safe_run(spec: Spec, root: Path) -> dict:
@@ -117,10 +148,22 @@ def safe_run(spec: Spec, root: Path) -> dict:
     began = time.perf_counter()
     try:
         result = run_one(spec, root)
-    except Exception as err:   # a benchmark run that breaks is a result to report, not a reason to stop the rest
-        result = {**asdict(spec), "label": spec.label, "ok": False, "error": f"{type(err).__name__}: {err}",
-                  "emails_per_second": 0.0, "seconds": None, "lag_p50": None, "lag_p95": None, "db_bytes": None,
-                  "peak_rss": {}, "cpu_seconds": {}, "by_status": {}, "errors": []}
+    except Exception as err:  # a benchmark run that breaks is a result to report, not a reason to stop the rest
+        result = {
+            **asdict(spec),
+            "label": spec.label,
+            "ok": False,
+            "error": f"{type(err).__name__}: {err}",
+            "emails_per_second": 0.0,
+            "seconds": None,
+            "lag_p50": None,
+            "lag_p95": None,
+            "db_bytes": None,
+            "peak_rss": {},
+            "cpu_seconds": {},
+            "by_status": {},
+            "errors": [],
+        }
     return {**result, "wall_seconds": round(time.perf_counter() - began, 1)}
 
 
@@ -154,17 +197,34 @@ def bench_brand(workdir: Path) -> Path:
 
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     try:
-        pg = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SHOW server_version"],
-                            capture_output=True, text=True, timeout=10).stdout.strip()
+        pg = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SHOW server_version"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except OSError:
         pg = None
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
-                            text=True).stdout.strip()
-    return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "postgresql": pg,
-            "sqlite": sqlite3.sqlite_version, "commit": commit}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "sqlite": sqlite3.sqlite_version,
+        "commit": commit,
+    }
 
 
 def mb(n: int | None) -> str:
@@ -178,17 +238,26 @@ def worker_peak(run: dict) -> int:
 
 def table(runs: list[dict], naive: dict | None) -> str:
     """The Markdown table for the README."""
-    rows = ["| database | subscribers | workers | emails/s | due → accepted p50 / p95 (s) | peak RSS MB: worker / "
-            "tick / SendGrid server | DB size MB | × naive |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| database | subscribers | workers | emails/s | due → accepted p50 / p95 (s) | peak RSS MB: worker / "
+        "tick / SendGrid server | DB size MB | × naive |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in ([naive] if naive else []) + runs:
-        ratio = (f"{r['emails_per_second'] / naive['emails_per_second']:.0f}×"
-                 if naive and naive["emails_per_second"] and not r["naive"] else "1×" if r["naive"] else "-")
-        lag = (f"{r['lag_p50']:.1f} / {r['lag_p95']:.1f}" if r["lag_p50"] is not None else "-")
+        ratio = (
+            f"{r['emails_per_second'] / naive['emails_per_second']:.0f}×"
+            if naive and naive["emails_per_second"] and not r["naive"]
+            else "1×"
+            if r["naive"]
+            else "-"
+        )
+        lag = f"{r['lag_p50']:.1f} / {r['lag_p95']:.1f}" if r["lag_p50"] is not None else "-"
         name = f"naive ({r['db']})" if r["naive"] else r["db"]
-        rows.append(f"| {name} | {r['size']:,} | {r['workers']} | {r['emails_per_second']:,.0f}"
-                    f"{'' if r['ok'] else ' (!)'} | {lag} | {mb(worker_peak(r))} / {mb(r['peak_rss'].get('tick'))} / "
-                    f"{mb(r['peak_rss'].get('sendgrid'))} | {mb(r['db_bytes'])} | {ratio} |")
+        rows.append(
+            f"| {name} | {r['size']:,} | {r['workers']} | {r['emails_per_second']:,.0f}"
+            f"{'' if r['ok'] else ' (!)'} | {lag} | {mb(worker_peak(r))} / {mb(r['peak_rss'].get('tick'))} / "
+            f"{mb(r['peak_rss'].get('sendgrid'))} | {mb(r['db_bytes'])} | {ratio} |"
+        )
     return "\n".join(rows)
 
 
@@ -197,8 +266,10 @@ def describe(r: dict) -> str:
     peaks = ", ".join(f"{k} {mb(v)}" for k, v in sorted(r["peak_rss"].items()))
     cpu = ", ".join(f"{k} {v:.0f}" for k, v in sorted(r.get("cpu_seconds", {}).items()))
     state = "ok" if r["ok"] else f"NOT OK ({r['error'] or r['by_status']}; {r['errors']})"
-    return (f"{r['label']:<28} {r['emails_per_second']:>9,.0f} emails/s  {r['seconds'] or 0:7.1f} s  "
-            f"due->accepted p50/p95 {lag} s  db {mb(r['db_bytes'])} MB  peak RSS MB: {peaks}  CPU s: {cpu}  [{state}]")
+    return (
+        f"{r['label']:<28} {r['emails_per_second']:>9,.0f} emails/s  {r['seconds'] or 0:7.1f} s  "
+        f"due->accepted p50/p95 {lag} s  db {mb(r['db_bytes'])} MB  peak RSS MB: {peaks}  CPU s: {cpu}  [{state}]"
+    )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -217,8 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
     specs, skipped = [], {}
-    default_matrix = (args.sizes, args.db, args.workers) == (",".join(map(str, SIZES)), ",".join(DATABASES),
-                                                             ",".join(map(str, WORKERS)))
+    default_matrix = (args.sizes, args.db, args.workers) == (
+        ",".join(map(str, SIZES)),
+        ",".join(DATABASES),
+        ",".join(map(str, WORKERS)),
+    )
     for db in args.db.split(","):
         for size in sizes:
             for w in (int(x) for x in args.workers.split(",")):
@@ -241,9 +315,22 @@ def main(argv: list[str] | None = None) -> int:
     markdown = table(runs, naive)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{name}.json"
-    out.write_text(json.dumps({"name": name, "machine": machine(), "runs": runs, "naive": naive,
-                               "skipped": skipped, "table": markdown,
-                               "wall_seconds": round(time.perf_counter() - began)}, indent=2, default=str) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "name": name,
+                "machine": machine(),
+                "runs": runs,
+                "naive": naive,
+                "skipped": skipped,
+                "table": markdown,
+                "wall_seconds": round(time.perf_counter() - began),
+            },
+            indent=2,
+            default=str,
+        )
+        + "\n"
+    )
     print("\n" + markdown)
     if skipped:
         print("\nNot run: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()))

@@ -6,6 +6,7 @@ Prints events per second for the request path (verify, parse, store each once; r
 the production setting) or, with --inline, with the reactions applied inside the request; then the rate at which
 `process_pending` (the Celery task's work) applies reactions. Uses a throwaway database.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,7 +15,7 @@ import secrets
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -45,6 +46,7 @@ def database(kind: str, workdir: Path) -> tuple[str, callable]:
     def drop() -> None:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", drop
 
 
@@ -71,11 +73,17 @@ def run(url: str, args, workdir: Path) -> None:
     people = 2000
     _, deliveries = sent_campaign(factory, people)
     signer = Signer()
-    settings = load_settings(database_url=url, outbox_dir=workdir / "outbox", sendgrid_webhook_public_key=signer.public_key,
-                             events_inline=args.inline, webhook_max_age_seconds=3600)
-    now = datetime.now(timezone.utc)
-    app = create_app(settings, factory, RecordingProvider(), clock=lambda: datetime.now(timezone.utc))
+    settings = load_settings(
+        database_url=url,
+        outbox_dir=workdir / "outbox",
+        sendgrid_webhook_public_key=signer.public_key,
+        events_inline=args.inline,
+        webhook_max_age_seconds=3600,
+    )
+    now = datetime.now(UTC)
+    app = create_app(settings, factory, RecordingProvider(), clock=lambda: datetime.now(UTC))
     import web.webhooks  # queued mode: the dispatch is a no-op here; the worker's share is timed separately below
+
     app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", "") != "/webhooks/sendgrid"]
     app.include_router(web.webhooks.make_webhook_router(lambda: None))
     port = free_port()
@@ -85,27 +93,32 @@ def run(url: str, args, workdir: Path) -> None:
         time.sleep(0.05)
     bodies = []
     for b in range(args.batches):
-        batch = [sg_event(KINDS[(b + i) % len(KINDS)], i % people, deliveries[(i % people, 1)], now,
-                          event_id=f"bench-{b}-{i}") for i in range(args.size)]
+        batch = [
+            sg_event(
+                KINDS[(b + i) % len(KINDS)], i % people, deliveries[(i % people, 1)], now, event_id=f"bench-{b}-{i}"
+            )
+            for i in range(args.size)
+        ]
         bodies.append(json.dumps(batch).encode())
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
         started = time.perf_counter()
         for body in bodies:
-            response = client.post("/webhooks/sendgrid", content=body,
-                                   headers=signer.headers(body, int(time.time())))
+            response = client.post("/webhooks/sendgrid", content=body, headers=signer.headers(body, int(time.time())))
             assert response.status_code == 200 and response.json()["stored"] == args.size, response.text
         elapsed = time.perf_counter() - started
     server.should_exit = True
     total = args.batches * args.size
     mode = "verify+parse+store+reactions (inline)" if args.inline else "verify+parse+store, reactions queued"
-    print(f"{args.db}: {total} events in {args.batches} batches of {args.size}, {mode}: "
-          f"{total / elapsed:,.0f} events/s ({elapsed / args.batches * 1000:.0f} ms per batch)")
+    print(
+        f"{args.db}: {total} events in {args.batches} batches of {args.size}, {mode}: "
+        f"{total / elapsed:,.0f} events/s ({elapsed / args.batches * 1000:.0f} ms per batch)"
+    )
     if not args.inline:
         started = time.perf_counter()
         done = 0
         while True:
             with factory.begin() as s:
-                n = process_pending(s, datetime.now(timezone.utc), 3, 5000)
+                n = process_pending(s, datetime.now(UTC), 3, 5000)
             done += n
             if n == 0:
                 break

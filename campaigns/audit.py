@@ -1,4 +1,5 @@
 """The audit log: who did what to which campaign, and when."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,5 +16,11 @@ def audit(s: Session, campaign: Campaign | None, actor: str, action: str, detail
 
 def audit_log(s: Session, campaign: Campaign, limit: int = 200) -> list[AuditEntry]:
     """The campaign's audit entries, newest first."""
-    return list(s.scalars(select(AuditEntry).where(AuditEntry.campaign_id == campaign.id)
-                          .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)))
+    return list(
+        s.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.campaign_id == campaign.id)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,4 +1,5 @@
 """Brand details (name, postal address, phone, links, sender) loaded from a TOML file under content/."""
+
 from __future__ import annotations
 
 import tomllib

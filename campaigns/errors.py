@@ -1,4 +1,5 @@
 """One error family: every mistake a person can make surfaces as one of these, never as a traceback."""
+
 from __future__ import annotations
 
 
@@ -46,8 +47,16 @@ class TokenError(OutreachError):
 class ProviderError(OutreachError):
     """The email provider refused or failed; carries the HTTP status and body when there is one."""
 
-    def __init__(self, message: str, *, status: int | None = None, body: str | None = None,
-                 retryable: bool = False, fatal: bool = False, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: str | None = None,
+        retryable: bool = False,
+        fatal: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.body = status, body
         self.retryable, self.fatal, self.retry_after = retryable, fatal, retry_after

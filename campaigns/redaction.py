@@ -1,4 +1,5 @@
 """Keeping personal data out of what we log and store: addresses masked in free text."""
+
 from __future__ import annotations
 
 import re

@@ -1,8 +1,9 @@
 """Settings: one typed object read once at start-up from the environment (or a `.env` file), then passed in."""
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,7 +62,7 @@ class Settings(BaseSettings):
         return v
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read the settings once; a malformed one becomes a single ConfigError line naming it."""
     try:
         return Settings(**overrides)

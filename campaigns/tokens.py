@@ -3,6 +3,7 @@
 A token carries only ids (subscriber, optionally campaign) and is signed with OUTREACH_SECRET_KEY; the purpose is the
 signer's salt, so a token made for one purpose never verifies for another.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Literal
 from itsdangerous import (
     BadSignature,
     SignatureExpired,
+    Signer,
     TimestampSigner,
     URLSafeTimedSerializer,
 )
@@ -50,7 +52,7 @@ class TokenData:
 class Tokens:
     def __init__(self, secret_key: str) -> None:
         self._secret = secret_key
-        self._signers: dict[str, TimestampSigner] = {}
+        self._signers: dict[str, Signer] = {}
 
     def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
         return URLSafeTimedSerializer(self._secret, salt=f"outreach.{purpose}", signer=_Signer)
@@ -63,7 +65,7 @@ class Tokens:
         signer = self._signers.get(purpose)
         if signer is None:
             signer = self._signers[purpose] = self._serializer(purpose).make_signer()
-        compact_json = f"[{','.join(map(str, payload))}]"   # as json.dumps(..., separators=(",", ":")) for ints
+        compact_json = f"[{','.join(map(str, payload))}]"  # as json.dumps(..., separators=(",", ":")) for ints
         return signer.sign(base64_encode(compact_json)).decode("ascii")
 
     def read(self, purpose: Purpose, token: str, max_age: int | None = None) -> TokenData:

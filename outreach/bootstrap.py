@@ -1,7 +1,8 @@
 """The one place that builds real objects from settings; entrypoints (CLI, web, workers) call these."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ def get_brand() -> Brand:
 
 
 @lru_cache(maxsize=1)
-def get_session_factory() -> "sessionmaker[Session]":
+def get_session_factory() -> sessionmaker[Session]:
     from campaigns.db.session import make_engine, make_session_factory
 
     return make_session_factory(make_engine(get_settings().database_url))
@@ -36,4 +37,4 @@ def get_links() -> Links:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -1,4 +1,5 @@
 """The `outreach` command: a thin shell over `campaigns/`. User mistakes print one line and exit 1."""
+
 from __future__ import annotations
 
 import importlib
@@ -9,8 +10,12 @@ from rich.console import Console
 
 from campaigns.errors import OutreachError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  help="Outreach: turn educational articles into drip email series and send them.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Outreach: turn educational articles into drip email series and send them.",
+)
 err_console = Console(stderr=True)
 
 # Each module adds its commands; listed here so `outreach --help` shows them all.
@@ -48,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors arrive here in non-standalone mode
         import click
+
         if isinstance(exc, click.ClickException):
             exc.show()
             sys.exit(exc.exit_code)

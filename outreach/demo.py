@@ -3,11 +3,12 @@
 The seed article becomes a campaign, a few sample subscribers in different time zones are enrolled, and the drip is
 played on a simulated clock through the real tick and send path, writing every email to var/outbox/ as .eml files.
 """
+
 from __future__ import annotations
 
 import shutil
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -23,7 +24,7 @@ from campaigns.tokens import Links, Tokens
 
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
 SUBSCRIBERS = PROJECT_ROOT / "content" / "demo-subscribers.csv"
-START = datetime(2026, 11, 30, 13, 0, tzinfo=timezone.utc)  # a Monday morning in the Americas
+START = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)  # a Monday morning in the Americas
 
 
 class SimClock:
@@ -64,8 +65,10 @@ def run_demo(console: Console, article: Path = SEED, subscribers: Path = SUBSCRI
         report = import_csv(s, subscribers, campaign_id=campaign_id, now=clock.now())
     with factory.begin() as s:
         schedule_campaign(s, "baclofen-demo", START, clock.now(), actor="demo")
-    console.print(f"Campaign [bold]baclofen-demo[/bold] from {article.name}; {report.imported} subscribers "
-                  f"enrolled; starts {START:%a %d %b %Y %H:%M} UTC")
+    console.print(
+        f"Campaign [bold]baclofen-demo[/bold] from {article.name}; {report.imported} subscribers "
+        f"enrolled; starts {START:%a %d %b %Y %H:%M} UTC"
+    )
 
     for _ in range(10_000):  # bounded: the series ends long before
         batches: list[list[int]] = []
@@ -78,15 +81,20 @@ def run_demo(console: Console, article: Path = SEED, subscribers: Path = SUBSCRI
         clock.at = max(wake, clock.now() + timedelta(minutes=1))
 
     written = _summary(console, factory, campaign_id, outbox)
-    console.print(f"{written} emails written to {outbox} in {time.perf_counter() - began:.1f} s "
-                  f"(simulated {START:%d %b} to {clock.now():%d %b %Y})")
+    console.print(
+        f"{written} emails written to {outbox} in {time.perf_counter() - began:.1f} s "
+        f"(simulated {START:%d %b} to {clock.now():%d %b %Y})"
+    )
     return written
 
 
 def _next_wake(factory, campaign_id: int) -> datetime | None:
     with factory() as s:
-        due = s.scalar(select(func.min(Enrollment.next_due_at)).where(
-            Enrollment.campaign_id == campaign_id, Enrollment.status == "active"))
+        due = s.scalar(
+            select(func.min(Enrollment.next_due_at)).where(
+                Enrollment.campaign_id == campaign_id, Enrollment.status == "active"
+            )
+        )
         start = s.scalar(select(Campaign.start_at).where(Campaign.id == campaign_id, Campaign.status == "scheduled"))
     return min((t for t in (due, start) if t is not None), default=None)
 
@@ -94,13 +102,23 @@ def _next_wake(factory, campaign_id: int) -> datetime | None:
 def _summary(console: Console, factory, campaign_id: int, outbox: Path) -> int:
     with factory() as s:
         rows = s.execute(
-            select(Delivery.step_number, StepRow.subject, func.count(), func.min(Delivery.sent_at),
-                   func.max(Delivery.sent_at))
-            .join(CampaignVersion, (CampaignVersion.campaign_id == Delivery.campaign_id)
-                  & (CampaignVersion.number == Delivery.version_number))
+            select(
+                Delivery.step_number,
+                StepRow.subject,
+                func.count(),
+                func.min(Delivery.sent_at),
+                func.max(Delivery.sent_at),
+            )
+            .join(
+                CampaignVersion,
+                (CampaignVersion.campaign_id == Delivery.campaign_id)
+                & (CampaignVersion.number == Delivery.version_number),
+            )
             .join(StepRow, (StepRow.version_id == CampaignVersion.id) & (StepRow.number == Delivery.step_number))
             .where(Delivery.campaign_id == campaign_id, Delivery.status == "accepted")
-            .group_by(Delivery.step_number, StepRow.subject).order_by(Delivery.step_number)).all()
+            .group_by(Delivery.step_number, StepRow.subject)
+            .order_by(Delivery.step_number)
+        ).all()
     table = Table(title="Drip played on a simulated clock (times UTC)")
     for col in ("step", "subject", "sent", "first send", "last send"):
         table.add_column(col)

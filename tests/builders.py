@@ -1,7 +1,8 @@
 """Builders for tests: a small campaign with compiled steps (no parsing or MJML) and enrolled subscribers."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from campaigns.brand import Brand
 from campaigns.db.models import (
@@ -17,7 +18,7 @@ from campaigns.delivery.retrying import RetryPolicy
 from campaigns.delivery.suppression import email_key
 from campaigns.tokens import Links, Tokens
 
-START = datetime(2027, 1, 4, 14, 0, tzinfo=timezone.utc)  # Monday 09:00 in New York
+START = datetime(2027, 1, 4, 14, 0, tzinfo=UTC)  # Monday 09:00 in New York
 STEPS = 3
 LINKS = Links("https://outreach.test", Tokens("test-secret"))
 NO_WAIT = RetryPolicy(max_attempts=1)
@@ -34,41 +35,77 @@ class Clock:
 def make_campaign(factory, *, status="scheduled", start=START, daily_cap=None, window=(range(7), 0, 24)) -> int:
     """A campaign with STEPS small compiled steps (no parsing or MJML needed here), one day apart."""
     with factory.begin() as s:
-        c = Campaign(slug="test", title="Test", status=status, start_at=start, created_at=start,
-                     window_days=list(window[0]), window_start_hour=window[1], window_end_hour=window[2],
-                     daily_cap=daily_cap, current_version=1)
+        c = Campaign(
+            slug="test",
+            title="Test",
+            status=status,
+            start_at=start,
+            created_at=start,
+            window_days=list(window[0]),
+            window_start_hour=window[1],
+            window_end_hour=window[2],
+            daily_cap=daily_cap,
+            current_version=1,
+        )
         s.add(c)
         s.flush()
         v = CampaignVersion(campaign_id=c.id, number=1, article_source="", article_format="text", created_at=start)
         s.add(v)
         s.flush()
         for n in range(1, STEPS + 1):
-            s.add(StepRow(version_id=v.id, number=n, kind="lesson", subject=f"Step {n}", preheader="p",
-                          delay_days=0 if n == 1 else 1, sections=[], words=1,
-                          html=f"<p>Hi %%first_name%%, step {n}</p><a href='%%unsubscribe_url%%'>Unsubscribe</a>",
-                          text=f"Hi %%first_name%%, step {n}\nUnsubscribe: %%unsubscribe_url%%"))
+            s.add(
+                StepRow(
+                    version_id=v.id,
+                    number=n,
+                    kind="lesson",
+                    subject=f"Step {n}",
+                    preheader="p",
+                    delay_days=0 if n == 1 else 1,
+                    sections=[],
+                    words=1,
+                    html=f"<p>Hi %%first_name%%, step {n}</p><a href='%%unsubscribe_url%%'>Unsubscribe</a>",
+                    text=f"Hi %%first_name%%, step {n}\nUnsubscribe: %%unsubscribe_url%%",
+                )
+            )
         return c.id
 
 
-def enroll(factory, campaign_id: int, n: int, tz: str = "America/New_York",
-           enrolled_at: datetime = START - timedelta(days=1)) -> list[int]:
+def enroll(
+    factory, campaign_id: int, n: int, tz: str = "America/New_York", enrolled_at: datetime = START - timedelta(days=1)
+) -> list[int]:
     with factory.begin() as s:
-        subs = [Subscriber(email=f"person{i}@example.com", email_key=email_key(f"person{i}@example.com"),
-                           name=f"Person {i}", timezone=tz, status="active", created_at=START) for i in range(n)]
+        subs = [
+            Subscriber(
+                email=f"person{i}@example.com",
+                email_key=email_key(f"person{i}@example.com"),
+                name=f"Person {i}",
+                timezone=tz,
+                status="active",
+                created_at=START,
+            )
+            for i in range(n)
+        ]
         s.add_all(subs)
         s.flush()
-        s.add_all(Enrollment(campaign_id=campaign_id, subscriber_id=x.id, enrolled_at=enrolled_at)
-                  for x in subs)
+        s.add_all(Enrollment(campaign_id=campaign_id, subscriber_id=x.id, enrolled_at=enrolled_at) for x in subs)
         return [x.id for x in subs]
 
 
 # A full brand for tests that build messages without reading content/brand.toml.
 BRAND = Brand(
-    name="Agape Detox", legal_name="Agape Behavioral Healthcare", address="500 Harbor Road, Fort Lauderdale, FL 33301",
-    phone="+1-954-555-0142", phone_display="(954) 555-0142", website="https://agape.test",
+    name="Agape Detox",
+    legal_name="Agape Behavioral Healthcare",
+    address="500 Harbor Road, Fort Lauderdale, FL 33301",
+    phone="+1-954-555-0142",
+    phone_display="(954) 555-0142",
+    website="https://agape.test",
     cta_url="https://agape.test/c",
-    sender_name="Agape Detox", sender_email="learn@agape.test", reply_to="", language="en",
-    crisis_line="If you are in crisis, call or text 988.", notice="This email is educational, not medical advice.",
+    sender_name="Agape Detox",
+    sender_email="learn@agape.test",
+    reply_to="",
+    language="en",
+    crisis_line="If you are in crisis, call or text 988.",
+    notice="This email is educational, not medical advice.",
     accent_color="#1f6f5c",
 )
 

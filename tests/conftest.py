@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 import pytest
@@ -109,7 +109,7 @@ def brand(settings: Settings) -> Brand:
 @pytest.fixture
 def now() -> datetime:
     """A fixed UTC time (a Monday), so tests do not depend on the wall clock."""
-    return datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+    return datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture

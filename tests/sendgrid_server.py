@@ -19,6 +19,7 @@ it over HTTP: POST /_test/faults {"kind": "rate_limit"|"error"|"hang", "count": 
 {"email": ...}, POST /_test/reset, GET /_test/sent (one row per accepted email), GET /_test/requests,
 GET /_test/count (requests answered, emails accepted). `--light` keeps counts only (the benchmark's millions).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,9 +41,23 @@ MAX_CUSTOM_ARGS_BYTES = 10_000
 MAX_SUBSTITUTION_BYTES = 50_000
 MAX_SEND_AHEAD = 72 * 3600
 # SendGrid's list of headers a request may not set (Mail Send reference, `headers`); compared case-insensitively.
-RESERVED_HEADERS = frozenset(h.lower() for h in (
-    "x-sg-id", "x-sg-eid", "received", "dkim-signature", "Content-Type", "Content-Transfer-Encoding",
-    "To", "From", "Subject", "Reply-To", "CC", "BCC"))
+RESERVED_HEADERS = frozenset(
+    h.lower()
+    for h in (
+        "x-sg-id",
+        "x-sg-eid",
+        "received",
+        "dkim-signature",
+        "Content-Type",
+        "Content-Transfer-Encoding",
+        "To",
+        "From",
+        "Subject",
+        "Reply-To",
+        "CC",
+        "BCC",
+    )
+)
 EMAIL = re.compile(r"^[^@\s\"(),:;<>\[\\\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#message.{}"
 
@@ -53,8 +68,9 @@ def error(message: str, field: str | None = None) -> dict[str, Any]:
 
 
 def _type_name(value: Any) -> str:
-    return {bool: "boolean", int: "integer", float: "number", list: "array", dict: "object",
-            type(None): "null"}.get(type(value), "string")
+    return {bool: "boolean", int: "integer", float: "number", list: "array", dict: "object", type(None): "null"}.get(
+        type(value), "string"
+    )
 
 
 def _strings(obj: Any, where: str, errors: list) -> dict[str, str]:
@@ -70,8 +86,9 @@ def _strings(obj: Any, where: str, errors: list) -> dict[str, str]:
 
 def _address(obj: Any, where: str, errors: list, *, what: str) -> str | None:
     if not isinstance(obj, dict) or not isinstance(obj.get("email"), str):
-        errors.append(error(f"The {what} object must at least have an email address and may also contain a name.",
-                            where))
+        errors.append(
+            error(f"The {what} object must at least have an email address and may also contain a name.", where)
+        )
         return None
     if not EMAIL.match(obj["email"]):
         errors.append(error("Does not contain a valid address.", f"{where}.email"))
@@ -85,9 +102,14 @@ def _address(obj: Any, where: str, errors: list, *, what: str) -> str | None:
 def _headers(obj: Any, where: str, errors: list) -> None:
     for name in _strings(obj, where, errors):
         if name.lower() in RESERVED_HEADERS:
-            errors.append(error(f"The header {name!r} is reserved and may not be overwritten: x-sg-id, x-sg-eid, "
-                                "received, dkim-signature, Content-Type, Content-Transfer-Encoding, To, From, "
-                                "Subject, Reply-To, CC, BCC.", f"{where}.{name}"))
+            errors.append(
+                error(
+                    f"The header {name!r} is reserved and may not be overwritten: x-sg-id, x-sg-eid, "
+                    "received, dkim-signature, Content-Type, Content-Transfer-Encoding, To, From, "
+                    "Subject, Reply-To, CC, BCC.",
+                    f"{where}.{name}",
+                )
+            )
 
 
 def check_mail(body: Any, now: float) -> list[dict[str, Any]]:
@@ -100,9 +122,14 @@ def check_mail(body: Any, now: float) -> list[dict[str, Any]]:
         errors.append(error("You must have at least one personalization.", "personalizations"))
         ps = []
     elif len(ps) > MAX_PERSONALIZATIONS:
-        errors.append(error(f"The personalization block is limited to {MAX_PERSONALIZATIONS} personalizations per "
-                            f"API request. You have provided {len(ps)} personalizations. Please consider splitting "
-                            "this into multiple requests and resending your request.", "personalizations"))
+        errors.append(
+            error(
+                f"The personalization block is limited to {MAX_PERSONALIZATIONS} personalizations per "
+                f"API request. You have provided {len(ps)} personalizations. Please consider splitting "
+                "this into multiple requests and resending your request.",
+                "personalizations",
+            )
+        )
     has_template = isinstance(body.get("template_id"), str)
     top_args = _strings(body.get("custom_args", {}), "custom_args", errors)
     seen: set[str] = set()
@@ -119,9 +146,13 @@ def check_mail(body: Any, now: float) -> list[dict[str, Any]]:
                 email = _address(rcpt, f"{where}.{kind}.{j}", errors, what=kind)
                 recipients += 1
                 if email and email.lower() in seen:
-                    errors.append(error("Each unique email address in the personalizations array should only be "
-                                        f"included once. You have included {email} more than once.",
-                                        f"{where}.{kind}.{j}.email"))
+                    errors.append(
+                        error(
+                            "Each unique email address in the personalizations array should only be "
+                            f"included once. You have included {email} more than once.",
+                            f"{where}.{kind}.{j}.email",
+                        )
+                    )
                 seen.add((email or "").lower())
         if "subject" in p and (not isinstance(p["subject"], str) or not p["subject"]):
             errors.append(error("The subject must be a string at least one character in length.", f"{where}.subject"))
@@ -129,42 +160,68 @@ def check_mail(body: Any, now: float) -> list[dict[str, Any]]:
             _headers(p["headers"], f"{where}.headers", errors)
         subs = _strings(p.get("substitutions", {}), f"{where}.substitutions", errors)
         if sum(len(k.encode()) + len(v.encode()) for k, v in subs.items()) > MAX_SUBSTITUTION_BYTES:
-            errors.append(error(f"Substitutions are limited to {MAX_SUBSTITUTION_BYTES} bytes per personalization "
-                                "block.", f"{where}.substitutions"))
+            errors.append(
+                error(
+                    f"Substitutions are limited to {MAX_SUBSTITUTION_BYTES} bytes per personalization block.",
+                    f"{where}.substitutions",
+                )
+            )
         args = {**top_args, **_strings(p.get("custom_args", {}), f"{where}.custom_args", errors)}
         if sum(len(k.encode()) + len(v.encode()) for k, v in args.items()) >= MAX_CUSTOM_ARGS_BYTES:
-            errors.append(error(f"The total length of custom arguments must be less than {MAX_CUSTOM_ARGS_BYTES} "
-                                "bytes.", f"{where}.custom_args"))
+            errors.append(
+                error(
+                    f"The total length of custom arguments must be less than {MAX_CUSTOM_ARGS_BYTES} bytes.",
+                    f"{where}.custom_args",
+                )
+            )
         _send_at(p.get("send_at"), f"{where}.send_at", now, errors)
     if recipients > MAX_RECIPIENTS:
-        errors.append(error(f"There is a limit of {MAX_RECIPIENTS} total recipients (to + cc + bcc) per request.",
-                            "personalizations"))
+        errors.append(
+            error(
+                f"There is a limit of {MAX_RECIPIENTS} total recipients (to + cc + bcc) per request.",
+                "personalizations",
+            )
+        )
     if "from" not in body:
-        errors.append(error("The from object must be provided for every email send. It is an object that requires "
-                            "the email parameter, but may also contain a name parameter.", "from"))
+        errors.append(
+            error(
+                "The from object must be provided for every email send. It is an object that requires "
+                "the email parameter, but may also contain a name parameter.",
+                "from",
+            )
+        )
     elif not isinstance(body["from"], dict) or not EMAIL.match(str(body["from"].get("email", ""))):
         errors.append(error("The from email does not contain a valid address.", "from.email"))
-    if "reply_to" in body and (not isinstance(body["reply_to"], dict)
-                               or not EMAIL.match(str(body["reply_to"].get("email", "")))):
+    if "reply_to" in body and (
+        not isinstance(body["reply_to"], dict) or not EMAIL.match(str(body["reply_to"].get("email", "")))
+    ):
         errors.append(error("The reply_to email does not contain a valid address.", "reply_to.email"))
     every_p_has_subject = bool(ps) and all(isinstance(p, dict) and p.get("subject") for p in ps)
     subject = body.get("subject")
     if subject is None and not (has_template or every_p_has_subject):
-        errors.append(error("The subject is required. You can get around this requirement if you use a template "
-                            "with a subject defined or if every single personalization has a subject defined.",
-                            "subject"))
+        errors.append(
+            error(
+                "The subject is required. You can get around this requirement if you use a template "
+                "with a subject defined or if every single personalization has a subject defined.",
+                "subject",
+            )
+        )
     elif subject is not None and (not isinstance(subject, str) or not subject):
         errors.append(error("The subject must be a string at least one character in length.", "subject"))
     _content(body.get("content"), has_template, errors)
     cats = body.get("categories", [])
     if not isinstance(cats, list) or len(cats) > MAX_CATEGORIES:
-        errors.append(error(f"Too many categories on this message. The max number of categories is "
-                            f"{MAX_CATEGORIES}.", "categories"))
+        errors.append(
+            error(
+                f"Too many categories on this message. The max number of categories is {MAX_CATEGORIES}.", "categories"
+            )
+        )
     else:
         for i, cat in enumerate(cats):
             if not isinstance(cat, str) or len(cat) > MAX_CATEGORY_LEN:
-                errors.append(error(f"A category must be a string of at most {MAX_CATEGORY_LEN} characters.",
-                                    f"categories.{i}"))
+                errors.append(
+                    error(f"A category must be a string of at most {MAX_CATEGORY_LEN} characters.", f"categories.{i}")
+                )
     if "headers" in body:
         _headers(body["headers"], "headers", errors)
     _send_at(body.get("send_at"), "send_at", now, errors)
@@ -175,36 +232,49 @@ def _content(content: Any, has_template: bool, errors: list) -> None:
     if content is None and has_template:
         return
     if not isinstance(content, list) or not content:
-        errors.append(error("Unless a valid template_id is provided, the content parameter is required. There must "
-                            "be at least one defined content block.", "content"))
+        errors.append(
+            error(
+                "Unless a valid template_id is provided, the content parameter is required. There must "
+                "be at least one defined content block.",
+                "content",
+            )
+        )
         return
     types = []
     for i, part in enumerate(content):
         if not isinstance(part, dict) or not isinstance(part.get("type"), str) or not part["type"]:
-            errors.append(error("The content type must be a string at least one character in length.",
-                                f"content.{i}.type"))
+            errors.append(
+                error("The content type must be a string at least one character in length.", f"content.{i}.type")
+            )
             continue
         types.append(part["type"])
         if not isinstance(part.get("value"), str) or not part["value"]:
-            errors.append(error("The content value must be a string at least one character in length.",
-                                f"content.{i}.value"))
+            errors.append(
+                error("The content value must be a string at least one character in length.", f"content.{i}.value")
+            )
     order = [t for t in types if t in ("text/plain", "text/html")]
-    if types[:len(order)] != order or order not in (["text/plain"], ["text/html"], ["text/plain", "text/html"]):
-        errors.append(error("If present, text/plain and text/html may only be provided in order, followed by any "
-                            "other content.", "content"))
+    if types[: len(order)] != order or order not in (["text/plain"], ["text/html"], ["text/plain", "text/html"]):
+        errors.append(
+            error(
+                "If present, text/plain and text/html may only be provided in order, followed by any other content.",
+                "content",
+            )
+        )
 
 
 def _send_at(value: Any, where: str, now: float, errors: list) -> None:
     if value is None:
         return
     if not isinstance(value, int) or isinstance(value, bool) or value > now + MAX_SEND_AHEAD:
-        errors.append(error("The send_at parameter must be a unix timestamp no more than 72 hours in the future.",
-                            where))
+        errors.append(
+            error("The send_at parameter must be a unix timestamp no more than 72 hours in the future.", where)
+        )
 
 
 @dataclass(frozen=True)
 class Sent:
     """One accepted email: a personalization's recipient, its custom_args and the request's message id."""
+
     email: str
     custom_args: dict[str, str]
     message_id: str
@@ -214,9 +284,10 @@ class Sent:
 @dataclass(frozen=True)
 class Exchange:
     """One request the server answered (or hung on): status 0 means no answer was given."""
+
     status: int
-    body: Any        # the request's JSON (None if it was not JSON or not read)
-    reply: Any       # the JSON answered (SendGrid's error body), None for 200/202 and hangs
+    body: Any  # the request's JSON (None if it was not JSON or not read)
+    reply: Any  # the JSON answered (SendGrid's error body), None for 200/202 and hangs
 
 
 @dataclass
@@ -230,18 +301,19 @@ class _Answer:
 
 @dataclass
 class _Fault:
-    status: int | None            # None: hang
+    status: int | None  # None: hang
     retry_after: int = 1
-    seconds: float = 60.0         # how long a hang lasts before the connection is closed unanswered
-    deliver: bool = False         # a hang that still sends the emails (the answer, not the send, was lost)
+    seconds: float = 60.0  # how long a hang lasts before the connection is closed unanswered
+    deliver: bool = False  # a hang that still sends the emails (the answer, not the send, was lost)
 
 
 @dataclass
 class SendGridServer:
     """The server, run in a background thread on 127.0.0.1 (a free port unless given)."""
+
     api_key: str = API_KEY
     port: int = 0
-    forbidden_keys: frozenset[str] = frozenset()   # valid keys without the mail.send permission: 403
+    forbidden_keys: frozenset[str] = frozenset()  # valid keys without the mail.send permission: 403
     clock: Any = time.time
     exchanges: list[Exchange] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
@@ -329,17 +401,19 @@ class SendGridServer:
     # -- one request -------------------------------------------------------------------------------------------
     def answer(self, auth: str | None, raw: bytes) -> _Answer:
         """What to answer to one POST /v3/mail/send."""
-        key = auth[len("Bearer "):] if auth and auth.startswith("Bearer ") else None
+        key = auth[len("Bearer ") :] if auth and auth.startswith("Bearer ") else None
         if key is None:
             return _Answer(401, reply=_errors([error("authorization required")]))
         if key in self.forbidden_keys:
             return _Answer(403, reply=_errors([error("access forbidden")]))
         if key != self.api_key:
-            return _Answer(401, reply=_errors([error("The provided authorization grant is invalid, expired, or "
-                                                     "revoked")]))
+            return _Answer(
+                401, reply=_errors([error("The provided authorization grant is invalid, expired, or revoked")])
+            )
         if len(raw) > MAX_BODY:
-            return _Answer(413, reply=_errors([error("The JSON payload you have included in your request is too "
-                                                     "large.")]))
+            return _Answer(
+                413, reply=_errors([error("The JSON payload you have included in your request is too large.")])
+            )
         try:
             body = json.loads(raw)
         except ValueError:
@@ -348,15 +422,23 @@ class SendGridServer:
             fault = self._faults.popleft() if self._faults else None
         if fault and fault.status == 429:
             reset = int(self.clock()) + fault.retry_after
-            return _Answer(429, {"Retry-After": str(fault.retry_after), "X-RateLimit-Limit": "600",
-                                 "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
-                           _errors([error("too many requests")]), body)
+            return _Answer(
+                429,
+                {
+                    "Retry-After": str(fault.retry_after),
+                    "X-RateLimit-Limit": "600",
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": str(reset),
+                },
+                _errors([error("too many requests")]),
+                body,
+            )
         if fault and fault.status:
             return _Answer(fault.status, reply=_errors([error("Internal server error")]), request=body)
         problems = check_mail(body, self.clock()) + self._rejections(body)
         if problems:
             return _Answer(400, reply=_errors(problems), request=body)
-        if fault:   # a hang, on a request that would otherwise be accepted
+        if fault:  # a hang, on a request that would otherwise be accepted
             return _Answer(0, request=body, hang=fault)
         if ((body.get("mail_settings") or {}).get("sandbox_mode") or {}).get("enable"):
             return _Answer(200, request=body)
@@ -366,10 +448,12 @@ class SendGridServer:
         """The 400 errors for addresses told to fail, reported with any other errors, as SendGrid does."""
         ps = body.get("personalizations") if isinstance(body, dict) else None
         with self._lock:
-            return [error("Does not contain a valid address.", f"personalizations.{i}.to.{j}.email")
-                    for i, p in enumerate(ps if isinstance(ps, list) else [])
-                    for j, to in enumerate(p.get("to") or [] if isinstance(p, dict) else [])
-                    if isinstance(to, dict) and str(to.get("email")).lower() in self.rejected]
+            return [
+                error("Does not contain a valid address.", f"personalizations.{i}.to.{j}.email")
+                for i, p in enumerate(ps if isinstance(ps, list) else [])
+                for j, to in enumerate(p.get("to") or [] if isinstance(p, dict) else [])
+                if isinstance(to, dict) and str(to.get("email")).lower() in self.rejected
+            ]
 
     def record(self, body: dict[str, Any]) -> str:
         """Keep an accepted request and its emails; returns its message id (22 characters, like SendGrid's)."""
@@ -381,8 +465,9 @@ class SendGridServer:
                 return message_id
             for p in body["personalizations"]:
                 for to in p["to"]:
-                    self.sent.append(Sent(to["email"], {**top, **p.get("custom_args", {})}, message_id,
-                                          p.get("substitutions", {})))
+                    self.sent.append(
+                        Sent(to["email"], {**top, **p.get("custom_args", {})}, message_id, p.get("substitutions", {}))
+                    )
         return message_id
 
 
@@ -394,7 +479,7 @@ class _Handler(BaseHTTPRequestHandler):
     owner: SendGridServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, *args: Any) -> None:   # quiet: tests read `exchanges`, not stderr
+    def log_message(self, *args: Any) -> None:  # quiet: tests read `exchanges`, not stderr
         pass
 
     def _read(self) -> bytes:
@@ -425,7 +510,7 @@ class _Handler(BaseHTTPRequestHandler):
             if answer.hang.deliver:
                 owner.record(answer.request)
             owner._stopping.wait(answer.hang.seconds)
-            self.close_connection = True   # no answer at all: the client sees a timeout or a closed connection
+            self.close_connection = True  # no answer at all: the client sees a timeout or a closed connection
             return
         self._reply(answer.status, answer.headers, answer.reply)
 

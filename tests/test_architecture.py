@@ -3,6 +3,7 @@
 The layer and edge rules themselves are import-linter contracts (pyproject.toml, run by `make lint`); this test adds
 what import-linter does not check: a circle between two modules of the same room.
 """
+
 from __future__ import annotations
 
 import grimp
@@ -46,8 +47,9 @@ def _circles(edges: dict[str, set[str]]) -> list[list[str]]:
 def test_no_import_circles_in_the_domain():
     graph = grimp.build_graph("campaigns")
     # A package's __init__ importing its own modules is how packages work, not a circle.
-    edges = {m: {d for d in graph.find_modules_directly_imported_by(m) if not m.startswith(d + ".")}
-             for m in graph.modules}
+    edges = {
+        m: {d for d in graph.find_modules_directly_imported_by(m) if not m.startswith(d + ".")} for m in graph.modules
+    }
     assert _circles(edges) == []
 
 

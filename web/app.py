@@ -5,6 +5,7 @@ returns one. Routes read what they need from `web.context.get_context` (or `web.
 settings, sessions and clock on `app.state`). Security headers, error pages and static files are set up here, once,
 for all of them.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -49,12 +50,18 @@ ROUTERS: list[str] = [
 SIGNUPS_PER_WINDOW, SIGNUP_WINDOW_SECONDS = 5, 600
 
 # Pages load only our own files: no inline script or style, no framing, forms post only to us.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 
-def create_app(settings: Settings | None = None, session_factory: sessionmaker[Session] | None = None,
-               provider: EmailProvider | None = None, clock: Callable[[], datetime] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+    provider: EmailProvider | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
     """The app, wired from `settings` (read from the environment when None); tests pass their own parts."""
     from outreach import bootstrap
 
@@ -80,10 +87,17 @@ def create_app(settings: Settings | None = None, session_factory: sessionmaker[S
     app.state.settings, app.state.session_factory = settings, session_factory
     app.state.clock = clock or bootstrap.now
     app.state.context = AppContext(
-        settings=settings, brand=brand, session_factory=session_factory, provider=provider,
-        clock=clock or bootstrap.now, tokens=tokens, links=Links(settings.base_url, tokens), templates=templates,
+        settings=settings,
+        brand=brand,
+        session_factory=session_factory,
+        provider=provider,
+        clock=clock or bootstrap.now,
+        tokens=tokens,
+        links=Links(settings.base_url, tokens),
+        templates=templates,
         csrf=Csrf(settings.secret_key, secure_cookie=https),
-        signup_limiter=SlidingWindowLimiter(SIGNUPS_PER_WINDOW, SIGNUP_WINDOW_SECONDS))
+        signup_limiter=SlidingWindowLimiter(SIGNUPS_PER_WINDOW, SIGNUP_WINDOW_SECONDS),
+    )
     app.add_middleware(SecurityHeaders, hsts=https)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     _add_error_pages(app, templates)
@@ -114,10 +128,14 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = message.setdefault("headers", [])
                 present = {k.lower() for k, _ in headers}
-                extra = [(b"content-security-policy", CSP.encode()), (b"x-frame-options", b"DENY"),
-                         (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
-                         (b"cross-origin-opener-policy", b"same-origin"),
-                         (b"permissions-policy", b"camera=(), microphone=(), geolocation=()")]
+                extra = [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-frame-options", b"DENY"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                ]
                 if self.hsts:
                     extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
                 if not static:
@@ -140,8 +158,9 @@ _ERRORS: list[tuple[type[Exception], int, str]] = [
 ]
 
 
-TOKEN_HINT = ("Links in our emails are long: check that the whole link was opened, or use the link in our most "
-              "recent email.")
+TOKEN_HINT = (
+    "Links in our emails are long: check that the whole link was opened, or use the link in our most recent email."
+)
 
 
 def wants_json(request: Request) -> bool:
@@ -151,32 +170,48 @@ def wants_json(request: Request) -> bool:
 
 
 def _add_error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
-    def page(request: Request, status: int, title: str, message: str, headers: dict | None = None,
-             hint: str | None = None) -> Response:
+    def page(
+        request: Request, status: int, title: str, message: str, headers: dict | None = None, hint: str | None = None
+    ) -> Response:
         if wants_json(request):
             return JSONResponse({"error": message}, status_code=status, headers=headers)
-        return templates.TemplateResponse(request, "error.html", {"title": title, "message": message, "hint": hint},
-                                          status_code=status, headers=headers)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"title": title, "message": message, "hint": hint},
+            status_code=status,
+            headers=headers,
+        )
 
+    @app.exception_handler(OutreachError)
     async def outreach_error(request: Request, exc: Exception) -> Response:
         status, title = next((s, t) for kind, s, t in _ERRORS if isinstance(exc, kind))
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
         message = str(exc)
         hint = TOKEN_HINT if isinstance(exc, TokenError) else None
-        return page(request, status, title, message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."),
-                    headers, hint)
+        return page(
+            request,
+            status,
+            title,
+            message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."),
+            headers,
+            hint,
+        )
 
+    @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         titles = {404: "Not found", 405: "Not allowed"}
         message = {404: "There is nothing at this address.", 405: "This page cannot be used that way."}.get(
-            exc.status_code, str(exc.detail))
-        return page(request, exc.status_code, titles.get(exc.status_code, "Something is not right"), message,
-                    getattr(exc, "headers", None))
+            exc.status_code, str(exc.detail)
+        )
+        return page(
+            request,
+            exc.status_code,
+            titles.get(exc.status_code, "Something is not right"),
+            message,
+            getattr(exc, "headers", None),
+        )
 
+    @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         return page(request, 400, "Something is not right", "The form was incomplete; please reload it and try again.")
-
-    app.add_exception_handler(OutreachError, outreach_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
-

@@ -2,6 +2,7 @@
 
 Routers (public, admin, webhooks) read it with `Depends(get_context)` and open units of work with `ctx.transaction()`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator

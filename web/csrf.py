@@ -8,6 +8,7 @@ set the cookie, so it cannot make a visitor's browser submit our forms.
 The RFC 8058 one-click unsubscribe POST is exempt by design: a mailbox provider sends it with no cookie, and the
 signed unsubscribe token in its URL is what authorises it.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -10,6 +10,7 @@ the web process does not send mail, so counters kept in its memory would see not
     outreach_send_latency_seconds             histogram of sent_at - due_at over every sent delivery
     outreach_suppressions{reason}             suppressed addresses by reason
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -62,18 +63,25 @@ class OutreachCollector:
         for kind in sorted(events):
             c.add_metric([kind], events[kind])
         yield c
-        yield GaugeMetricFamily("outreach_events_unprocessed", "Stored events whose reactions have not run yet",
-                                value=unprocessed or 0)
+        yield GaugeMetricFamily(
+            "outreach_events_unprocessed", "Stored events whose reactions have not run yet", value=unprocessed or 0
+        )
         yield GaugeMetricFamily("outreach_events_unmatched", "Stored events that matched no delivery", value=unmatched)
         yield GaugeMetricFamily("outreach_queue_depth", "Deliveries queued to send", value=queue.queued)
-        yield GaugeMetricFamily("outreach_queue_due", "Due work: queued deliveries due plus due enrollments",
-                                value=queue.queued_due + queue.due_enrollments)
-        yield GaugeMetricFamily("outreach_queue_oldest_due_seconds", "Age of the oldest due work",
-                                value=queue.oldest_due_seconds(at))
+        yield GaugeMetricFamily(
+            "outreach_queue_due",
+            "Due work: queued deliveries due plus due enrollments",
+            value=queue.queued_due + queue.due_enrollments,
+        )
+        yield GaugeMetricFamily(
+            "outreach_queue_oldest_due_seconds", "Age of the oldest due work", value=queue.oldest_due_seconds(at)
+        )
         yield HistogramMetricFamily(
-            "outreach_send_latency_seconds", "Seconds from a delivery's due time to its sending",
-            buckets=[(str(float(b)), n) for b, n in zip(LATENCY_BUCKETS, buckets)] + [("+Inf", count)],
-            sum_value=max(total, 0.0))
+            "outreach_send_latency_seconds",
+            "Seconds from a delivery's due time to its sending",
+            buckets=[(str(float(b)), n) for b, n in zip(LATENCY_BUCKETS, buckets, strict=True)] + [("+Inf", count)],
+            sum_value=max(total, 0.0),
+        )
         s_ = GaugeMetricFamily("outreach_suppressions", "Suppressed addresses by reason", labels=["reason"])
         for reason, n in sorted(suppressions.items()):
             s_.add_metric([reason], n)

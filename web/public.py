@@ -3,6 +3,7 @@ preferences and data rights. Thin: each route checks the token or form, calls th
 
 Pages never show an email address (a masked one at most) and URLs carry only signed tokens.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,10 +33,11 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 DEFAULT_TIME_ZONE = "America/New_York"  # shown before the browser's guess (and when scripts are off)
-NEUTRAL_ANSWER = ("If this address can receive our emails, a confirmation link is on its way. "
-                  "Please check your inbox (and the spam folder) and click the link to start.")
-_REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian",
-            "Pacific")
+NEUTRAL_ANSWER = (
+    "If this address can receive our emails, a confirmation link is on its way. "
+    "Please check your inbox (and the spam folder) and click the link to start."
+)
+_REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 _HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 
 
@@ -47,7 +49,7 @@ def zone_groups() -> list[tuple[str, list[str]]]:
         region = name.partition("/")[0]
         if region in _REGIONS and "/" in name:
             groups.setdefault(region, []).append(name)
-    return [("", ["UTC"])] + sorted(groups.items())
+    return [("", ["UTC"]), *sorted(groups.items())]
 
 
 def mask_email(address: str | None) -> str:
@@ -63,8 +65,9 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def render(request: Request, ctx: AppContext, template: str, context: dict, *, status: int = 200,
-           form: bool = False) -> Response:
+def render(
+    request: Request, ctx: AppContext, template: str, context: dict, *, status: int = 200, form: bool = False
+) -> Response:
     """A page; with `form`, its forms get a CSRF token for this path and the browser the matching cookie."""
     nonce = ctx.csrf.nonce(request) if form else None
     if nonce:
@@ -84,25 +87,44 @@ def brand_css(ctx: AppContext = Depends(get_context)) -> Response:
 
 # Sign-up -----------------------------------------------------------------------------------------------------------
 
-def _signup_page(request: Request, ctx: AppContext, campaign, values: dict, errors: dict | None = None,
-                 status: int = 200) -> Response:
-    return render(request, ctx, "signup.html", {
-        "title": "Sign up", "campaign": campaign, "values": values, "errors": errors or {},
-        "zone_groups": zone_groups()}, status=status, form=True)
+
+def _signup_page(
+    request: Request, ctx: AppContext, campaign, values: dict, errors: dict | None = None, status: int = 200
+) -> Response:
+    return render(
+        request,
+        ctx,
+        "signup.html",
+        {
+            "title": "Sign up",
+            "campaign": campaign,
+            "values": values,
+            "errors": errors or {},
+            "zone_groups": zone_groups(),
+        },
+        status=status,
+        form=True,
+    )
 
 
 @router.get("/signup")
 def signup_form(request: Request, campaign: str | None = None, ctx: AppContext = Depends(get_context)) -> Response:
     with ctx.transaction() as s:
         chosen = signup.open_campaign(s, campaign)
-    return _signup_page(request, ctx, chosen, {"email": "", "name": "", "timezone": DEFAULT_TIME_ZONE,
-                                                "guess": True})
+    return _signup_page(request, ctx, chosen, {"email": "", "name": "", "timezone": DEFAULT_TIME_ZONE, "guess": True})
 
 
 @router.post("/signup")
-def signup_submit(request: Request, background: BackgroundTasks, email: str = Form(""), name: str = Form(""),
-                  timezone: str = Form(""), campaign: str = Form(""), csrf_token: str = Form(""),
-                  ctx: AppContext = Depends(get_context)) -> Response:
+def signup_submit(
+    request: Request,
+    background: BackgroundTasks,
+    email: str = Form(""),
+    name: str = Form(""),
+    timezone: str = Form(""),
+    campaign: str = Form(""),
+    csrf_token: str = Form(""),
+    ctx: AppContext = Depends(get_context),
+) -> Response:
     ctx.csrf.verify(request, csrf_token, request.url.path)
     ctx.signup_limiter.hit(client_ip(request) or "unknown")
     try:
@@ -123,28 +145,38 @@ class SignupRequest(BaseModel):
 
 
 @router.post("/api/signup", status_code=202)
-def signup_api(request: Request, body: SignupRequest, background: BackgroundTasks,
-               ctx: AppContext = Depends(get_context)) -> JSONResponse:
+def signup_api(
+    request: Request, body: SignupRequest, background: BackgroundTasks, ctx: AppContext = Depends(get_context)
+) -> JSONResponse:
     """For the organisation's own site: the same double opt-in, as JSON. Answers 202 whether or not the address
     is known; 400 names a bad field; 429 when the caller's IP sent too many."""
     ctx.signup_limiter.hit(client_ip(request) or "unknown")
     try:
-        _request_signup(ctx, background, body.email, body.name, body.timezone, body.campaign, client_ip(request),
-                        "api")
+        _request_signup(ctx, background, body.email, body.name, body.timezone, body.campaign, client_ip(request), "api")
     except signup.SignupError as err:
         return JSONResponse({"error": str(err), "field": err.field}, status_code=400)
     return JSONResponse({"status": "pending", "message": NEUTRAL_ANSWER}, status_code=202)
 
 
-def _request_signup(ctx: AppContext, background: BackgroundTasks, email: str, name: str | None, tz: str,
-                    campaign_slug: str | None, ip: str | None, source: signup.SignupSource) -> None:
+def _request_signup(
+    ctx: AppContext,
+    background: BackgroundTasks,
+    email: str,
+    name: str | None,
+    tz: str,
+    campaign_slug: str | None,
+    ip: str | None,
+    source: signup.SignupSource,
+) -> None:
     """Record the request; queue the confirmation email (if one is due) to go after the answer. Sending after
     answering keeps the answer's timing the same for known and unknown addresses."""
     with ctx.transaction() as s:
         result = signup.request_signup(s, email, name, tz, campaign_slug, ip, ctx.clock(), source=source)
-        campaign = s.get(Campaign, result.campaign_id)
-        batch = signup.confirmation_batch(result, campaign, ctx.brand, ctx.links) if result.send_to else None
-    if batch is not None:
+        batch = None
+        if result.send_to and result.subscriber_id is not None:
+            campaign = s.get_one(Campaign, result.campaign_id)
+            batch = signup.confirmation_batch(result, campaign, ctx.brand, ctx.links)
+    if batch is not None and result.subscriber_id is not None:
         background.add_task(_send_confirmation, ctx, batch, result.subscriber_id)
 
 
@@ -166,9 +198,17 @@ def confirm(request: Request, token: str, ctx: AppContext = Depends(get_context)
     with ctx.transaction() as s:
         result = signup.confirm_signup(s, data, client_ip(request), ctx.clock())
         name = first_name(result.subscriber.name)
-    return render(request, ctx, "confirmed.html", {
-        "title": "You are subscribed", "first_name": name, "already": result.already,
-        "preferences_path": _path(ctx.links.preferences_url(data.subscriber_id), ctx)})
+    return render(
+        request,
+        ctx,
+        "confirmed.html",
+        {
+            "title": "You are subscribed",
+            "first_name": name,
+            "already": result.already,
+            "preferences_path": _path(ctx.links.preferences_url(data.subscriber_id), ctx),
+        },
+    )
 
 
 def _path(url: str, ctx: AppContext) -> str:
@@ -177,13 +217,31 @@ def _path(url: str, ctx: AppContext) -> str:
 
 # Unsubscribe ---------------------------------------------------------------------------------------------------------
 
-def _unsubscribe_page(request: Request, ctx: AppContext, subscriber: Subscriber, *, can_resubscribe: bool,
-                      just_left: bool = False, just_back: bool = False) -> Response:
-    return render(request, ctx, "unsubscribe.html", {
-        "title": "Unsubscribe", "first_name": first_name(subscriber.name),
-        "subscribed": subscriber.status in ("active", "pending"), "can_resubscribe": can_resubscribe,
-        "just_left": just_left, "just_back": just_back,
-        "preferences_path": _path(ctx.links.preferences_url(subscriber.id), ctx)}, form=True)
+
+def _unsubscribe_page(
+    request: Request,
+    ctx: AppContext,
+    subscriber: Subscriber,
+    *,
+    can_resubscribe: bool,
+    just_left: bool = False,
+    just_back: bool = False,
+) -> Response:
+    return render(
+        request,
+        ctx,
+        "unsubscribe.html",
+        {
+            "title": "Unsubscribe",
+            "first_name": first_name(subscriber.name),
+            "subscribed": subscriber.status in ("active", "pending"),
+            "can_resubscribe": can_resubscribe,
+            "just_left": just_left,
+            "just_back": just_back,
+            "preferences_path": _path(ctx.links.preferences_url(subscriber.id), ctx),
+        },
+        form=True,
+    )
 
 
 @router.get("/u/{token}")
@@ -198,9 +256,14 @@ def unsubscribe_page(request: Request, token: str, ctx: AppContext = Depends(get
 
 
 @router.post("/u/{token}")
-def unsubscribe_post(request: Request, token: str, one_click: str = Form("", alias="List-Unsubscribe"),
-                     action: str = Form(""), csrf_token: str = Form(""),
-                     ctx: AppContext = Depends(get_context)) -> Response:
+def unsubscribe_post(
+    request: Request,
+    token: str,
+    one_click: str = Form("", alias="List-Unsubscribe"),
+    action: str = Form(""),
+    csrf_token: str = Form(""),
+    ctx: AppContext = Depends(get_context),
+) -> Response:
     """RFC 8058 one-click (body `List-Unsubscribe=One-Click`): unsubscribes at once, answers 200 with a tiny body,
     no redirect, no cookie, no CSRF (mailbox providers send no cookie; the signed token authorises it).
     Otherwise the page's buttons: unsubscribe or resubscribe, each with a CSRF token."""
@@ -218,8 +281,14 @@ def unsubscribe_post(request: Request, token: str, one_click: str = Form("", ali
         else:
             raise OutreachError("unknown action; please reload the page and use its button")
         can = unsubscribe.can_resubscribe(s, subscriber)
-    return _unsubscribe_page(request, ctx, subscriber, can_resubscribe=can, just_left=action == "unsubscribe",
-                             just_back=action == "resubscribe")
+    return _unsubscribe_page(
+        request,
+        ctx,
+        subscriber,
+        can_resubscribe=can,
+        just_left=action == "unsubscribe",
+        just_back=action == "resubscribe",
+    )
 
 
 # Preferences and data rights -------------------------------------------------------------------------------------
@@ -233,38 +302,75 @@ NOTICES = {
 }
 
 
-def _preferences_page(request: Request, ctx: AppContext, subscriber: Subscriber, *, notice: str | None = None,
-                      errors: dict | None = None, values: dict | None = None, status: int = 200,
-                      can_resubscribe: bool = False) -> Response:
+def _preferences_page(
+    request: Request,
+    ctx: AppContext,
+    subscriber: Subscriber,
+    *,
+    notice: str | None = None,
+    errors: dict | None = None,
+    values: dict | None = None,
+    status: int = 200,
+    can_resubscribe: bool = False,
+) -> Response:
     now = ctx.clock()
     paused = preferences.is_paused(subscriber, now)
-    paused_until = (subscriber.paused_until.astimezone(zone(subscriber.timezone)).strftime("%A %-d %B %Y")
-                    if paused else None)
-    return render(request, ctx, "preferences.html", {
-        "title": "Your email preferences", "first_name": first_name(subscriber.name),
-        "masked_email": mask_email(subscriber.email), "subscribed": subscriber.status in ("active", "pending"),
-        "can_resubscribe": can_resubscribe, "paused_until": paused_until, "pause_weeks": preferences.PAUSE_WEEKS,
-        "values": values or {"name": subscriber.name or "", "timezone": subscriber.timezone},
-        "zone_groups": zone_groups(), "notice": notice, "errors": errors or {}}, status=status, form=True)
+    paused_until = (
+        subscriber.paused_until.astimezone(zone(subscriber.timezone)).strftime("%A %-d %B %Y")
+        if paused and subscriber.paused_until
+        else None
+    )
+    return render(
+        request,
+        ctx,
+        "preferences.html",
+        {
+            "title": "Your email preferences",
+            "first_name": first_name(subscriber.name),
+            "masked_email": mask_email(subscriber.email),
+            "subscribed": subscriber.status in ("active", "pending"),
+            "can_resubscribe": can_resubscribe,
+            "paused_until": paused_until,
+            "pause_weeks": preferences.PAUSE_WEEKS,
+            "values": values or {"name": subscriber.name or "", "timezone": subscriber.timezone},
+            "zone_groups": zone_groups(),
+            "notice": notice,
+            "errors": errors or {},
+        },
+        status=status,
+        form=True,
+    )
 
 
 @router.get("/p/{token}")
-def preferences_page(request: Request, token: str, done: str | None = None,
-                     ctx: AppContext = Depends(get_context)) -> Response:
+def preferences_page(
+    request: Request, token: str, done: str | None = None, ctx: AppContext = Depends(get_context)
+) -> Response:
     data = ctx.tokens.read("preferences", token)
     with ctx.transaction() as s:
         subscriber = unsubscribe.load_subscriber(s, data.subscriber_id)
         can = unsubscribe.can_resubscribe(s, subscriber)
     if subscriber.status == "erased":
-        return render(request, ctx, "message.html", {"title": "Nothing stored",
-                                                     "message": "Nothing is stored about you any more."})
+        return render(
+            request,
+            ctx,
+            "message.html",
+            {"title": "Nothing stored", "message": "Nothing is stored about you any more."},
+        )
     return _preferences_page(request, ctx, subscriber, notice=NOTICES.get(done or ""), can_resubscribe=can)
 
 
 @router.post("/p/{token}")
-def preferences_post(request: Request, token: str, action: str = Form(""), weeks: str = Form(""),
-                     name: str = Form(""), timezone: str = Form(""), csrf_token: str = Form(""),
-                     ctx: AppContext = Depends(get_context)) -> Response:
+def preferences_post(
+    request: Request,
+    token: str,
+    action: str = Form(""),
+    weeks: str = Form(""),
+    name: str = Form(""),
+    timezone: str = Form(""),
+    csrf_token: str = Form(""),
+    ctx: AppContext = Depends(get_context),
+) -> Response:
     """Every form of the preference page posts here with its `action`; success redirects back to the page
     (303), so reloading never repeats an action."""
     data = ctx.tokens.read("preferences", token)
@@ -277,15 +383,26 @@ def preferences_post(request: Request, token: str, action: str = Form(""), weeks
     if action == "erase":  # the confirm step: nothing is erased until the second button
         with ctx.transaction() as s:
             subscriber = unsubscribe.load_subscriber(s, sid)
-        return render(request, ctx, "erase_confirm.html", {"title": "Erase your data",
-                                                           "first_name": first_name(subscriber.name)}, form=True)
+        return render(
+            request,
+            ctx,
+            "erase_confirm.html",
+            {"title": "Erase your data", "first_name": first_name(subscriber.name)},
+            form=True,
+        )
     if action == "erase_confirm":
         with ctx.transaction() as s:
             privacy.erase_subscriber(s, sid, now)
-        return render(request, ctx, "message.html", {
-            "title": "Your data is erased",
-            "message": "We have erased your name, address and history. We keep only a one-way fingerprint of "
-                       "your address so that we never email it again."})
+        return render(
+            request,
+            ctx,
+            "message.html",
+            {
+                "title": "Your data is erased",
+                "message": "We have erased your name, address and history. We keep only a one-way fingerprint of "
+                "your address so that we never email it again.",
+            },
+        )
     try:
         with ctx.transaction() as s:
             done = _apply_preference(s, sid, action, weeks, name, timezone, now)
@@ -293,8 +410,15 @@ def preferences_post(request: Request, token: str, action: str = Form(""), weeks
         with ctx.transaction() as s:
             subscriber = unsubscribe.load_subscriber(s, sid)
             can = unsubscribe.can_resubscribe(s, subscriber)
-        return _preferences_page(request, ctx, subscriber, errors={err.field: str(err)}, status=400,
-                                 values={"name": name, "timezone": timezone}, can_resubscribe=can)
+        return _preferences_page(
+            request,
+            ctx,
+            subscriber,
+            errors={err.field: str(err)},
+            status=400,
+            values={"name": name, "timezone": timezone},
+            can_resubscribe=can,
+        )
     return RedirectResponse(f"{request.url.path}?done={done}", status_code=303)
 
 

@@ -4,6 +4,7 @@ Per process: with several web workers each keeps its own count, so the real limi
 processes. That is enough to stop a script from filling someone's inbox with confirmation emails through one
 worker; a shared limit (e.g. in Redis) would be the next step if sign-ups are ever abused at scale.
 """
+
 from __future__ import annotations
 
 import threading

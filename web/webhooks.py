@@ -7,6 +7,7 @@ the answer. With OUTREACH_EVENTS_INLINE=1 (no worker) they run inside the reques
 events are the record: a lost task is made good by the beat sweep, and SendGrid's retries of a batch we already
 stored are answered 200 and stored nowhere twice.
 """
+
 from __future__ import annotations
 
 import logging
@@ -88,8 +89,12 @@ def make_webhook_router(dispatch: Dispatch = celery_dispatch) -> APIRouter:
                 if settings.events_inline:
                     while process_pending(s, now, settings.soft_bounce_limit):
                         pass
-            return {"received": report.received, "stored": report.stored, "duplicates": report.duplicates,
-                    "unmatched": report.unmatched}
+            return {
+                "received": report.received,
+                "stored": report.stored,
+                "duplicates": report.duplicates,
+                "unmatched": report.unmatched,
+            }
 
         result = await run_in_threadpool(store)
         if result["stored"] and not settings.events_inline:
@@ -103,7 +108,7 @@ def _dispatch_quietly(dispatch: Dispatch) -> None:
     # The events are stored already: if the broker is down, the beat sweep applies them later.
     try:
         dispatch()
-    except Exception as err:  # noqa: BLE001 - any broker failure is the same to us
+    except Exception as err:
         log.warning("could not queue outreach.process_events (%s); the periodic sweep will apply the events", err)
 
 

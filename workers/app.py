@@ -1,4 +1,5 @@
 """The Celery application; its settings are in celeryconfig.py."""
+
 from celery import Celery
 
 app = Celery("outreach", include=["workers.tasks", "workers.events_tasks"])

@@ -2,6 +2,7 @@
 them. It takes no arguments: it works through every stored event not yet processed, so a lost or repeated task
 loses nothing and does nothing twice; celery beat also runs it every minute as a sweep.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Celery tasks: thin wrappers that call the domain's tick and batch send with real objects from settings."""
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,9 @@ def provider() -> EmailProvider:
 @app.task(name="outreach.tick", ignore_result=True)
 def tick() -> dict:
     """Find due work and queue it; a second tick at the same time creates nothing twice."""
-    report = drip.tick(get_session_factory(), now(), emit=lambda ids: send_batch.delay(ids),
-                       batch_size=get_settings().batch_size)
+    report = drip.tick(
+        get_session_factory(), now(), emit=lambda ids: send_batch.delay(ids), batch_size=get_settings().batch_size
+    )
     return {"created": report.created, "batches": report.batches, "queued": report.queued}
 
 

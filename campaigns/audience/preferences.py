@@ -1,4 +1,5 @@
 """What a subscriber can change about their own mail: a pause, their name and their time zone."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -53,13 +54,19 @@ def pause(session: Session, subscriber_id: int, weeks: int, now: datetime) -> Su
     subscriber.paused_until = now + timedelta(weeks=weeks)
     # A delivery already created but not claimed would still go out during the pause: forget it and put its
     # enrollment back, as the sender does for a paused campaign. The tick creates it again when the pause ends.
-    queued = select(Delivery.id, Delivery.enrollment_id).join(Enrollment, Enrollment.id == Delivery.enrollment_id) \
+    queued = (
+        select(Delivery.id, Delivery.enrollment_id)
+        .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
         .where(Enrollment.subscriber_id == subscriber.id, Delivery.status == ds.QUEUED)
+    )
     rows = session.execute(queued).all()
     if rows:
         session.execute(delete(Delivery).where(Delivery.id.in_([r.id for r in rows]), Delivery.status == ds.QUEUED))
-        session.execute(update(Enrollment).where(Enrollment.id.in_([r.enrollment_id for r in rows]),
-                                                 Enrollment.status == "sending").values(status="active"))
+        session.execute(
+            update(Enrollment)
+            .where(Enrollment.id.in_([r.enrollment_id for r in rows]), Enrollment.status == "sending")
+            .values(status="active")
+        )
     session.flush()
     return subscriber
 

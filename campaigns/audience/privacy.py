@@ -1,12 +1,13 @@
 """Data rights: everything stored about one subscriber (export), and erasure that keeps only a hash to never mail
 the address again.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.audience.unsubscribe import (
@@ -22,6 +23,7 @@ from campaigns.db.models import (
     Subscriber,
     Suppression,
 )
+from campaigns.db.sql import rows_changed
 from campaigns.delivery.suppression import suppress_key
 
 ERASED_REASON = "erased"
@@ -36,40 +38,77 @@ def export_subscriber(session: Session, subscriber_id: int) -> dict[str, Any]:
     """Everything stored about the subscriber, as JSON-ready data: profile, consent, enrollments, emails, events."""
     sub = load_subscriber(session, subscriber_id)
     enrollments = session.execute(
-        select(Enrollment, Campaign.slug, Campaign.title).join(Campaign, Campaign.id == Enrollment.campaign_id)
-        .where(Enrollment.subscriber_id == sub.id).order_by(Enrollment.id)).all()
+        select(Enrollment, Campaign.slug, Campaign.title)
+        .join(Campaign, Campaign.id == Enrollment.campaign_id)
+        .where(Enrollment.subscriber_id == sub.id)
+        .order_by(Enrollment.id)
+    ).all()
     deliveries = session.execute(
-        select(Delivery, Campaign.slug).join(Campaign, Campaign.id == Delivery.campaign_id)
-        .where(Delivery.enrollment_id.in_([e.id for e, _, _ in enrollments])).order_by(Delivery.id)).all()
+        select(Delivery, Campaign.slug)
+        .join(Campaign, Campaign.id == Delivery.campaign_id)
+        .where(Delivery.enrollment_id.in_([e.id for e, _, _ in enrollments]))
+        .order_by(Delivery.id)
+    ).all()
     events = _events(session, sub, [d.id for d, _ in deliveries])
     suppression = session.scalar(select(Suppression).where(Suppression.email_key == sub.email_key))
     return {
         "format": EXPORT_FORMAT,
         "subscriber": {
-            "id": sub.id, "email": sub.email, "name": sub.name, "timezone": sub.timezone, "status": sub.status,
-            "tags": list(sub.tags or []), "created_at": _iso(sub.created_at),
+            "id": sub.id,
+            "email": sub.email,
+            "name": sub.name,
+            "timezone": sub.timezone,
+            "status": sub.status,
+            "tags": list(sub.tags or []),
+            "created_at": _iso(sub.created_at),
             "consent": {"source": sub.consent_source, "at": _iso(sub.consent_at), "ip": sub.consent_ip},
             "paused_until": _iso(sub.paused_until),
             "unsubscribed": {"at": _iso(sub.unsubscribed_at), "source": sub.unsubscribe_source},
         },
-        "enrollments": [{
-            "campaign": slug, "campaign_title": title, "status": e.status, "next_step": e.next_step,
-            "next_due_at": _iso(e.next_due_at), "enrolled_at": _iso(e.enrolled_at),
-            "last_sent_at": _iso(e.last_sent_at)} for e, slug, title in enrollments],
-        "emails": [{
-            "id": d.id, "campaign": slug, "step": d.step_number, "status": d.status, "provider": d.provider,
-            "provider_message_id": d.provider_message_id, "created_at": _iso(d.created_at),
-            "sent_at": _iso(d.sent_at), "last_error": d.last_error} for d, slug in deliveries],
-        "events": [{
-            "kind": ev.kind, "email_id": ev.delivery_id, "occurred_at": _iso(ev.occurred_at), "reason": ev.reason,
-            "raw": ev.raw} for ev in events],
-        "suppression": None if suppression is None else {
-            "reason": suppression.reason, "source": suppression.source, "since": _iso(suppression.created_at)},
+        "enrollments": [
+            {
+                "campaign": slug,
+                "campaign_title": title,
+                "status": e.status,
+                "next_step": e.next_step,
+                "next_due_at": _iso(e.next_due_at),
+                "enrolled_at": _iso(e.enrolled_at),
+                "last_sent_at": _iso(e.last_sent_at),
+            }
+            for e, slug, title in enrollments
+        ],
+        "emails": [
+            {
+                "id": d.id,
+                "campaign": slug,
+                "step": d.step_number,
+                "status": d.status,
+                "provider": d.provider,
+                "provider_message_id": d.provider_message_id,
+                "created_at": _iso(d.created_at),
+                "sent_at": _iso(d.sent_at),
+                "last_error": d.last_error,
+            }
+            for d, slug in deliveries
+        ],
+        "events": [
+            {
+                "kind": ev.kind,
+                "email_id": ev.delivery_id,
+                "occurred_at": _iso(ev.occurred_at),
+                "reason": ev.reason,
+                "raw": ev.raw,
+            }
+            for ev in events
+        ],
+        "suppression": None
+        if suppression is None
+        else {"reason": suppression.reason, "source": suppression.source, "since": _iso(suppression.created_at)},
     }
 
 
 def _events(session: Session, sub: Subscriber, delivery_ids: list[int]) -> list[Event]:
-    about = [Event.delivery_id.in_(delivery_ids)] if delivery_ids else []
+    about: list[ColumnElement[bool]] = [Event.delivery_id.in_(delivery_ids)] if delivery_ids else []
     if sub.status != "erased":
         about.append(Event.email_key == sub.email_key)
     if not about:
@@ -91,16 +130,23 @@ def erase_subscriber(session: Session, subscriber_id: int, now: datetime) -> dic
     stop_mail(session, sub.id, now, reason="subscriber erased")
     suppress_key(session, key, ERASED_REASON, "erasure", now)
     # An earlier unsubscribe's suppression could be lifted by a new sign-up; an erasure's never is.
-    session.execute(update(Suppression).where(Suppression.email_key == key, Suppression.reason == SUPPRESSION_REASON)
-                    .values(reason=ERASED_REASON, source="erasure", created_at=now))
-    delivery_ids = list(session.scalars(select(Delivery.id).join(Enrollment, Enrollment.id == Delivery.enrollment_id)
-                                        .where(Enrollment.subscriber_id == sub.id)))
+    session.execute(
+        update(Suppression)
+        .where(Suppression.email_key == key, Suppression.reason == SUPPRESSION_REASON)
+        .values(reason=ERASED_REASON, source="erasure", created_at=now)
+    )
+    delivery_ids = list(
+        session.scalars(
+            select(Delivery.id)
+            .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
+            .where(Enrollment.subscriber_id == sub.id)
+        )
+    )
     about = or_(Event.email_key == key, Event.delivery_id.in_(delivery_ids)) if delivery_ids else Event.email_key == key
-    events = session.execute(update(Event).where(about).values(email_key=None, raw={}, reason=None)).rowcount
+    events = rows_changed(session, update(Event).where(about).values(email_key=None, raw={}, reason=None))
     emails = 0
     if delivery_ids:
-        emails = session.execute(update(Delivery).where(Delivery.id.in_(delivery_ids))
-                                 .values(last_error=None)).rowcount
+        emails = rows_changed(session, update(Delivery).where(Delivery.id.in_(delivery_ids)).values(last_error=None))
     sub.email, sub.name, sub.consent_ip, sub.tags, sub.timezone = None, None, None, [], "UTC"
     # The row no longer carries the hash either (it is unique, so it gets a stand-in): the suppression list alone
     # remembers the address, and cannot give it back.

@@ -4,11 +4,12 @@ signed confirmation link activates them, records their consent and enrolls them 
 A request never reveals whether an address is known: the caller gets the same answer every time, and a repeated
 request reuses the row instead of making a second one.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from jinja2 import Environment, StrictUndefined
 from sqlalchemy import select
@@ -45,7 +46,8 @@ class SignupError(PreferenceError):
 class SignupResult:
     """What a request did. `send_to` is the address to send the confirmation to, or None when no email should go
     (already enrolled, or blocked by a bounce, complaint or erasure): the caller answers the same either way."""
-    subscriber_id: int | None   # None when the address is blocked: no row is made or touched
+
+    subscriber_id: int | None  # None when the address is blocked: no row is made or touched
     campaign_id: int
     send_to: str | None
     name: str | None
@@ -69,8 +71,17 @@ def clean_email(email: str | None) -> str:
         raise SignupError("email", "Please enter a valid email address, like name@example.com.") from None
 
 
-def request_signup(session: Session, email: str, name: str | None, tz: str, campaign_slug: str | None,
-                   ip: str | None, now: datetime, *, source: SignupSource = "signup form") -> SignupResult:
+def request_signup(
+    session: Session,
+    email: str,
+    name: str | None,
+    tz: str,
+    campaign_slug: str | None,
+    ip: str | None,
+    now: datetime,
+    *,
+    source: SignupSource = "signup form",
+) -> SignupResult:
     """Record a sign-up request (pending until confirmed) and say whether to send a confirmation email.
 
     New address: a pending subscriber. Pending: name, time zone and source updated (nothing is confirmed yet).
@@ -90,8 +101,16 @@ def request_signup(session: Session, email: str, name: str | None, tz: str, camp
         return SignupResult(None, campaign.id, None, None)  # a bounce, complaint, erasure or staff removal
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email_key == key).with_for_update())
     if subscriber is None:
-        subscriber = Subscriber(email=address, email_key=key, name=name, timezone=tz, status="pending", tags=[],
-                                consent_source=source, created_at=now)
+        subscriber = Subscriber(
+            email=address,
+            email_key=key,
+            name=name,
+            timezone=tz,
+            status="pending",
+            tags=[],
+            consent_source=source,
+            created_at=now,
+        )
         session.add(subscriber)
         session.flush()
     elif subscriber.status == "pending":
@@ -115,8 +134,11 @@ def _wants_confirmation(session: Session, subscriber: Subscriber, campaign: Camp
     if subscriber.status in ("pending", "unsubscribed"):
         return True
     if subscriber.status == "active":
-        enrolled = session.scalar(select(Enrollment.status).where(Enrollment.subscriber_id == subscriber.id,
-                                                                  Enrollment.campaign_id == campaign.id))
+        enrolled = session.scalar(
+            select(Enrollment.status).where(
+                Enrollment.subscriber_id == subscriber.id, Enrollment.campaign_id == campaign.id
+            )
+        )
         return enrolled is None or enrolled == "stopped"
     return False
 
@@ -124,8 +146,8 @@ def _wants_confirmation(session: Session, subscriber: Subscriber, campaign: Camp
 @dataclass(frozen=True)
 class ConfirmResult:
     subscriber: Subscriber
-    enrolled: bool          # True when this confirmation (or an earlier one) put them in the campaign
-    already: bool           # True when nothing changed: the link had been used before
+    enrolled: bool  # True when this confirmation (or an earlier one) put them in the campaign
+    already: bool  # True when nothing changed: the link had been used before
 
 
 def confirm_signup(session: Session, token_data: TokenData, ip: str | None, now: datetime) -> ConfirmResult:
@@ -153,14 +175,23 @@ def confirm_signup(session: Session, token_data: TokenData, ip: str | None, now:
 def _enroll(session: Session, subscriber: Subscriber, campaign_id: int | None, now: datetime) -> tuple[bool, bool]:
     """(enrolled, newly) for the campaign the token names; a closed or deleted campaign enrolls no one."""
     campaign = session.get(Campaign, campaign_id) if campaign_id is not None else None
-    if campaign is None or campaign.status not in ("draft",) + OPEN_FOR_SIGNUP + ("paused",):
+    if campaign is None or campaign.status not in ("draft", *OPEN_FOR_SIGNUP, "paused"):
         return False, False
-    enrollment = session.scalar(select(Enrollment).where(Enrollment.subscriber_id == subscriber.id,
-                                                         Enrollment.campaign_id == campaign.id))
+    enrollment = session.scalar(
+        select(Enrollment).where(Enrollment.subscriber_id == subscriber.id, Enrollment.campaign_id == campaign.id)
+    )
     if enrollment is None:
         # next_due_at stays empty: the scheduler's tick gives it the first due time in the subscriber's zone.
-        session.add(Enrollment(campaign_id=campaign.id, subscriber_id=subscriber.id, next_step=1, next_due_at=None,
-                               status="active", enrolled_at=now))
+        session.add(
+            Enrollment(
+                campaign_id=campaign.id,
+                subscriber_id=subscriber.id,
+                next_step=1,
+                next_due_at=None,
+                status="active",
+                enrolled_at=now,
+            )
+        )
         return True, True
     if enrollment.status == "stopped":
         resume_enrollment(session, enrollment, campaign, subscriber.timezone, now)
@@ -222,14 +253,24 @@ def confirmation_batch(result: SignupResult, campaign: Campaign, brand: Brand, l
     """
     if result.send_to is None or result.subscriber_id is None:
         raise ValueError("this sign-up needs no confirmation email")
-    values = {"brand": brand, "first_name": first_name(result.name), "campaign_title": campaign.title,
-              "confirm_url": links.confirm_url(result.subscriber_id, result.campaign_id),
-              "subject": CONFIRM_SUBJECT, "preheader": "One click and you are in."}
+    values: dict[str, Any] = {
+        "brand": brand,
+        "first_name": first_name(result.name),
+        "campaign_title": campaign.title,
+        "confirm_url": links.confirm_url(result.subscriber_id, result.campaign_id),
+        "subject": CONFIRM_SUBJECT,
+        "preheader": "One click and you are in.",
+    }
     content = StepContent(CONFIRM_SUBJECT, values["preheader"], _HTML.render(values), _TEXT.render(values))
     # Delivery id 0: a confirmation has no delivery row (it is not a step of the series).
-    recipient = Recipient(0, result.send_to, result.name, {
-        "first_name": values["first_name"],
-        "unsubscribe_url": links.unsubscribe_url(result.subscriber_id),
-        "preferences_url": links.preferences_url(result.subscriber_id)})
+    recipient = Recipient(
+        0,
+        result.send_to,
+        result.name,
+        {
+            "first_name": values["first_name"],
+            "unsubscribe_url": links.unsubscribe_url(result.subscriber_id),
+            "preferences_url": links.preferences_url(result.subscriber_id),
+        },
+    )
     return Batch(content=content, brand=brand, campaign=campaign.slug, step=0, recipients=(recipient,))
-

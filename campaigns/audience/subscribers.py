@@ -3,13 +3,14 @@
 An import reads the whole file first, reports every problem with its line number, then writes the valid rows in
 the caller's transaction with bulk inserts: one query per 5,000 addresses finds who exists, never one per row.
 """
+
 from __future__ import annotations
 
 import csv
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import available_timezones
@@ -19,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from campaigns.db.models import Delivery, Enrollment, Subscriber
-from campaigns.db.sql import bulk_insert, chunked, is_in
+from campaigns.db.sql import bulk_insert, chunked, is_in, rows_changed
 from campaigns.delivery import state as ds
 from campaigns.delivery.suppression import email_key, suppress_key, suppressed_keys
 from campaigns.errors import ImportRowError, NotFound
@@ -32,12 +33,13 @@ MAX_NAME, MAX_CONSENT_SOURCE = 200, 200
 @dataclass
 class ImportReport:
     """What an import did (or, in a dry run, would do). `problems` are (line, reason), in file order."""
-    imported: int = 0          # new subscribers written
-    enrolled: int = 0          # new enrollments into the campaign (new and existing active subscribers)
+
+    imported: int = 0  # new subscribers written
+    enrolled: int = 0  # new enrollments into the campaign (new and existing active subscribers)
     skipped_existing: int = 0  # already subscribed: left as they are
-    suppressed: int = 0        # on the suppression list: never imported
+    suppressed: int = 0  # on the suppression list: never imported
     problems: list[tuple[int, str]] = field(default_factory=list)
-    rows: int = 0              # data rows read
+    rows: int = 0  # data rows read
     dry_run: bool = False
 
     @property
@@ -84,8 +86,9 @@ def is_time_zone(name: str) -> bool:
     return name in _zones()
 
 
-def import_csv(session: Session, path: Path, *, now: datetime, campaign_id: int | None = None,
-               dry_run: bool = False) -> ImportReport:
+def import_csv(
+    session: Session, path: Path, *, now: datetime, campaign_id: int | None = None, dry_run: bool = False
+) -> ImportReport:
     """Import subscribers from a CSV file into the caller's transaction; with `campaign_id`, enroll them in it
     (the caller has checked that the campaign takes new subscribers: see management.enrollment.enroll_csv).
 
@@ -117,9 +120,21 @@ def import_csv(session: Session, path: Path, *, now: datetime, campaign_id: int 
         bulk_insert(session, Subscriber.__table__, [_subscriber_values(r, now) for r in new])
         enroll_ids.extend(sid for sid, _ in _existing(session, [r.key for r in new]).values())
     if campaign_id is not None and enroll_ids:
-        bulk_insert(session, Enrollment.__table__, [
-            {"campaign_id": campaign_id, "subscriber_id": sid, "next_step": 1, "next_due_at": None,
-             "status": "active", "enrolled_at": now} for sid in enroll_ids])
+        bulk_insert(
+            session,
+            Enrollment.__table__,
+            [
+                {
+                    "campaign_id": campaign_id,
+                    "subscriber_id": sid,
+                    "next_step": 1,
+                    "next_due_at": None,
+                    "status": "active",
+                    "enrolled_at": now,
+                }
+                for sid in enroll_ids
+            ],
+        )
         report.enrolled = len(enroll_ids)
     return report
 
@@ -145,11 +160,11 @@ def _read(path: Path, report: ImportReport, now: datetime) -> list[_Row]:
                 if len(record) != len(columns):
                     report.problems.append((line, f"expected {len(columns)} fields, found {len(record)}"))
                     continue
-                row, problem = _parse(line, dict(zip(columns, record)), now)
-                if problem:
-                    report.problems.append((line, problem))
+                parsed = _parse(line, dict(zip(columns, record, strict=True)), now)
+                if isinstance(parsed, str):
+                    report.problems.append((line, parsed))
                 else:
-                    rows.append(row)
+                    rows.append(parsed)
         except csv.Error as err:
             raise ImportRowError(f"{path}:{reader.line_num}: not readable as CSV ({err})") from None
         except UnicodeDecodeError:
@@ -159,55 +174,57 @@ def _read(path: Path, report: ImportReport, now: datetime) -> list[_Row]:
 
 def _columns(path: Path, header: list[str] | None) -> list[str]:
     if not header:
-        raise ImportRowError(f"{path}: the file is empty; expected a header line with "
-                             f"{', '.join(REQUIRED_COLUMNS)}")
+        raise ImportRowError(f"{path}: the file is empty; expected a header line with {', '.join(REQUIRED_COLUMNS)}")
     columns = [c.strip().lower() for c in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        raise ImportRowError(f"{path}:1: missing column {', '.join(missing)} in the header "
-                             f"(found: {', '.join(columns)})")
+        raise ImportRowError(
+            f"{path}:1: missing column {', '.join(missing)} in the header (found: {', '.join(columns)})"
+        )
     # An unknown column is most often a misspelt one (consent_time): refuse it rather than drop its data.
     unknown = [c for c in columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
     if unknown:
-        raise ImportRowError(f"{path}:1: unknown column {', '.join(unknown)} in the header "
-                             f"(known: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)})")
+        raise ImportRowError(
+            f"{path}:1: unknown column {', '.join(unknown)} in the header "
+            f"(known: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)})"
+        )
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
         raise ImportRowError(f"{path}:1: column {', '.join(repeated)} appears twice in the header")
     return columns
 
 
-def _parse(line: int, cells: dict[str, str], now: datetime) -> tuple[_Row | None, str | None]:
+def _parse(line: int, cells: dict[str, str], now: datetime) -> _Row | str:
     """One row as a _Row, or the reason it is refused. Addresses stay out of the reasons (they end up in logs)."""
     raw = cells["email"].strip()
     if not raw:
-        return None, "missing email address"
+        return "missing email address"
     try:
         address = normalize_address(raw)
     except ValueError as err:
-        return None, f"bad address: {err}"
+        return f"bad address: {err}"
     tz = cells["timezone"].strip()
     if not tz:
-        return None, "missing time zone (an IANA name such as America/New_York)"
+        return "missing time zone (an IANA name such as America/New_York)"
     if not is_time_zone(tz):
-        return None, f"bad time zone {tz!r} (use an IANA name such as America/New_York)"
+        return f"bad time zone {tz!r} (use an IANA name such as America/New_York)"
     name = cells.get("name", "").strip() or None
     if name and len(name) > MAX_NAME:
-        return None, f"name longer than {MAX_NAME} characters"
+        return f"name longer than {MAX_NAME} characters"
     source = cells.get("consent_source", "").strip() or None
     if source and len(source) > MAX_CONSENT_SOURCE:
-        return None, f"consent_source longer than {MAX_CONSENT_SOURCE} characters"
+        return f"consent_source longer than {MAX_CONSENT_SOURCE} characters"
     consent_at, problem = _consent_time(cells.get("consent_at", "").strip(), now)
     if problem:
-        return None, problem
+        return problem
     ip = cells.get("consent_ip", "").strip() or None
     if ip:
         try:
             ip = str(ipaddress.ip_address(ip))
         except ValueError:
-            return None, f"bad consent IP {ip!r}"
+            return f"bad consent IP {ip!r}"
     tags = list(dict.fromkeys(t.strip() for t in cells.get("tags", "").split(";") if t.strip()))
-    return _Row(line, address, email_key(address), name, tz, source, consent_at, ip, tags), None
+    return _Row(line, address, email_key(address), name, tz, source, consent_at, ip, tags)
 
 
 def _consent_time(text: str, now: datetime) -> tuple[datetime | None, str | None]:
@@ -219,7 +236,7 @@ def _consent_time(text: str, now: datetime) -> tuple[datetime | None, str | None
         return None, f"bad consent time {text!r} (use ISO 8601, e.g. 2026-11-20T15:04:00+00:00)"
     if at.tzinfo is None:
         return None, f"consent time {text!r} has no UTC offset (add +00:00 or Z)"
-    at = at.astimezone(timezone.utc)
+    at = at.astimezone(UTC)
     if at > now:
         return None, f"consent time {text!r} is in the future"
     return at, None
@@ -243,8 +260,10 @@ def _existing(session: Session, keys: Sequence[str]) -> dict[str, tuple[int, str
     found: dict[str, tuple[int, str]] = {}
     for part in chunked(keys):
         for key, sid, status in session.execute(
-                select(Subscriber.email_key, Subscriber.id, Subscriber.status)
-                .where(is_in(session, Subscriber.email_key, part))):
+            select(Subscriber.email_key, Subscriber.id, Subscriber.status).where(
+                is_in(session, Subscriber.email_key, part)
+            )
+        ):
             found[key] = (sid, status)
     return found
 
@@ -252,19 +271,34 @@ def _existing(session: Session, keys: Sequence[str]) -> dict[str, tuple[int, str
 def _enrolled(session: Session, campaign_id: int, subscriber_ids: Sequence[int]) -> set[int]:
     found: set[int] = set()
     for part in chunked(subscriber_ids):
-        found.update(session.scalars(select(Enrollment.subscriber_id).where(
-            Enrollment.campaign_id == campaign_id, is_in(session, Enrollment.subscriber_id, part))))
+        found.update(
+            session.scalars(
+                select(Enrollment.subscriber_id).where(
+                    Enrollment.campaign_id == campaign_id, is_in(session, Enrollment.subscriber_id, part)
+                )
+            )
+        )
     return found
 
 
 def _subscriber_values(r: _Row, now: datetime) -> dict:
-    return {"email": r.email, "email_key": r.key, "name": r.name, "timezone": r.timezone, "status": "active",
-            "tags": r.tags, "consent_source": r.consent_source, "consent_at": r.consent_at,
-            "consent_ip": r.consent_ip, "created_at": now}
+    return {
+        "email": r.email,
+        "email_key": r.key,
+        "name": r.name,
+        "timezone": r.timezone,
+        "status": "active",
+        "tags": r.tags,
+        "consent_source": r.consent_source,
+        "consent_at": r.consent_at,
+        "consent_ip": r.consent_ip,
+        "created_at": now,
+    }
 
 
-def list_subscribers(session: Session, status: str | None = None, limit: int = 100,
-                     after_id: int = 0) -> list[Subscriber]:
+def list_subscribers(
+    session: Session, status: str | None = None, limit: int = 100, after_id: int = 0
+) -> list[Subscriber]:
     """Up to `limit` subscribers with id > `after_id`, oldest first: pass the last id back for the next page."""
     query = select(Subscriber).where(Subscriber.id > after_id).order_by(Subscriber.id).limit(limit)
     if status:
@@ -295,13 +329,21 @@ def remove_subscriber(session: Session, address: str, now: datetime, *, source: 
     subscriber = get_subscriber(session, address)
     if subscriber.status in ("active", "pending"):  # bounced, complained, erased keep their stronger reason
         subscriber.status, subscriber.unsubscribed_at, subscriber.unsubscribe_source = "unsubscribed", now, source
-    stopped = session.execute(update(Enrollment).where(Enrollment.subscriber_id == subscriber.id,
-                                                       Enrollment.status.in_(("active", "sending")))
-                              .values(status="stopped")).rowcount
+    stopped = rows_changed(
+        session,
+        update(Enrollment)
+        .where(Enrollment.subscriber_id == subscriber.id, Enrollment.status.in_(("active", "sending")))
+        .values(status="stopped"),
+    )
     # Only `queued` ones: a delivery already claimed by a worker is cancelled there, on seeing the status.
-    cancelled = session.execute(
-        update(Delivery).where(Delivery.enrollment_id.in_(select(Enrollment.id).where(
-            Enrollment.subscriber_id == subscriber.id)), Delivery.status == ds.QUEUED)
-        .values(status=ds.CANCELLED, updated_at=now, last_error="subscriber removed")).rowcount
+    cancelled = rows_changed(
+        session,
+        update(Delivery)
+        .where(
+            Delivery.enrollment_id.in_(select(Enrollment.id).where(Enrollment.subscriber_id == subscriber.id)),
+            Delivery.status == ds.QUEUED,
+        )
+        .values(status=ds.CANCELLED, updated_at=now, last_error="subscriber removed"),
+    )
     suppress_key(session, subscriber.email_key, "manual", source, now)
     return Removal(subscriber.id, stopped, cancelled)

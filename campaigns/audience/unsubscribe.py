@@ -3,6 +3,7 @@
 Unsubscribing stops the person's enrollments, cancels every email not yet handed to the provider and puts the
 address on the suppression list, all in the caller's transaction: once it commits, the next send skips them.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -36,8 +37,9 @@ def load_subscriber(session: Session, subscriber_id: int) -> Subscriber:
     return subscriber
 
 
-def unsubscribe(session: Session, subscriber_id: int, source: UnsubscribeSource, now: datetime,
-                campaign_id: int | None = None) -> Subscriber:
+def unsubscribe(
+    session: Session, subscriber_id: int, source: UnsubscribeSource, now: datetime, campaign_id: int | None = None
+) -> Subscriber:
     """Stop all mail to the subscriber, recording when and how they left. Idempotent: the first time and source stay.
 
     Subscribers already out for a stronger reason (bounced, complained, erased) keep their status; their mail is
@@ -64,13 +66,17 @@ def stop_mail(session: Session, subscriber_id: int, now: datetime, *, reason: st
     `sending` (claimed, nothing left yet) is cancelled too: the worker sees the row is no longer `sending` and skips
     it. From `submitting` on the email may already be out, so those are left to settle.
     """
-    session.execute(update(Enrollment).where(Enrollment.subscriber_id == subscriber_id,
-                                             Enrollment.status.in_(("active", "sending")))
-                    .values(status="stopped"))
+    session.execute(
+        update(Enrollment)
+        .where(Enrollment.subscriber_id == subscriber_id, Enrollment.status.in_(("active", "sending")))
+        .values(status="stopped")
+    )
     mine = select(Enrollment.id).where(Enrollment.subscriber_id == subscriber_id)
-    session.execute(update(Delivery).where(Delivery.enrollment_id.in_(mine),
-                                           Delivery.status.in_(ds.sources(ds.CANCELLED)))
-                    .values(status=ds.CANCELLED, updated_at=now, last_error=reason, lease_until=None))
+    session.execute(
+        update(Delivery)
+        .where(Delivery.enrollment_id.in_(mine), Delivery.status.in_(ds.sources(ds.CANCELLED)))
+        .values(status=ds.CANCELLED, updated_at=now, last_error=reason, lease_until=None)
+    )
 
 
 def can_resubscribe(session: Session, subscriber: Subscriber) -> bool:
@@ -101,13 +107,21 @@ def reactivate(session: Session, subscriber: Subscriber, now: datetime) -> None:
 
     Only a suppression whose reason is "unsubscribed" is lifted: a bounce or complaint keeps the address blocked.
     """
-    session.execute(delete(Suppression).where(Suppression.email_key == subscriber.email_key,
-                                              Suppression.reason == SUPPRESSION_REASON))
+    session.execute(
+        delete(Suppression).where(
+            Suppression.email_key == subscriber.email_key, Suppression.reason == SUPPRESSION_REASON
+        )
+    )
     subscriber.status, subscriber.unsubscribed_at, subscriber.unsubscribe_source = "active", None, None
     stopped = session.execute(
-        select(Enrollment, Campaign).join(Campaign, Campaign.id == Enrollment.campaign_id)
-        .where(Enrollment.subscriber_id == subscriber.id, Enrollment.status == "stopped",
-               Campaign.status.in_(_OPEN_CAMPAIGNS))).all()
+        select(Enrollment, Campaign)
+        .join(Campaign, Campaign.id == Enrollment.campaign_id)
+        .where(
+            Enrollment.subscriber_id == subscriber.id,
+            Enrollment.status == "stopped",
+            Campaign.status.in_(_OPEN_CAMPAIGNS),
+        )
+    ).all()
     for enrollment, campaign in stopped:
         resume_enrollment(session, enrollment, campaign, subscriber.timezone, now)
     session.flush()
@@ -120,17 +134,25 @@ def resume_enrollment(session: Session, enrollment: Enrollment, campaign: Campai
     tick would treat the step as done: forget it, as the sender does for a paused campaign's unsent batch. The due
     time moves to the next sending window from now, so a long-past due time does not fire outside the window.
     """
-    session.execute(delete(Delivery).where(Delivery.enrollment_id == enrollment.id,
-                                           Delivery.step_number >= enrollment.next_step,
-                                           Delivery.status == ds.CANCELLED))
+    session.execute(
+        delete(Delivery).where(
+            Delivery.enrollment_id == enrollment.id,
+            Delivery.step_number >= enrollment.next_step,
+            Delivery.status == ds.CANCELLED,
+        )
+    )
     enrollment.status = "active"
     if enrollment.next_due_at is not None:
         enrollment.next_due_at = max(enrollment.next_due_at, window_of(campaign).next_open(now, zone(tz)))
     # The step was already on its way when they left (submitting, then sent or unknown): it holds the slot and went
     # out, so move past it now; left `active` at that step, the tick would wait for it for ever.
-    settled = session.scalar(select(Delivery.id).where(Delivery.enrollment_id == enrollment.id,
-                                                       Delivery.step_number == enrollment.next_step,
-                                                       Delivery.status.in_(sorted(ds.LEFT | {ds.FAILED}))))
+    settled = session.scalar(
+        select(Delivery.id).where(
+            Delivery.enrollment_id == enrollment.id,
+            Delivery.step_number == enrollment.next_step,
+            Delivery.status.in_(sorted(ds.LEFT | {ds.FAILED})),
+        )
+    )
     if settled is not None:
         from campaigns.delivery.progress import advance_enrollments
 

@@ -1,4 +1,5 @@
 """The article as the domain sees it: a title, an intro, ordered sections, a closing call to action, an author bio."""
+
 from __future__ import annotations
 
 import re

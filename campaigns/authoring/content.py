@@ -3,6 +3,7 @@
 The MJML is compiled once per step; what differs per recipient (name, links) stays as `%%slot%%` markers that
 `fill` replaces by string joins, escaping for HTML. This keeps the per-recipient send path free of template work.
 """
+
 from __future__ import annotations
 
 import html

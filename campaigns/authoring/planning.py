@@ -2,6 +2,7 @@
 
 Cuts fall only between sections (never inside one, so a list is never split) and never reorder the article.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,9 @@ _ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "vs", "e.g", "i.e", "etc", "st", "jr"
 LEAD_MIN_WORDS = 8  # a preheader of "Yes." says nothing: take sentences until the lead says something
 
 
-def plan_series(article: Article, *, delay_days: int = DEFAULT_DELAY_DAYS,
-                min_words: int = MIN_WORDS, max_words: int = MAX_WORDS) -> Series:
+def plan_series(
+    article: Article, *, delay_days: int = DEFAULT_DELAY_DAYS, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS
+) -> Series:
     """The series for an article; every block of the article lands in exactly one step, in order."""
     if delay_days < 1:
         raise PlanError(f"delay must be at least 1 day, not {delay_days}")
@@ -62,8 +64,14 @@ def _lesson(number: int, sections: tuple[Section, ...], delay_days: int) -> Step
     minutes = max(1, round(words / 200))
     lead = _first_sentence(sections)
     preheader = fit(f"{minutes}-minute read: {lead or sections[0].heading}", PREHEADER_MAX)
-    return Step(number=number, kind="lesson", subject=shorten_subject(sections[0].heading), preheader=preheader,
-                sections=sections, delay_days=delay_days if number > 1 else 0)
+    return Step(
+        number=number,
+        kind="lesson",
+        subject=shorten_subject(sections[0].heading),
+        preheader=preheader,
+        sections=sections,
+        delay_days=delay_days if number > 1 else 0,
+    )
 
 
 def _welcome(article: Article, lessons: list[Step], delay_days: int) -> Step:
@@ -71,10 +79,17 @@ def _welcome(article: Article, lessons: list[Step], delay_days: int) -> Step:
     subject = shorten_subject(f"Welcome: your {total}-part guide to {article.title}")
     if len(subject) > SUBJECT_MAX or subject.endswith("…"):
         subject = shorten_subject(f"Welcome to your guide to {article.title}")
-    preheader = fit(f"{total} short emails, one every {delay_days} days. First up: {lessons[0].subject}",
-                    PREHEADER_MAX)
-    return Step(number=1, kind="welcome", subject=subject, preheader=preheader, sections=(), delay_days=0,
-                intro=article.intro, topics=tuple(h for lesson in lessons for h in lesson.section_headings))
+    preheader = fit(f"{total} short emails, one every {delay_days} days. First up: {lessons[0].subject}", PREHEADER_MAX)
+    return Step(
+        number=1,
+        kind="welcome",
+        subject=subject,
+        preheader=preheader,
+        sections=(),
+        delay_days=0,
+        intro=article.intro,
+        topics=tuple(h for lesson in lessons for h in lesson.section_headings),
+    )
 
 
 def _cta(article: Article, number: int, delay_days: int) -> Step:
@@ -85,10 +100,20 @@ def _cta(article: Article, number: int, delay_days: int) -> Step:
         preheader = fit(lead or f"How {article.title.lower()} help works, and how to reach us", PREHEADER_MAX)
         sections: tuple[Section, ...] = (closing,)
     else:
-        subject, preheader, sections = "When you are ready to talk, we are here", "Questions about what you read? " \
-            "Here is how to reach a real person.", ()
-    return Step(number=number, kind="cta", subject=subject, preheader=preheader, sections=sections,
-                delay_days=delay_days, author_bio=article.author_bio)
+        subject, preheader, sections = (
+            "When you are ready to talk, we are here",
+            "Questions about what you read? Here is how to reach a real person.",
+            (),
+        )
+    return Step(
+        number=number,
+        kind="cta",
+        subject=subject,
+        preheader=preheader,
+        sections=sections,
+        delay_days=delay_days,
+        author_bio=article.author_bio,
+    )
 
 
 def shorten_subject(heading: str, limit: int = SUBJECT_MAX) -> str:
@@ -141,12 +166,13 @@ def split_sentences(text: str) -> list[str]:
     """Sentences of a paragraph, not fooled by abbreviations and initials ("U.S.", "Dr.", "e.g.")."""
     parts, start = [], 0
     for m in _SENTENCE_END.finditer(text):
-        before = text[start:m.start() + 1].split()[-1].lower().rstrip(".") if text[start:m.start() + 1].split() else ""
+        before = (
+            text[start : m.start() + 1].split()[-1].lower().rstrip(".") if text[start : m.start() + 1].split() else ""
+        )
         if before in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)+[a-z]|[a-z]", before):
             continue
-        parts.append(text[start:m.end()].strip())
+        parts.append(text[start : m.end()].strip())
         start = m.end()
     if text[start:].strip():
         parts.append(text[start:].strip())
     return parts
-

@@ -2,11 +2,12 @@
 the MJML to HTML. Per-recipient values stay `%%slot%%` markers that `StepContent.fill` replaces at send time, so the
 send path never renders a template or compiles MJML.
 """
+
 from __future__ import annotations
 
 import re
 import traceback
-from functools import lru_cache
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Literal
@@ -41,8 +42,10 @@ def compile_step(series: Series, step: Step, brand: Brand) -> StepContent:
         _check_output(label, step, body)
     size = len(html.encode("utf-8"))
     if size > HTML_MAX_BYTES - FILL_ROOM:
-        raise RenderError(f"step {step.number}: the HTML is {size / 1024:.0f} KB; Gmail clips emails over "
-                          f"{HTML_MAX_BYTES // 1024} KB (hiding the unsubscribe link): make the step shorter")
+        raise RenderError(
+            f"step {step.number}: the HTML is {size / 1024:.0f} KB; Gmail clips emails over "
+            f"{HTML_MAX_BYTES // 1024} KB (hiding the unsubscribe link): make the step shorter"
+        )
     return StepContent(subject=step.subject, preheader=step.preheader, html=html, text=text)
 
 
@@ -51,8 +54,7 @@ def render_mjml(series: Series, step: Step, brand: Brand) -> str:
     return _render(f"{_template_name(step)}.mjml.j2", _context(series, step, brand))
 
 
-def preview(series: Series, step: Step, brand: Brand, fmt: PreviewFormat,
-            values: dict[str, str] | None = None) -> str:
+def preview(series: Series, step: Step, brand: Brand, fmt: PreviewFormat, values: dict[str, str] | None = None) -> str:
     """One email as a reader sees it, filled with sample subscriber values (or `values`)."""
     if fmt == "mjml":
         return render_mjml(series, step, brand)
@@ -65,8 +67,11 @@ def preview(series: Series, step: Step, brand: Brand, fmt: PreviewFormat,
 def sample_values(brand: Brand) -> dict[str, str]:
     """Slot values for previews: a sample name and opaque example links on the brand's website."""
     site = brand.website.rstrip("/")
-    return {"first_name": "Alex", "unsubscribe_url": f"{site}/unsubscribe?token=sample",
-            "preferences_url": f"{site}/preferences?token=sample"}
+    return {
+        "first_name": "Alex",
+        "unsubscribe_url": f"{site}/unsubscribe?token=sample",
+        "preferences_url": f"{site}/preferences?token=sample",
+    }
 
 
 def cadence(series: Series) -> str | None:
@@ -89,22 +94,28 @@ def _context(series: Series, step: Step, brand: Brand) -> dict[str, object]:
     more = total - 1
     how_often = cadence(series)
     if more and how_often:
-        plan = (f"This is the first of {total} emails. After this one, you will get {how_often}, "
-                f"each on one part of the topic:")
+        plan = (
+            f"This is the first of {total} emails. After this one, you will get {how_often}, "
+            f"each on one part of the topic:"
+        )
     else:
         plan = "This email is the whole series. It covers:"
     has_cta = any(s.kind == "cta" for s in series.steps)
     organisation = brand.name if brand.legal_name in ("", brand.name) else f"{brand.name} ({brand.legal_name})"
     return {
-        "series": series, "step": step, "brand": brand, "total": total,
+        "series": series,
+        "step": step,
+        "brand": brand,
+        "total": total,
         "byline": byline(series, brand),
         "organisation": organisation,
         "reason": f"You are getting this email because you signed up for the {series.title} series from {brand.name}.",
         "plan_sentence": plan,
         "closing_sentence": f"The last email says how to reach {brand.name} if you would like to talk to someone."
-                            if has_cta and step.kind == "welcome" else None,
+        if has_cta and step.kind == "welcome"
+        else None,
         "fallback_invitation": "If anything in this series raised questions for you or someone you care about, "
-                               "we are here to talk.",
+        "we are here to talk.",
     }
 
 
@@ -115,7 +126,7 @@ def _template_name(step: Step) -> str:
         raise RenderError(f"step {step.number}: no template for step kind {step.kind!r}") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _environment(folder: Path) -> jinja2.Environment:
     """One Jinja environment per templates folder: it caches parsed templates, so each is read once."""
     env = jinja2.Environment(
@@ -160,8 +171,9 @@ def _compile_mjml(source: str, template: str) -> str:
     except (ValueError, RuntimeError) as err:  # mjml-python reports every MJML problem as a ValueError
         line = _mjml_error_line(source, str(err))
         where = f"line {line} of the MJML it rendered" if line else "the MJML it rendered"
-        raise RenderError(f"templates/{template}: MJML does not compile ({err}) at {where}; "
-                          f"see `outreach preview --format mjml`") from None
+        raise RenderError(
+            f"templates/{template}: MJML does not compile ({err}) at {where}; see `outreach preview --format mjml`"
+        ) from None
 
 
 def _mjml_error_line(source: str, message: str) -> int | None:
@@ -208,18 +220,23 @@ def _check_output(template: str, step: Step, body: str) -> None:
     """Refuse output that would reach a reader broken: template syntax, unknown or missing slots."""
     found = UNRENDERED.search(body)
     if found:
-        around = body[max(0, found.start() - 30):found.end() + 30].replace("\n", " ")
-        raise RenderError(f"templates/{template}: step {step.number}: unrendered template syntax in the output: "
-                          f"…{around}…")
+        around = body[max(0, found.start() - 30) : found.end() + 30].replace("\n", " ")
+        raise RenderError(
+            f"templates/{template}: step {step.number}: unrendered template syntax in the output: …{around}…"
+        )
     markers = set(SLOT.findall(body))
     unknown = markers - set(SLOTS)
     if unknown:
-        raise RenderError(f"templates/{template}: step {step.number}: unknown placeholder(s) "
-                          + ", ".join(f"%%{u}%%" for u in sorted(unknown)))
+        raise RenderError(
+            f"templates/{template}: step {step.number}: unknown placeholder(s) "
+            + ", ".join(f"%%{u}%%" for u in sorted(unknown))
+        )
     missing = {"unsubscribe_url", "preferences_url", "first_name"} - markers
     if missing:
-        raise RenderError(f"templates/{template}: step {step.number}: the output lacks "
-                          + ", ".join(f"%%{m}%%" for m in sorted(missing)))
+        raise RenderError(
+            f"templates/{template}: step {step.number}: the output lacks "
+            + ", ".join(f"%%{m}%%" for m in sorted(missing))
+        )
 
 
 def _tidy_text(text: str) -> str:

@@ -1,4 +1,5 @@
 """A planned drip series: the steps an article becomes (welcome, lessons, call to action)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,14 +13,14 @@ WORDS_PER_MINUTE = 200
 
 @dataclass(frozen=True)
 class Step:
-    number: int                    # 1-based position in the series
+    number: int  # 1-based position in the series
     kind: StepKind
-    subject: str                   # <= 60 characters
-    preheader: str                 # <= 110 characters
+    subject: str  # <= 60 characters
+    preheader: str  # <= 110 characters
     sections: tuple[Section, ...]  # whole sections of the article, in order
-    delay_days: int                # days after the previous step (0 for the first)
+    delay_days: int  # days after the previous step (0 for the first)
     intro: tuple[Block, ...] = ()  # blocks before the first section (welcome step only)
-    topics: tuple[str, ...] = ()   # what the series covers (welcome step only)
+    topics: tuple[str, ...] = ()  # what the series covers (welcome step only)
     author_bio: str | None = None  # the article's closing author bio (cta step only)
 
     @property

@@ -3,6 +3,7 @@
 No alembic.ini is needed; to write a new migration after changing models.py:
     .venv/bin/python -m campaigns.db.migrate revision "what changed"
 """
+
 from __future__ import annotations
 
 import sys

@@ -2,9 +2,11 @@
 
 Times are stored in UTC. Email addresses are kept only on `subscribers`; suppressions and events carry a hash.
 """
+
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -15,6 +17,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -24,6 +27,7 @@ from sqlalchemy.types import TypeDecorator
 
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
+
     impl = DateTime(timezone=True)
     cache_ok = True
 
@@ -33,21 +37,26 @@ class UTCDateTime(TypeDecorator):
         return value
 
     def process_result_value(self, value, dialect):
-        from datetime import timezone
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
 class Base(DeclarativeBase):
+    # Every model here is mapped to one plain Table (no joined or selectable mappings), so say so to the type
+    # checker: the send path hands `Model.__table__` to Core statements and the SQL helpers.
+    __table__: ClassVar[Table]
+
     # Named constraints, so later migrations can drop or alter them (SQLite batch mode needs the names).
-    metadata = MetaData(naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    })
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
 
 
 class Campaign(Base):
@@ -71,12 +80,13 @@ class Campaign(Base):
 
 class CampaignVersion(Base):
     """An immutable snapshot of a campaign's steps; every edit makes a new one."""
+
     __tablename__ = "campaign_versions"
     __table_args__ = (UniqueConstraint("campaign_id", "number"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
-    article_source: Mapped[str] = mapped_column(Text)   # the article text the steps were planned from
+    article_source: Mapped[str] = mapped_column(Text)  # the article text the steps were planned from
     article_format: Mapped[str] = mapped_column(String(10))  # text | markdown | html
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -86,6 +96,7 @@ class CampaignVersion(Base):
 
 class StepRow(Base):
     """One step of one version, with its content compiled once (HTML and text with %%slot%% markers)."""
+
     __tablename__ = "steps"
     __table_args__ = (UniqueConstraint("version_id", "number"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,7 +116,7 @@ class StepRow(Base):
 class Subscriber(Base):
     __tablename__ = "subscribers"
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str | None] = mapped_column(String(320))          # as normalised; None once erased
+    email: Mapped[str | None] = mapped_column(String(320))  # as normalised; None once erased
     email_key: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the lower-cased address
     name: Mapped[str | None] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
@@ -130,7 +141,7 @@ class Enrollment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
-    next_step: Mapped[int] = mapped_column(Integer, default=1)   # the step to send next
+    next_step: Mapped[int] = mapped_column(Integer, default=1)  # the step to send next
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # active | completed | stopped (unsubscribed, suppressed, removed)
     status: Mapped[str] = mapped_column(String(20), default="active")
@@ -140,6 +151,7 @@ class Enrollment(Base):
 
 class Delivery(Base):
     """One email: unique per (enrollment, step), so a second attempt to create it is a no-op."""
+
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("enrollment_id", "step_number"),
@@ -166,6 +178,7 @@ class Delivery(Base):
 
 class Suppression(Base):
     """Addresses never to be mailed again, kept as a hash so that erasure leaves no address behind."""
+
     __tablename__ = "suppressions"
     id: Mapped[int] = mapped_column(primary_key=True)
     email_key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -176,9 +189,14 @@ class Suppression(Base):
 
 class Event(Base):
     """One normalised delivery event (from a webhook, an SMTP refusal or an outbox write), with its raw payload."""
+
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_delivery", "delivery_id"), Index("ix_events_kind_time", "kind", "occurred_at"),
-                      Index("ix_events_email_key", "email_key"), Index("ix_events_unprocessed", "processed_at"))
+    __table_args__ = (
+        Index("ix_events_delivery", "delivery_id"),
+        Index("ix_events_kind_time", "kind", "occurred_at"),
+        Index("ix_events_email_key", "email_key"),
+        Index("ix_events_unprocessed", "processed_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_event_id: Mapped[str | None] = mapped_column(String(200), unique=True)  # sg_event_id: dedupe key
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="SET NULL"))

@@ -1,4 +1,5 @@
 """Engines and sessions for SQLite (the default, a file under var/) and PostgreSQL (psycopg 3)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from campaigns.errors import ConfigError
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets its folder created and foreign keys, WAL and a busy timeout on each connection."""
+    """An engine for `url`; SQLite gets its folder made, and foreign keys, WAL and a busy timeout per connection."""
     parsed = make_url(url)
     if parsed.drivername == "postgresql":  # SQLAlchemy's default would be psycopg2, which we do not install
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -25,8 +26,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.get_driver_name() != "psycopg":
-            raise ConfigError(f"setting OUTREACH_DATABASE_URL: use postgresql+psycopg:// (psycopg 3), "
-                              f"not {parsed.drivername}")
+            raise ConfigError(
+                f"setting OUTREACH_DATABASE_URL: use postgresql+psycopg:// (psycopg 3), not {parsed.drivername}"
+            )
         # No server-side prepared statements: psycopg prepares a query after 5 runs and PostgreSQL may then keep a
         # generic plan made while a table was small (an `IN (...)` of 5,000 keys turned into a 20 s scan once the
         # subscribers table had grown). It also keeps the app usable behind PgBouncer in transaction mode.

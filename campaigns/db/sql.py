@@ -1,4 +1,5 @@
 """SQL that differs between SQLite and PostgreSQL, behind one function each."""
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,10 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import ARRAY, NullType
 
 T = TypeVar("T")
@@ -30,13 +34,18 @@ T = TypeVar("T")
 IN_CHUNK = 5000
 
 
+def rows_changed(session: Session, statement: Executable, params: Sequence[dict] | None = None) -> int:
+    """Run an UPDATE or DELETE (once, or once per dict of `params`) in the session's transaction; rows it changed."""
+    result = session.execute(statement, params)
+    assert isinstance(result, CursorResult)  # DML always gives a cursor result
+    return result.rowcount
+
+
 def insert_ignore(session: Session, table: Table, unique: Sequence[str]):
     """INSERT … ON CONFLICT (unique) DO NOTHING, for the session's dialect."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table).on_conflict_do_nothing(index_elements=list(unique))
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(unique))
 
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[dict]) -> None:
@@ -55,10 +64,14 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[dict]) -> None:
     columns = list(rows[0])
     as_json = {c for c in columns if isinstance(table.c[c].type, JSON)}
     names = ", ".join(f'"{c}"' for c in columns)
-    with connection.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row([json.dumps(row[c]) if c in as_json else row[c] for c in columns])
+    psycopg_connection = connection.connection.driver_connection
+    assert psycopg_connection is not None  # a live connection: the session just flushed on it
+    with (
+        psycopg_connection.cursor() as cursor,
+        cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
+    ):
+        for row in rows:
+            copy.write_row([json.dumps(row[c]) if c in as_json else row[c] for c in columns])
 
 
 def is_in(session: Session, column, values: Sequence) -> ColumnElement[bool]:
@@ -89,11 +102,12 @@ def _array_element(value: object) -> str:
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.isoformat()
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'   # quoted, with \ and " escaped
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'  # quoted, with \ and " escaped
 
 
-def insert_ignore_many(session: Session, table: Table, unique: Sequence[str], rows: Sequence[dict],
-                       returning: Sequence[str] = ()) -> list[tuple]:
+def insert_ignore_many(
+    session: Session, table: Table, unique: Sequence[str], rows: Sequence[dict], returning: Sequence[str] = ()
+) -> list[tuple]:
     """insert_ignore for many rows (all with the same keys): on PostgreSQL one statement over arrays (unnest), which
     costs a few parameters instead of one per value; executemany elsewhere. Returns the `returning` columns of the
     rows actually inserted (in no particular order)."""
@@ -108,10 +122,14 @@ def insert_ignore_many(session: Session, table: Table, unique: Sequence[str], ro
         return [tuple(r) for r in session.execute(statement.returning(*(table.c[c] for c in returning)), list(rows))]
     columns = list(rows[0])
     arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
-    result = session.execute(text(
-        f'INSERT INTO {table.name} ({", ".join(columns)}) SELECT * FROM unnest({arrays}) '
-        f'ON CONFLICT ({", ".join(unique)}) DO NOTHING' + (f' RETURNING {", ".join(returning)}' if returning else '')),
-        {c: pg_array([row[c] for row in rows]) for c in columns})
+    result = session.execute(
+        text(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({', '.join(unique)}) DO NOTHING"
+            + (f" RETURNING {', '.join(returning)}" if returning else "")
+        ),
+        {c: pg_array([row[c] for row in rows]) for c in columns},
+    )
     return [tuple(r) for r in result] if returning else []
 
 
@@ -122,18 +140,23 @@ def update_each(session: Session, column: Column, values: dict) -> None:
         return
     table, dialect = column.table, session.get_bind().dialect
     if dialect.name != "postgresql":
-        session.connection().execute(update(table).where(table.c.id == bindparam("k"))
-                                     .values({column.name: bindparam("v")}),
-                                     [{"k": k, "v": v} for k, v in values.items()])
+        session.connection().execute(
+            update(table).where(table.c.id == bindparam("k")).values({column.name: bindparam("v")}),
+            [{"k": k, "v": v} for k, v in values.items()],
+        )
         return
     kind = column.type.compile(dialect=dialect)
-    session.execute(text(f'UPDATE {table.name} AS t SET {column.name} = v.value '
-                         f'FROM unnest(CAST(:keys AS BIGINT[]), CAST(:values AS {kind}[])) AS v(key, value) '
-                         f'WHERE t.id = v.key'),
-                    {"keys": pg_array(list(values)), "values": pg_array(list(values.values()))})
+    session.execute(
+        text(
+            f"UPDATE {table.name} AS t SET {column.name} = v.value "
+            f"FROM unnest(CAST(:keys AS BIGINT[]), CAST(:values AS {kind}[])) AS v(key, value) "
+            f"WHERE t.id = v.key"
+        ),
+        {"keys": pg_array(list(values)), "values": pg_array(list(values.values()))},
+    )
 
 
-def current_locked(s: Session, table: Table, ids: list[int], *columns: Column) -> CTE:
+def current_locked(s: Session, table: Table, ids: Sequence[int], *columns: ColumnElement) -> CTE:
     """These rows' current values, locked (FOR UPDATE on PostgreSQL), for an UPDATE to test instead of the table.
 
     Given `table.status = 'x'` next to the ids, PostgreSQL picks the status index whenever its statistics are
@@ -145,4 +168,4 @@ def current_locked(s: Session, table: Table, ids: list[int], *columns: Column) -
 def chunked(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
     """Consecutive slices of at most `size` items, for IN (...) lists that must stay under the driver's limit."""
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]

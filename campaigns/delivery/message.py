@@ -3,15 +3,17 @@
 Both providers put the same bytes on disk or on the wire: same headers, same parts, and (for a real delivery) the
 same Message-ID and MIME boundary, so a retried send of one delivery is byte-for-byte the same email.
 """
+
 from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
 from email.utils import make_msgid
+from typing import cast
 
 from campaigns.delivery.providers.base import Batch, Recipient
 
@@ -76,8 +78,10 @@ def message_id_for(batch: Batch, recipient: Recipient, domain: str) -> str:
     return make_msgid(idstring="outreach-test", domain=domain)
 
 
-def _text_part(content: str, subtype: str) -> MIMEPart:
-    part = MIMEPart(policy=_BODY_POLICY)  # MIMEPart: no MIME-Version header inside the parts
+def _text_part(content: str, subtype: str) -> EmailMessage:
+    # A bare MIMEPart, not an EmailMessage: no MIME-Version header inside the parts. (The stubs type attach()'s
+    # argument as the container's own class; any message part is what it takes.)
+    part = cast(EmailMessage, MIMEPart(policy=_BODY_POLICY))
     # quoted-printable: readable in the .eml files, 7-bit safe on any relay, and short lines whatever the HTML.
     part.set_content(content, subtype=subtype, charset="utf-8", cte="quoted-printable")
     return part
@@ -90,4 +94,4 @@ def _one_line(value: str) -> str:
 
 def _utc(now: datetime) -> datetime:
     # Naive datetimes in this project are UTC (SQLite stores them naive); an aware one keeps its own offset.
-    return now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now

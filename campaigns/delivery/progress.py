@@ -1,9 +1,10 @@
 """How an enrollment moves past a step once its email is settled, to the next due time or to completed."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.db.models import (
@@ -21,17 +22,27 @@ def advance_enrollments(s: Session, enrollment_ids: list[int], at: datetime) -> 
     """Move each enrollment past the step it was sending; idempotent (only moves those still `sending`)."""
     if not enrollment_ids:
         return
-    rows = []
+    rows: list[Row] = []
     for part in chunked(list(dict.fromkeys(enrollment_ids))):
         # By id alone, `sending` tested below (see current_locked): while a big send is out, most enrollments are.
         rows += s.execute(
             select(Enrollment.id, Enrollment.next_step, Enrollment.status, Subscriber.timezone, Enrollment.campaign_id)
-            .join(Subscriber, Subscriber.id == Enrollment.subscriber_id).where(is_in(s, Enrollment.id, part))).all()
+            .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+            .where(is_in(s, Enrollment.id, part))
+        ).all()
     rows = [r for r in rows if r.status == "sending"]
     campaigns = {c.id: c for c in s.scalars(select(Campaign).where(Campaign.id.in_({r.campaign_id for r in rows})))}
-    delays = {c.id: list(s.scalars(select(StepRow.delay_days).join(CampaignVersion).where(
-        CampaignVersion.campaign_id == c.id, CampaignVersion.number == c.current_version).order_by(StepRow.number)))
-        for c in campaigns.values()}
+    delays = {
+        c.id: list(
+            s.scalars(
+                select(StepRow.delay_days)
+                .join(CampaignVersion)
+                .where(CampaignVersion.campaign_id == c.id, CampaignVersion.number == c.current_version)
+                .order_by(StepRow.number)
+            )
+        )
+        for c in campaigns.values()
+    }
     # Everyone at the same step in the same zone moves to the same time: one computation and one UPDATE for them.
     moves: dict[tuple[int, datetime | None, str], list[int]] = {}
     due_at: dict[tuple[int, str, int], datetime] = {}
@@ -47,7 +58,8 @@ def advance_enrollments(s: Session, enrollment_ids: list[int], at: datetime) -> 
     for (step, due, status), ids in moves.items():
         for part in chunked(ids):
             cur = current_locked(s, t, part, t.c.status, t.c.next_step)
-            s.execute(update(t).where(t.c.id == cur.c.id, cur.c.status == "sending", cur.c.next_step == step)
-                      .values(next_step=step + 1, next_due_at=due, status=status, last_sent_at=at))
-
-
+            s.execute(
+                update(t)
+                .where(t.c.id == cur.c.id, cur.c.status == "sending", cur.c.next_step == step)
+                .values(next_step=step + 1, next_due_at=due, status=status, last_sent_at=at)
+            )

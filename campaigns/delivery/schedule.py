@@ -3,10 +3,11 @@
 All arithmetic on wall-clock time goes through zoneinfo, so "two days later at the same local time" stays right across
 daylight-saving changes in both directions.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campaigns.errors import ConfigError
@@ -17,15 +18,20 @@ DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 @dataclass(frozen=True)
 class SendingWindow:
     """Days of the week (Monday = 0) and local hours [start, end) in which a subscriber may be mailed."""
+
     days: frozenset[int] = frozenset(range(5))
     start_hour: int = 9
     end_hour: int = 17
 
     def __post_init__(self) -> None:
         if not self.days or not self.days <= set(range(7)):
-            raise ConfigError(f"sending window: days must be a non-empty subset of 0..6 (Monday = 0), not {sorted(self.days)}")
+            raise ConfigError(
+                f"sending window: days must be a non-empty subset of 0..6 (Monday = 0), not {sorted(self.days)}"
+            )
         if not 0 <= self.start_hour < self.end_hour <= 24:
-            raise ConfigError(f"sending window: hours must satisfy 0 <= start < end <= 24, not {self.start_hour}-{self.end_hour}")
+            raise ConfigError(
+                f"sending window: hours must satisfy 0 <= start < end <= 24, not {self.start_hour}-{self.end_hour}"
+            )
 
     @classmethod
     def parse(cls, days: str, hours: str) -> SendingWindow:
@@ -39,8 +45,9 @@ class SendingWindow:
             start, _, end = hours.partition("-")
             return cls(frozenset(picked), int(start), int(end))
         except ValueError:
-            raise ConfigError(f"sending window: cannot read days {days!r} and hours {hours!r} "
-                              "(expected e.g. 'mon-fri' and '9-17')") from None
+            raise ConfigError(
+                f"sending window: cannot read days {days!r} and hours {hours!r} (expected e.g. 'mon-fri' and '9-17')"
+            ) from None
 
     def describe(self) -> str:
         days = ",".join(DAY_NAMES[d] for d in sorted(self.days))
@@ -56,7 +63,7 @@ class SendingWindow:
             start, end = _local(day, self.start_hour, tz), _local(day, self.end_hour, tz)
             if offset == 0 and local >= end:
                 continue
-            return max(start, local).astimezone(timezone.utc) if offset == 0 else start.astimezone(timezone.utc)
+            return max(start, local).astimezone(UTC) if offset == 0 else start.astimezone(UTC)
         raise AssertionError("a non-empty window opens within a week")  # pragma: no cover
 
 

@@ -9,6 +9,7 @@
 `submitting` is written just before the provider call: from there we cannot know whether the email left, so an
 expired lease turns it into `unknown` (settled later by provider events), never into a second send.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -49,4 +50,4 @@ def sources(target: str) -> tuple[str, ...]:
 
 # How long a row may stay in `queued` (handed out) or `sending` (claimed) before the tick takes it back.
 QUEUE_LEASE = timedelta(minutes=10)  # a batch not claimed by a worker within this is handed out again
-SEND_LEASE = timedelta(minutes=5)    # a claim not finished within this is taken back
+SEND_LEASE = timedelta(minutes=5)  # a claim not finished within this is taken back

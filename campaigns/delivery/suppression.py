@@ -3,6 +3,7 @@
 `email_key` is the one way the code hashes an address, so a subscriber, a suppression and an event about the same
 address always meet on the same key, and an erased subscriber leaves no address behind.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,5 +42,8 @@ def suppress(session: Session, address: str, reason: str, source: str | None, no
 
 def suppress_key(session: Session, key: str, reason: str, source: str | None, now: datetime) -> None:
     """As `suppress`, when only the email key is known (provider events, erased subscribers)."""
-    session.execute(insert_ignore(session, Suppression.__table__, ["email_key"]).values(
-        email_key=key, reason=reason, source=source, created_at=now))
+    session.execute(
+        insert_ignore(session, Suppression.__table__, ["email_key"]).values(
+            email_key=key, reason=reason, source=source, created_at=now
+        )
+    )

@@ -4,44 +4,51 @@ The database is the source of truth and the broker only carries work: every tick
 lease ran out, so a lost task, a restarted broker or a dead worker delays an email but never loses it. A delivery is
 unique per (enrollment, step), so creating it twice is a no-op, never a second email.
 """
+
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.audit import audit
 from campaigns.db.models import Campaign, Delivery, Enrollment, Subscriber, Suppression
-from campaigns.db.sql import insert_ignore_many, is_in, update_each
+from campaigns.db.sql import insert_ignore_many, is_in, rows_changed, update_each
 from campaigns.delivery import state as ds
 from campaigns.delivery.progress import advance_enrollments
 from campaigns.delivery.schedule import first_due, window_of, zone
 
 log = logging.getLogger(__name__)
 
-PAGE = 5000                          # rows per transaction when walking enrollments and deliveries
+PAGE = 5000  # rows per transaction when walking enrollments and deliveries
 
 
 @dataclass
 class TickReport:
-    started: int = 0          # campaigns that moved from scheduled to running
-    scheduled: int = 0        # new enrollments given their first due time
-    stopped: int = 0          # enrollments stopped because the subscriber left or is suppressed
-    created: int = 0          # deliveries created
-    requeued: int = 0         # claims taken back from dead workers
-    unknown: int = 0          # submissions whose outcome is unknown (lease ran out mid-request)
+    started: int = 0  # campaigns that moved from scheduled to running
+    scheduled: int = 0  # new enrollments given their first due time
+    stopped: int = 0  # enrollments stopped because the subscriber left or is suppressed
+    created: int = 0  # deliveries created
+    requeued: int = 0  # claims taken back from dead workers
+    unknown: int = 0  # submissions whose outcome is unknown (lease ran out mid-request)
     batches: int = 0
-    queued: int = 0           # deliveries handed out in batches
+    queued: int = 0  # deliveries handed out in batches
     capped: dict[int, int] = field(default_factory=dict)  # campaign id -> due enrollments held back by the cap
-    completed: list[str] = field(default_factory=list)     # campaigns that finished (nobody left to mail)
+    completed: list[str] = field(default_factory=list)  # campaigns that finished (nobody left to mail)
 
 
-def tick(factory: sessionmaker[Session], now: datetime, emit: Callable[[list[int]], None], *,
-         batch_size: int = 1000, page: int = PAGE) -> TickReport:
+def tick(
+    factory: sessionmaker[Session],
+    now: datetime,
+    emit: Callable[[list[int]], None],
+    *,
+    batch_size: int = 1000,
+    page: int = PAGE,
+) -> TickReport:
     """One pass of the scheduler; `emit` receives each batch of delivery ids (at most `batch_size`) to send."""
     report = TickReport()
     with factory.begin() as s:
@@ -52,40 +59,58 @@ def tick(factory: sessionmaker[Session], now: datetime, emit: Callable[[list[int
     report.scheduled = _schedule_new(factory, now, page)
     hand_out = _HandOut(factory, now, emit, batch_size, report)
     report.created = _create_due(factory, now, page, report, hand_out)
-    hand_out()   # whatever else is queued: requeued claims, batches whose queue lease ran out
+    hand_out()  # whatever else is queued: requeued claims, batches whose queue lease ran out
     if report.created or report.batches or report.requeued or report.unknown or report.completed:
         log.info("tick: %s", report)
     return report
 
 
 def _start_campaigns(s: Session, now: datetime) -> int:
-    res = s.execute(update(Campaign).where(Campaign.status == "scheduled", Campaign.start_at <= now)
-                    .values(status="running"))
-    return res.rowcount
+    return rows_changed(
+        s, update(Campaign).where(Campaign.status == "scheduled", Campaign.start_at <= now).values(status="running")
+    )
 
 
 def _stop_departed(s: Session) -> int:
     """Stop the enrollments of anyone who left, bounced, complained or is suppressed, before anything is created."""
-    gone = select(Subscriber.id).where(or_(
-        Subscriber.status.not_in(("active",)),
-        Subscriber.email_key.in_(select(Suppression.email_key))))
-    res = s.execute(update(Enrollment).where(Enrollment.status.in_(("active", "sending")),
-                                             Enrollment.subscriber_id.in_(gone)).values(status="stopped"))
-    if res.rowcount:
-        s.execute(update(Delivery).where(Delivery.status == ds.QUEUED, Delivery.enrollment_id.in_(
-            select(Enrollment.id).where(Enrollment.status == "stopped"))).values(status=ds.CANCELLED))
-    return res.rowcount
+    gone = select(Subscriber.id).where(
+        or_(Subscriber.status.not_in(("active",)), Subscriber.email_key.in_(select(Suppression.email_key)))
+    )
+    stopped = rows_changed(
+        s,
+        update(Enrollment)
+        .where(Enrollment.status.in_(("active", "sending")), Enrollment.subscriber_id.in_(gone))
+        .values(status="stopped"),
+    )
+    if stopped:
+        s.execute(
+            update(Delivery)
+            .where(
+                Delivery.status == ds.QUEUED,
+                Delivery.enrollment_id.in_(select(Enrollment.id).where(Enrollment.status == "stopped")),
+            )
+            .values(status=ds.CANCELLED)
+        )
+    return stopped
 
 
 def _expire_leases(s: Session, now: datetime) -> tuple[int, int]:
-    requeued = s.execute(update(Delivery).where(Delivery.status == ds.SENDING, Delivery.lease_until < now)
-                         .values(status=ds.QUEUED, lease_until=None, updated_at=now)).rowcount
+    requeued = rows_changed(
+        s,
+        update(Delivery)
+        .where(Delivery.status == ds.SENDING, Delivery.lease_until < now)
+        .values(status=ds.QUEUED, lease_until=None, updated_at=now),
+    )
     # From `submitting` we cannot know whether the email left: settle it as unknown and move the enrollment on.
-    lost = s.execute(select(Delivery.id, Delivery.enrollment_id).where(
-        Delivery.status == ds.SUBMITTING, Delivery.lease_until < now)).all()
+    lost = s.execute(
+        select(Delivery.id, Delivery.enrollment_id).where(Delivery.status == ds.SUBMITTING, Delivery.lease_until < now)
+    ).all()
     if lost:
-        s.execute(update(Delivery).where(Delivery.id.in_([d for d, _ in lost]), Delivery.status == ds.SUBMITTING)
-                  .values(status=ds.UNKNOWN, last_error="lease expired during submission", updated_at=now))
+        s.execute(
+            update(Delivery)
+            .where(Delivery.id.in_([d for d, _ in lost]), Delivery.status == ds.SUBMITTING)
+            .values(status=ds.UNKNOWN, last_error="lease expired during submission", updated_at=now)
+        )
         advance_enrollments(s, [e for _, e in lost], now)
         log.warning("tick: %d deliveries left in submission by a dead worker are now 'unknown'", len(lost))
     return requeued, len(lost)
@@ -100,28 +125,39 @@ def _schedule_new(factory: sessionmaker[Session], now: datetime, page: int) -> i
                 select(Enrollment.id, Enrollment.enrolled_at, Subscriber.timezone, Enrollment.campaign_id)
                 .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
                 .join(Campaign, Campaign.id == Enrollment.campaign_id)
-                .where(Enrollment.id > after, Enrollment.status == "active", Enrollment.next_due_at.is_(None),
-                       Campaign.status.in_(("scheduled", "running")), Campaign.start_at.is_not(None))
-                .order_by(Enrollment.id).limit(page)).all()
+                .where(
+                    Enrollment.id > after,
+                    Enrollment.status == "active",
+                    Enrollment.next_due_at.is_(None),
+                    Campaign.status.in_(("scheduled", "running")),
+                    Campaign.start_at.is_not(None),
+                )
+                .order_by(Enrollment.id)
+                .limit(page)
+            ).all()
             if not rows:
                 return total
-            campaigns = {c.id: c for c in s.scalars(select(Campaign).where(
-                Campaign.id.in_({r.campaign_id for r in rows})))}
+            campaigns = {
+                c.id: (c.start_at, window_of(c))
+                for c in s.scalars(select(Campaign).where(Campaign.id.in_({r.campaign_id for r in rows})))
+                if c.start_at is not None  # the query above only reads campaigns with a start
+            }
             # Everyone enrolled before the start, in one zone, gets the same time: work it out once per zone.
             due_at: dict[tuple, datetime] = {}
             values = {}
             for eid, enrolled, tz, cid in rows:
-                c = campaigns[cid]
-                key = (cid, tz, max(c.start_at, enrolled))
+                start, window = campaigns[cid]
+                key = (cid, tz, max(start, enrolled))
                 if key not in due_at:
-                    due_at[key] = first_due(c.start_at, enrolled, zone(tz), window_of(c))
+                    due_at[key] = first_due(start, enrolled, zone(tz), window)
                 values[eid] = due_at[key]
             update_each(s, Enrollment.__table__.c.next_due_at, values)
             total, after = total + len(rows), rows[-1][0]
 
 
-def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report: TickReport,
-                hand_out: _HandOut) -> int:
+def _create_due(
+    factory: sessionmaker[Session], now: datetime, page: int, report: TickReport, hand_out: _HandOut
+) -> int:
     """Create one delivery per due enrollment (a no-op if it exists), within each campaign's daily cap, and hand
     out each page as soon as it is committed, so workers start on it while the next is being created."""
     created = 0
@@ -133,18 +169,27 @@ def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report
             with factory.begin() as s:
                 room = page
                 if cap is not None:
-                    used = s.scalar(select(func.count()).select_from(Delivery).where(
-                        Delivery.campaign_id == campaign_id, Delivery.created_at >= day_start))
-                    room = min(page, max(0, cap - used))
-                due = (select(Enrollment.id, Enrollment.next_step, Enrollment.next_due_at)
-                       .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
-                       .where(Enrollment.campaign_id == campaign_id, Enrollment.status == "active",
-                              Enrollment.next_due_at <= now, Subscriber.status == "active",
-                              or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= now))
-                       # Due time alone, which the (status, next_due_at) index gives in order, so a page reads a
-                       # page; with `id` after it, everyone due at the same moment (a campaign's start) would be read
-                       # and sorted for every page.
-                       .order_by(Enrollment.next_due_at))
+                    used = s.scalar(
+                        select(func.count())
+                        .select_from(Delivery)
+                        .where(Delivery.campaign_id == campaign_id, Delivery.created_at >= day_start)
+                    )
+                    room = min(page, max(0, cap - (used or 0)))
+                due = (
+                    select(Enrollment.id, Enrollment.next_step, Enrollment.next_due_at)
+                    .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+                    .where(
+                        Enrollment.campaign_id == campaign_id,
+                        Enrollment.status == "active",
+                        Enrollment.next_due_at <= now,
+                        Subscriber.status == "active",
+                        or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= now),
+                    )
+                    # Due time alone, which the (status, next_due_at) index gives in order, so a page reads a
+                    # page; with `id` after it, everyone due at the same moment (a campaign's start) would be read
+                    # and sorted for every page.
+                    .order_by(Enrollment.next_due_at)
+                )
                 if room == 0:
                     held = s.scalar(select(func.count()).select_from(due.subquery()))
                     if held:
@@ -155,10 +200,25 @@ def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report
                     break
                 # Created with their queue lease: this tick hands them out itself (no second write to lease them),
                 # and a racing tick leaves them alone.
-                new = insert_ignore_many(s, Delivery.__table__, ("enrollment_id", "step_number"), [
-                    {"enrollment_id": eid, "campaign_id": campaign_id, "step_number": step, "due_at": due_at,
-                     "status": ds.QUEUED, "attempts": 0, "created_at": now, "lease_until": now + ds.QUEUE_LEASE}
-                    for eid, step, due_at in rows], returning=("id", "campaign_id", "step_number"))
+                new = insert_ignore_many(
+                    s,
+                    Delivery.__table__,
+                    ("enrollment_id", "step_number"),
+                    [
+                        {
+                            "enrollment_id": eid,
+                            "campaign_id": campaign_id,
+                            "step_number": step,
+                            "due_at": due_at,
+                            "status": ds.QUEUED,
+                            "attempts": 0,
+                            "created_at": now,
+                            "lease_until": now + ds.QUEUE_LEASE,
+                        }
+                        for eid, step, due_at in rows
+                    ],
+                    returning=("id", "campaign_id", "step_number"),
+                )
                 # Only enrollments still active at the step read: a racing tick may have created, sent and moved
                 # some on since, and marking those `sending` would stall them at a step with no delivery for good.
                 # Those this tick created are the ones it moves (a racing tick's are `sending` already).
@@ -166,9 +226,14 @@ def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report
                 for eid, step, _ in rows:
                     by_step.setdefault(step, []).append(eid)
                 for step, eids in by_step.items():
-                    created += s.execute(update(Enrollment.__table__).where(
-                        is_in(s, Enrollment.id, eids), Enrollment.next_step == step, Enrollment.status == "active")
-                        .values(status="sending")).rowcount
+                    created += rows_changed(
+                        s,
+                        update(Enrollment.__table__)
+                        .where(
+                            is_in(s, Enrollment.id, eids), Enrollment.next_step == step, Enrollment.status == "active"
+                        )
+                        .values(status="sending"),
+                    )
             hand_out.emit_rows(sorted(new))
     return created
 
@@ -176,6 +241,7 @@ def _create_due(factory: sessionmaker[Session], now: datetime, page: int, report
 @dataclass
 class _HandOut:
     """Emits leased deliveries in batches of one campaign step each."""
+
     factory: sessionmaker[Session]
     now: datetime
     emit: Callable[[list[int]], None]
@@ -189,27 +255,36 @@ class _HandOut:
             with self.factory.begin() as s:
                 rows = s.execute(
                     select(Delivery.id, Delivery.campaign_id, Delivery.step_number)
-                    .where(Delivery.id > after, Delivery.status == ds.QUEUED,
-                           or_(Delivery.lease_until.is_(None), Delivery.lease_until < self.now))
-                    .order_by(Delivery.id).limit(PAGE).with_for_update(skip_locked=True)).all()
+                    .where(
+                        Delivery.id > after,
+                        Delivery.status == ds.QUEUED,
+                        or_(Delivery.lease_until.is_(None), Delivery.lease_until < self.now),
+                    )
+                    .order_by(Delivery.id)
+                    .limit(PAGE)
+                    .with_for_update(skip_locked=True)
+                ).all()
                 if not rows:
                     return
                 ids = [r[0] for r in rows]
-                s.execute(update(Delivery.__table__).where(is_in(s, Delivery.id, ids))
-                          .values(lease_until=self.now + ds.QUEUE_LEASE))
+                s.execute(
+                    update(Delivery.__table__)
+                    .where(is_in(s, Delivery.id, ids))
+                    .values(lease_until=self.now + ds.QUEUE_LEASE)
+                )
             after = ids[-1]
             self.emit_rows(rows)
 
-    def emit_rows(self, rows: list) -> None:
+    def emit_rows(self, rows: Sequence[Row] | Sequence[tuple]) -> None:
         """Emit (id, campaign id, step) rows, already leased, in batches of at most batch_size."""
         groups: dict[tuple[int, int], list[int]] = {}
         for did, cid, step in rows:
             groups.setdefault((cid, step), []).append(did)
         for group in groups.values():
             for i in range(0, len(group), self.batch_size):
-                self.emit(group[i:i + self.batch_size])
+                self.emit(group[i : i + self.batch_size])
                 self.report.batches += 1
-                self.report.queued += len(group[i:i + self.batch_size])
+                self.report.queued += len(group[i : i + self.batch_size])
 
 
 def complete_finished(s: Session, now: datetime) -> list[str]:
@@ -217,10 +292,14 @@ def complete_finished(s: Session, now: datetime) -> list[str]:
 
     Returns the slugs completed. Idempotent: a second call finds nothing.
     """
-    pending = select(Enrollment.id).where(Enrollment.campaign_id == Campaign.id,
-                                          Enrollment.status.in_(("active", "sending"))).exists()
-    done = list(s.scalars(select(Campaign).where(Campaign.status == "running", ~pending)
-                          .with_for_update(skip_locked=True)))
+    pending = (
+        select(Enrollment.id)
+        .where(Enrollment.campaign_id == Campaign.id, Enrollment.status.in_(("active", "sending")))
+        .exists()
+    )
+    done = list(
+        s.scalars(select(Campaign).where(Campaign.status == "running", ~pending).with_for_update(skip_locked=True))
+    )
     for campaign in done:
         campaign.status = "completed"
         audit(s, campaign, "system", "completed", "every subscriber has had the whole series or left", now)

@@ -7,13 +7,14 @@ delivery through the `delivery_id` custom arg (checked against the subscriber's 
 (delivery_id NULL) and counted. Addresses never reach the table: the address becomes `email_key`, and the raw
 payload is stored without `email`, `ip` or `useragent`, with any address in a reason text masked.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -34,12 +35,13 @@ class EventFormatError(OutreachError):
 
 class EventKind(StrEnum):
     """The closed set of event kinds; stats and reactions read only these."""
+
     PROCESSED = "processed"
     DEFERRED = "deferred"
     DELIVERED = "delivered"
-    BOUNCED = "bounced"            # hard: the address does not exist or refuses for good
+    BOUNCED = "bounced"  # hard: the address does not exist or refuses for good
     SOFT_BOUNCED = "soft_bounced"  # blocked: refused this time (reputation, content, full mailbox)
-    DROPPED = "dropped"            # SendGrid did not even try (see `reason`)
+    DROPPED = "dropped"  # SendGrid did not even try (see `reason`)
     OPENED = "opened"
     CLICKED = "clicked"
     COMPLAINED = "complained"
@@ -73,6 +75,7 @@ _REASON_FIELDS = ("reason", "response", "status")
 @dataclass(frozen=True)
 class DeliveryEvent:
     """One provider event, normalised; `delivery_id` is the id the event claims, checked when stored."""
+
     kind: EventKind
     provider_event_id: str
     occurred_at: datetime
@@ -90,8 +93,8 @@ class RecordReport:
     received: int = 0
     stored: int = 0
     duplicates: int = 0
-    unmatched: int = 0        # stored with no delivery (unknown or foreign delivery id)
-    unknown_kinds: int = 0    # event names we do not know, kept as `unknown`
+    unmatched: int = 0  # stored with no delivery (unknown or foreign delivery id)
+    unknown_kinds: int = 0  # event names we do not know, kept as `unknown`
     new_ids: list[int] = field(default_factory=list)
 
 
@@ -140,7 +143,7 @@ def _fingerprint(item: dict[str, Any]) -> str:
 
 def _timestamp(value: Any, default: datetime) -> datetime:
     try:
-        return datetime.fromtimestamp(int(value), tz=timezone.utc)
+        return datetime.fromtimestamp(int(value), tz=UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         return default
 
@@ -163,14 +166,21 @@ def store_events(session: Session, events: Sequence[DeliveryEvent], now: datetim
         hit = matched.get(e.provider_event_id)
         report.unmatched += hit is None
         report.unknown_kinds += e.kind is EventKind.UNKNOWN
-        rows.append({
-            "provider_event_id": e.provider_event_id, "kind": str(e.kind), "email_key": e.email_key,
-            "delivery_id": hit[0] if hit else None,
-            "campaign_id": hit[1] if hit else campaigns.get(e.campaign),
-            "step_number": hit[2] if hit else e.step,
-            "reason": e.reason, "occurred_at": e.occurred_at, "received_at": now, "raw": e.raw,
-            "processed_at": None,
-        })
+        rows.append(
+            {
+                "provider_event_id": e.provider_event_id,
+                "kind": str(e.kind),
+                "email_key": e.email_key,
+                "delivery_id": hit[0] if hit else None,
+                "campaign_id": hit[1] if hit else campaigns.get(e.campaign),
+                "step_number": hit[2] if hit else e.step,
+                "reason": e.reason,
+                "occurred_at": e.occurred_at,
+                "received_at": now,
+                "raw": e.raw,
+                "processed_at": None,
+            }
+        )
     if rows:
         stmt = insert_ignore(session, Event.__table__, ["provider_event_id"]).returning(Event.__table__.c.id)
         for part in chunked(rows, 1000):
@@ -191,23 +201,25 @@ def _match_deliveries(session: Session, events: list[DeliveryEvent]) -> dict[str
     found: dict[str, tuple[int, int, int]] = {}
     cols = (Delivery.id, Delivery.campaign_id, Delivery.step_number, Subscriber.email_key)
     joined = lambda q: q.join(Enrollment, Enrollment.id == Delivery.enrollment_id).join(  # noqa: E731
-        Subscriber, Subscriber.id == Enrollment.subscriber_id)
+        Subscriber, Subscriber.id == Enrollment.subscriber_id
+    )
     by_id: dict[int, tuple] = {}
-    for part in chunked(sorted({e.delivery_id for e in events if e.delivery_id is not None})):
-        by_id.update((r[0], r) for r in session.execute(joined(select(*cols)).where(Delivery.id.in_(part))))
+    for ids in chunked(sorted({e.delivery_id for e in events if e.delivery_id is not None})):
+        by_id.update((r[0], r) for r in session.execute(joined(select(*cols)).where(Delivery.id.in_(ids))))
     for e in events:
-        r = by_id.get(e.delivery_id)  # type: ignore[arg-type]
+        r = by_id.get(e.delivery_id) if e.delivery_id is not None else None
         # The key check stops another environment's ids (a staging server on the same SendGrid account) matching.
         if r is not None and r[3] == e.email_key:
             found[e.provider_event_id] = (r[0], r[1], r[2])
     rest = [e for e in events if e.provider_event_id not in found and e.provider_message_id and e.email_key]
     by_message: dict[tuple[str, str], tuple] = {}
-    for part in chunked(sorted({e.provider_message_id for e in rest})):  # type: ignore[type-var]
-        for r in session.execute(joined(select(*cols, Delivery.provider_message_id))
-                                 .where(Delivery.provider_message_id.in_(part))):
+    for message_ids in chunked(sorted({e.provider_message_id or "" for e in rest})):
+        for r in session.execute(
+            joined(select(*cols, Delivery.provider_message_id)).where(Delivery.provider_message_id.in_(message_ids))
+        ):
             by_message[(r[4], r[3])] = r
     for e in rest:
-        r = by_message.get((e.provider_message_id, e.email_key))  # type: ignore[arg-type]
+        r = by_message.get((e.provider_message_id or "", e.email_key or ""))
         if r is not None:
             found[e.provider_event_id] = (r[0], r[1], r[2])
     return found
@@ -220,8 +232,9 @@ def _campaign_ids(session: Session, slugs: set[str | None]) -> dict[str | None, 
     return dict(session.execute(select(Campaign.slug, Campaign.id).where(Campaign.slug.in_(names))).all())
 
 
-def record_unsubscribe_event(session: Session, subscriber_id: int, campaign_id: int | None, source: str,
-                             now: datetime) -> bool:
+def record_unsubscribe_event(
+    session: Session, subscriber_id: int, campaign_id: int | None, source: str, now: datetime
+) -> bool:
     """Record an unsubscribe made through our own links (one-click, page) as an `unsubscribed` event, so stats see
     it beside SendGrid's: attributed to the newest email of that campaign the person was sent. Once per person and
     campaign; the caller has already applied the unsubscribe itself. Returns whether an event was added."""
@@ -229,13 +242,26 @@ def record_unsubscribe_event(session: Session, subscriber_id: int, campaign_id: 
     last = session.execute(
         select(Delivery.id, Delivery.campaign_id, Delivery.step_number)
         .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
-        .where(Enrollment.subscriber_id == subscriber_id, Delivery.status.in_(sorted(ds.SENT)),
-               *([Delivery.campaign_id == campaign_id] if campaign_id is not None else []))
-        .order_by(Delivery.sent_at.desc(), Delivery.id.desc()).limit(1)).first()
-    row = {"provider_event_id": f"local:unsubscribe:{subscriber_id}:{campaign_id or (last and last[1]) or 0}",
-           "kind": str(EventKind.UNSUBSCRIBED), "email_key": key, "delivery_id": last[0] if last else None,
-           "campaign_id": last[1] if last else campaign_id, "step_number": last[2] if last else None,
-           "reason": f"unsubscribed ({source})", "occurred_at": now, "received_at": now, "raw": {"source": source},
-           "processed_at": now}
+        .where(
+            Enrollment.subscriber_id == subscriber_id,
+            Delivery.status.in_(sorted(ds.SENT)),
+            *([Delivery.campaign_id == campaign_id] if campaign_id is not None else []),
+        )
+        .order_by(Delivery.sent_at.desc(), Delivery.id.desc())
+        .limit(1)
+    ).first()
+    row = {
+        "provider_event_id": f"local:unsubscribe:{subscriber_id}:{campaign_id or (last and last[1]) or 0}",
+        "kind": str(EventKind.UNSUBSCRIBED),
+        "email_key": key,
+        "delivery_id": last[0] if last else None,
+        "campaign_id": last[1] if last else campaign_id,
+        "step_number": last[2] if last else None,
+        "reason": f"unsubscribed ({source})",
+        "occurred_at": now,
+        "received_at": now,
+        "raw": {"source": source},
+        "processed_at": now,
+    }
     stmt = insert_ignore(session, Event.__table__, ["provider_event_id"]).returning(Event.__table__.c.id)
     return session.execute(stmt, [row]).first() is not None

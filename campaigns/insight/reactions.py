@@ -3,6 +3,7 @@ mailed again (hard bounce, complaint, unsubscribe, an address SendGrid drops as 
 bounces). Every reaction is idempotent and set-based, so an event processed twice (a retried task, two workers)
 changes nothing the second time.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -13,7 +14,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.db.models import Delivery, Enrollment, Event, Subscriber
-from campaigns.db.sql import chunked
+from campaigns.db.sql import chunked, rows_changed
 from campaigns.delivery import state as ds
 from campaigns.delivery.suppression import suppress_key
 from campaigns.insight.events import (
@@ -40,7 +41,7 @@ DELIVERY_MOVES: tuple[tuple[EventKind, str], ...] = (
 #: Event kind -> (suppression reason, subscriber status), for kinds that end mailing an address at once.
 #: `resubscribed` (SendGrid's group_resubscribe) has no reaction on purpose: coming back takes the person's own
 #: confirmation through our pages, never a provider event.
-ADDRESS_REACTIONS: dict[EventKind, tuple[str, str]] = {
+ADDRESS_REACTIONS: dict[str, tuple[str, str]] = {
     EventKind.COMPLAINED: ("complaint", "complained"),
     EventKind.BOUNCED: ("hard_bounce", "bounced"),
     EventKind.UNSUBSCRIBED: ("unsubscribed", "unsubscribed"),
@@ -62,14 +63,15 @@ _MOVABLE_SUBSCRIBER = ("active", "pending")
 
 @dataclass
 class ReactionReport:
-    moved: dict[str, int] = field(default_factory=dict)       # delivery status -> rows moved
+    moved: dict[str, int] = field(default_factory=dict)  # delivery status -> rows moved
     suppressed: dict[str, int] = field(default_factory=dict)  # reason -> addresses
     enrollments_stopped: int = 0
     deliveries_cancelled: int = 0
 
 
-def apply_reactions(session: Session, events: Sequence[Event], now: datetime, *,
-                    soft_bounce_limit: int) -> ReactionReport:
+def apply_reactions(
+    session: Session, events: Sequence[Event], now: datetime, *, soft_bounce_limit: int
+) -> ReactionReport:
     """Apply what `events` mean to deliveries, subscribers, enrollments and the suppression list."""
     report = ReactionReport()
     _move_deliveries(session, events, report)
@@ -96,13 +98,16 @@ def _move_deliveries(session: Session, events: Sequence[Event], report: Reaction
             continue
         # A delivery settled from `unknown` never had its sent time written: the first event's time stands in.
         at = bindparam("at", type_=t.c.sent_at.type)
-        result = session.execute(
+        moved = rows_changed(
+            session,
             # OR of equalities, not IN: an expanding IN list cannot be used with executemany.
-            update(t).where(t.c.id == bindparam("d_id"), or_(*(t.c.status == s for s in allowed)))
+            update(t)
+            .where(t.c.id == bindparam("d_id"), or_(*(t.c.status == s for s in allowed)))
             .values(status=target, lease_until=None, sent_at=func.coalesce(t.c.sent_at, at)),
-            [{"d_id": d, "at": at} for d, at in sorted(first_seen.items())])
-        if result.rowcount and result.rowcount > 0:
-            report.moved[target] = report.moved.get(target, 0) + result.rowcount
+            [{"d_id": d, "at": at} for d, at in sorted(first_seen.items())],
+        )
+        if moved > 0:  # a driver may not count the rows of an executemany (-1)
+            report.moved[target] = report.moved.get(target, 0) + moved
 
 
 def _address_verdicts(events: Iterable[Event]) -> dict[str, tuple[str, str]]:
@@ -111,11 +116,12 @@ def _address_verdicts(events: Iterable[Event]) -> dict[str, tuple[str, str]]:
     for e in events:
         if not e.email_key:
             continue
-        verdict = ADDRESS_REACTIONS.get(e.kind)  # type: ignore[call-overload]  (StrEnum keys match plain str)
+        verdict = ADDRESS_REACTIONS.get(e.kind)
         if e.kind == EventKind.DROPPED:
             verdict = DROP_REASONS.get((e.reason or "").strip().lower())
-        if verdict and (e.email_key not in found
-                        or _PRIORITY.index(verdict[0]) < _PRIORITY.index(found[e.email_key][0])):
+        if verdict and (
+            e.email_key not in found or _PRIORITY.index(verdict[0]) < _PRIORITY.index(found[e.email_key][0])
+        ):
             found[e.email_key] = verdict
     return found
 
@@ -124,18 +130,29 @@ def _over_soft_limit(session: Session, keys: set[str], limit: int) -> list[str]:
     """Keys with at least `limit` soft bounces since their last delivery (a delivered email resets the count)."""
     if not keys:
         return []
-    last_ok = (select(Event.email_key, func.max(Event.occurred_at).label("at"))
-               .where(Event.email_key.in_(sorted(keys)), Event.kind == EventKind.DELIVERED)
-               .group_by(Event.email_key).subquery())
-    q = (select(Event.email_key).outerjoin(last_ok, last_ok.c.email_key == Event.email_key)
-         .where(Event.email_key.in_(sorted(keys)), Event.kind == EventKind.SOFT_BOUNCED,
-                or_(last_ok.c.at.is_(None), Event.occurred_at > last_ok.c.at))
-         .group_by(Event.email_key).having(func.count(func.distinct(Event.provider_event_id)) >= limit))
+    last_ok = (
+        select(Event.email_key, func.max(Event.occurred_at).label("at"))
+        .where(Event.email_key.in_(sorted(keys)), Event.kind == EventKind.DELIVERED)
+        .group_by(Event.email_key)
+        .subquery()
+    )
+    q = (
+        select(Event.email_key)
+        .outerjoin(last_ok, last_ok.c.email_key == Event.email_key)
+        .where(
+            Event.email_key.in_(sorted(keys)),
+            Event.kind == EventKind.SOFT_BOUNCED,
+            or_(last_ok.c.at.is_(None), Event.occurred_at > last_ok.c.at),
+        )
+        .group_by(Event.email_key)
+        .having(func.count(func.distinct(Event.provider_event_id)) >= limit)
+    )
     return list(session.scalars(q))
 
 
-def _stop_addresses(session: Session, verdicts: dict[str, tuple[str, str]], now: datetime,
-                    report: ReactionReport) -> None:
+def _stop_addresses(
+    session: Session, verdicts: dict[str, tuple[str, str]], now: datetime, report: ReactionReport
+) -> None:
     """Suppress each address (hash only), mark its subscriber, stop its enrollments and cancel its queued emails."""
     for key, (reason, _status) in verdicts.items():
         suppress_key(session, key, reason, "sendgrid", now)
@@ -146,27 +163,45 @@ def _stop_addresses(session: Session, verdicts: dict[str, tuple[str, str]], now:
     for status, keys in by_status.items():
         extra = {"unsubscribed_at": now, "unsubscribe_source": "sendgrid"} if status == "unsubscribed" else {}
         for part in chunked(keys):
-            session.execute(update(Subscriber).where(Subscriber.email_key.in_(part),
-                                                     Subscriber.status.in_(_MOVABLE_SUBSCRIBER))
-                            .values(status=status, **extra).execution_options(synchronize_session=False))
+            session.execute(
+                update(Subscriber)
+                .where(Subscriber.email_key.in_(part), Subscriber.status.in_(_MOVABLE_SUBSCRIBER))
+                .values(status=status, **extra)
+                .execution_options(synchronize_session=False)
+            )
     for part in chunked(list(verdicts)):
         people = select(Subscriber.id).where(Subscriber.email_key.in_(part))
-        report.enrollments_stopped += session.execute(
-            update(Enrollment).where(Enrollment.subscriber_id.in_(people),
-                                     Enrollment.status.in_(("active", "sending")))
-            .values(status="stopped").execution_options(synchronize_session=False)).rowcount
+        report.enrollments_stopped += rows_changed(
+            session,
+            update(Enrollment)
+            .where(Enrollment.subscriber_id.in_(people), Enrollment.status.in_(("active", "sending")))
+            .values(status="stopped")
+            .execution_options(synchronize_session=False),
+        )
         # Only `queued`: a `sending` row belongs to a worker that re-checks suppression before it submits.
-        report.deliveries_cancelled += session.execute(
-            update(Delivery).where(Delivery.status == ds.QUEUED, Delivery.enrollment_id.in_(
-                select(Enrollment.id).where(Enrollment.subscriber_id.in_(people))))
+        report.deliveries_cancelled += rows_changed(
+            session,
+            update(Delivery)
+            .where(
+                Delivery.status == ds.QUEUED,
+                Delivery.enrollment_id.in_(select(Enrollment.id).where(Enrollment.subscriber_id.in_(people))),
+            )
             .values(status=ds.CANCELLED, updated_at=now, last_error="address suppressed after a provider event")
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False),
+        )
 
 
 def pending_events(session: Session, limit: int = 5000) -> list[Event]:
     """Stored events whose reactions are not applied yet, oldest first (locked on PostgreSQL, skipping busy ones)."""
-    return list(session.scalars(select(Event).where(Event.processed_at.is_(None)).order_by(Event.id)
-                                .limit(limit).with_for_update(skip_locked=True)))
+    return list(
+        session.scalars(
+            select(Event)
+            .where(Event.processed_at.is_(None))
+            .order_by(Event.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
 
 
 def process_pending(session: Session, now: datetime, soft_bounce_limit: int, limit: int = 5000) -> int:
@@ -181,8 +216,9 @@ def process_pending(session: Session, now: datetime, soft_bounce_limit: int, lim
     return len(ids)
 
 
-def record_events(session: Session, events: Sequence[DeliveryEvent], now: datetime, *,
-                  soft_bounce_limit: int) -> RecordReport:
+def record_events(
+    session: Session, events: Sequence[DeliveryEvent], now: datetime, *, soft_bounce_limit: int
+) -> RecordReport:
     """Store the events once each and apply their reactions now (inline processing: tests, no worker)."""
     report = store_events(session, events, now)
     while process_pending(session, now, soft_bounce_limit):

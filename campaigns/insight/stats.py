@@ -4,11 +4,13 @@ Counts are per delivery: an email opened five times counts once in `opened`. `se
 accepted (delivery_state.SENT); engagement rates are over `delivered`, bounce rate over `sent`. Opens are inflated by
 mail privacy features (Apple Mail Privacy Protection fetches every image), so read them as an upper bound.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -27,8 +29,10 @@ from campaigns.delivery import state as ds
 from campaigns.delivery.suppression import email_key
 from campaigns.insight.events import EventKind
 
-OPENS_NOTE = ("Opens are an upper bound: mail privacy features (Apple Mail Privacy Protection, image proxies) "
-              "load images without a person reading the email.")
+OPENS_NOTE = (
+    "Opens are an upper bound: mail privacy features (Apple Mail Privacy Protection, image proxies) "
+    "load images without a person reading the email."
+)
 
 #: Mailbox providers' limits (Gmail, Yahoo, Outlook bulk-sender rules): spam complaints under 0.1 %, never 0.3 %.
 COMPLAINT_WARN, COMPLAINT_DANGER = 0.001, 0.003
@@ -135,7 +139,10 @@ class CampaignStats:
 
     def as_dict(self) -> dict:
         return {
-            "slug": self.slug, "title": self.title, "status": self.status, "enrolled": self.enrolled,
+            "slug": self.slug,
+            "title": self.title,
+            "status": self.status,
+            "enrolled": self.enrolled,
             "total": self.total.as_dict(),
             "steps": [{"number": s.number, "subject": s.subject, **s.counts.as_dict()} for s in self.steps],
             "funnel": [{"stage": name, "subscribers": n} for name, n in self.funnel],
@@ -146,12 +153,12 @@ class CampaignStats:
 
 @dataclass
 class QueueHealth:
-    due_enrollments: int   # enrollments due whose delivery the tick has not created yet
+    due_enrollments: int  # enrollments due whose delivery the tick has not created yet
     queued: int
-    queued_due: int        # queued deliveries whose time has come
-    sending: int           # claimed by a worker or being submitted
+    queued_due: int  # queued deliveries whose time has come
+    sending: int  # claimed by a worker or being submitted
     failed: int
-    unknown: int           # submitted with no answer: settled later by provider events
+    unknown: int  # submitted with no answer: settled later by provider events
     oldest_due: datetime | None
 
     def oldest_due_seconds(self, now: datetime) -> float:
@@ -165,15 +172,22 @@ class QueueHealth:
         return Level.WARNING if age > 600 or self.unknown else Level.OK
 
     def as_dict(self, now: datetime) -> dict:
-        return {**asdict(self), "oldest_due": self.oldest_due.isoformat() if self.oldest_due else None,
-                "oldest_due_seconds": self.oldest_due_seconds(now), "level": self.level(now).value}
+        return {
+            **asdict(self),
+            "oldest_due": self.oldest_due.isoformat() if self.oldest_due else None,
+            "oldest_due_seconds": self.oldest_due_seconds(now),
+            "level": self.level(now).value,
+        }
 
 
 # --- queries -------------------------------------------------------------------------------------------------------
 
+
 def _event_aggregates() -> list[ColumnElement]:
-    return [func.count(func.distinct(case((Event.kind.in_([str(k) for k in kinds]), Event.delivery_id))))
-            .label(name) for name, kinds in EVENT_STATS.items()]
+    return [
+        func.count(func.distinct(case((Event.kind.in_([str(k) for k in kinds]), Event.delivery_id)))).label(name)
+        for name, kinds in EVENT_STATS.items()
+    ]
 
 
 def _counts(row, sent: int = 0) -> Counts:
@@ -191,8 +205,12 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def campaign_stats(session: Session, campaign_id: int | None = None, *, with_days: bool = False,
-                   ) -> list[CampaignStats]:
+def campaign_stats(
+    session: Session,
+    campaign_id: int | None = None,
+    *,
+    with_days: bool = False,
+) -> list[CampaignStats]:
     """Stats for every campaign (or one), with per-step counts; per-day series when `with_days`."""
     q = select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())
     if campaign_id is not None:
@@ -201,24 +219,45 @@ def campaign_stats(session: Session, campaign_id: int | None = None, *, with_day
     if not campaigns:
         return []
     ids = [c.id for c in campaigns]
-    enrolled = dict(session.execute(select(Enrollment.campaign_id, func.count()).where(
-        Enrollment.campaign_id.in_(ids)).group_by(Enrollment.campaign_id)).all())
-    sent = {(c, s): n for c, s, n in session.execute(
-        select(Delivery.campaign_id, Delivery.step_number, func.count())
-        .where(Delivery.campaign_id.in_(ids), Delivery.status.in_(sorted(ds.SENT)))
-        .group_by(Delivery.campaign_id, Delivery.step_number))}
-    events = {(r.campaign_id, r.step_number): r for r in session.execute(
-        select(Event.campaign_id, Event.step_number, *_event_aggregates())
-        .where(Event.campaign_id.in_(ids), Event.delivery_id.is_not(None))
-        .group_by(Event.campaign_id, Event.step_number))}
-    subjects = {(c, n): subj for c, n, subj in session.execute(
-        select(CampaignVersion.campaign_id, StepRow.number, StepRow.subject).join(StepRow)
-        .join(Campaign, Campaign.id == CampaignVersion.campaign_id)
-        .where(CampaignVersion.campaign_id.in_(ids), CampaignVersion.number == Campaign.current_version))}
+    enrolled = dict(
+        session.execute(
+            select(Enrollment.campaign_id, func.count())
+            .where(Enrollment.campaign_id.in_(ids))
+            .group_by(Enrollment.campaign_id)
+        ).all()
+    )
+    sent = {
+        (c, s): n
+        for c, s, n in session.execute(
+            select(Delivery.campaign_id, Delivery.step_number, func.count())
+            .where(Delivery.campaign_id.in_(ids), Delivery.status.in_(sorted(ds.SENT)))
+            .group_by(Delivery.campaign_id, Delivery.step_number)
+        )
+    }
+    events = {
+        (r.campaign_id, r.step_number): r
+        for r in session.execute(
+            select(Event.campaign_id, Event.step_number, *_event_aggregates())
+            .where(Event.campaign_id.in_(ids), Event.delivery_id.is_not(None))
+            .group_by(Event.campaign_id, Event.step_number)
+        )
+    }
+    subjects = {
+        (c, n): subj
+        for c, n, subj in session.execute(
+            select(CampaignVersion.campaign_id, StepRow.number, StepRow.subject)
+            .join(StepRow)
+            .join(Campaign, Campaign.id == CampaignVersion.campaign_id)
+            .where(CampaignVersion.campaign_id.in_(ids), CampaignVersion.number == Campaign.current_version)
+        )
+    }
     out = []
     for c in campaigns:
-        numbers = sorted({n for (cid, n) in subjects if cid == c.id} | {n for (cid, n) in sent if cid == c.id}
-                         | {n for (cid, n) in events if cid == c.id and n is not None})
+        numbers = sorted(
+            {n for (cid, n) in subjects if cid == c.id}
+            | {n for (cid, n) in sent if cid == c.id}
+            | {n for (cid, n) in events if cid == c.id and n is not None}
+        )
         stats = CampaignStats(c.id, c.slug, c.title, c.status, enrolled.get(c.id, 0), Counts())
         for n in numbers:
             row = events.get((c.id, n))
@@ -234,14 +273,25 @@ def campaign_stats(session: Session, campaign_id: int | None = None, *, with_day
 def daily_stats(session: Session, campaign_id: int | None, max_days: int = 120) -> list[DayStats]:
     """Per-day counts (UTC days) for one campaign (None: all), gaps filled with zeros, the last `max_days` days."""
     sent_day = day_of(session, Delivery.sent_at)
-    sent = {_as_date(d): n for d, n in session.execute(
-        select(sent_day, func.count()).where(*_campaign(Delivery, campaign_id),
-                                             Delivery.status.in_(sorted(ds.SENT)), Delivery.sent_at.is_not(None))
-        .group_by(sent_day))}
+    sent = {
+        _as_date(d): n
+        for d, n in session.execute(
+            select(sent_day, func.count())
+            .where(
+                *_campaign(Delivery, campaign_id), Delivery.status.in_(sorted(ds.SENT)), Delivery.sent_at.is_not(None)
+            )
+            .group_by(sent_day)
+        )
+    }
     event_day = day_of(session, Event.occurred_at)
-    events = {_as_date(r[0]): r for r in session.execute(
-        select(event_day.label("day"), *_event_aggregates())
-        .where(*_campaign(Event, campaign_id), Event.delivery_id.is_not(None)).group_by(event_day))}
+    events = {
+        _as_date(r[0]): r
+        for r in session.execute(
+            select(event_day.label("day"), *_event_aggregates())
+            .where(*_campaign(Event, campaign_id), Event.delivery_id.is_not(None))
+            .group_by(event_day)
+        )
+    }
     days = sorted(set(sent) | set(events))
     if not days:
         return []
@@ -262,16 +312,23 @@ def queue_health(session: Session, now: datetime) -> QueueHealth:
     """What waits to be sent and what is stuck, in three small aggregate queries."""
     by_status = dict(session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
     queued_due, oldest_queued = session.execute(
-        select(func.count(), func.min(Delivery.due_at)).where(Delivery.status == ds.QUEUED,
-                                                               Delivery.due_at <= now)).one()
+        select(func.count(), func.min(Delivery.due_at)).where(Delivery.status == ds.QUEUED, Delivery.due_at <= now)
+    ).one()
     due_enrollments, oldest_enrollment = session.execute(
-        select(func.count(), func.min(Enrollment.next_due_at)).join(Campaign, Campaign.id == Enrollment.campaign_id)
-        .where(Enrollment.status == "active", Enrollment.next_due_at <= now, Campaign.status == "running")).one()
+        select(func.count(), func.min(Enrollment.next_due_at))
+        .join(Campaign, Campaign.id == Enrollment.campaign_id)
+        .where(Enrollment.status == "active", Enrollment.next_due_at <= now, Campaign.status == "running")
+    ).one()
     oldest = min((t for t in (oldest_queued, oldest_enrollment) if t is not None), default=None)
     return QueueHealth(
-        due_enrollments=due_enrollments, queued=by_status.get(ds.QUEUED, 0), queued_due=queued_due,
+        due_enrollments=due_enrollments,
+        queued=by_status.get(ds.QUEUED, 0),
+        queued_due=queued_due,
         sending=by_status.get(ds.SENDING, 0) + by_status.get(ds.SUBMITTING, 0),
-        failed=by_status.get(ds.FAILED, 0), unknown=by_status.get(ds.UNKNOWN, 0), oldest_due=oldest)
+        failed=by_status.get(ds.FAILED, 0),
+        unknown=by_status.get(ds.UNKNOWN, 0),
+        oldest_due=oldest,
+    )
 
 
 def unmatched_events(session: Session) -> int:
@@ -281,21 +338,27 @@ def unmatched_events(session: Session) -> int:
 
 def send_latency_buckets(session: Session, bounds: list[float]) -> tuple[list[int], float, int]:
     """Cumulative counts of sent deliveries with (sent_at - due_at) <= each bound, plus the sum and the count."""
+    seconds: ColumnElement[Any]
     if session.get_bind().dialect.name == "postgresql":
         seconds = func.extract("epoch", Delivery.sent_at - Delivery.due_at)
     else:
         seconds = (func.julianday(Delivery.sent_at) - func.julianday(Delivery.due_at)) * 86400.0
     aggs = [func.count(case((seconds <= b, 1))) for b in bounds]
-    row = session.execute(select(*aggs, func.coalesce(func.sum(seconds), 0), func.count())
-                          .where(Delivery.sent_at.is_not(None), Delivery.status.in_(sorted(ds.SENT)))).one()
-    counts = [int(v) for v in row[:len(bounds)]]
+    row = session.execute(
+        select(*aggs, func.coalesce(func.sum(seconds), 0), func.count()).where(
+            Delivery.sent_at.is_not(None), Delivery.status.in_(sorted(ds.SENT))
+        )
+    ).one()
+    counts = [int(v) for v in row[: len(bounds)]]
     return counts, float(row[-2]), int(row[-1])
 
 
 # --- read models for the dashboard ---------------------------------------------------------------------------------
 
-def recent_events(session: Session, limit: int = 50, *, campaign_id: int | None = None,
-                  kind: str | None = None) -> list[Event]:
+
+def recent_events(
+    session: Session, limit: int = 50, *, campaign_id: int | None = None, kind: str | None = None
+) -> list[Event]:
     q = select(Event).order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit)
     if campaign_id is not None:
         q = q.where(Event.campaign_id == campaign_id)
@@ -310,14 +373,18 @@ def event_totals(session: Session) -> dict[str, int]:
 
 
 def suppression_totals(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(Suppression.reason, func.count()).group_by(Suppression.reason)
-                                .order_by(func.count().desc())).all())
+    return dict(
+        session.execute(
+            select(Suppression.reason, func.count()).group_by(Suppression.reason).order_by(func.count().desc())
+        ).all()
+    )
 
 
 def recent_suppressions(session: Session, limit: int = 50) -> list[Suppression]:
     """Newest suppressions: reason, source, time and key; the list holds no addresses to show."""
-    return list(session.scalars(select(Suppression).order_by(Suppression.created_at.desc(), Suppression.id.desc())
-                                .limit(limit)))
+    return list(
+        session.scalars(select(Suppression).order_by(Suppression.created_at.desc(), Suppression.id.desc()).limit(limit))
+    )
 
 
 def find_suppression(session: Session, address: str) -> Suppression | None:

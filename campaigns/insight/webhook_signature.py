@@ -5,6 +5,7 @@ body; the signature is base64 DER (`X-Twilio-Email-Event-Webhook-Signature`), th
 SendGrid's own helper checks no timestamp age, so a captured request could be replayed for ever: `verify` also
 refuses a timestamp older than the configured age, or too far in the future.
 """
+
 from __future__ import annotations
 
 import base64

@@ -4,6 +4,7 @@ Each check looks at the campaign's current version as subscribers will get it (t
 sample subscriber's values). A problem is `blocking` when it must be fixed first. Placeholder links and example brand
 values block only for a real backend (SendGrid, SMTP): the outbox writes local files, so for it they are warnings.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,23 +54,38 @@ def sample_values(settings: Settings | None) -> dict[str, str]:
         return {"first_name": SAMPLE_NAME, "unsubscribe_url": f"{base}/u/sample", "preferences_url": f"{base}/p/sample"}
     # Subscriber id 0 exists in no database, so a click on a preview's link unsubscribes nobody.
     links = Links(settings.base_url, Tokens(settings.secret_key))
-    return {"first_name": SAMPLE_NAME, "unsubscribe_url": links.unsubscribe_url(0), "preferences_url":
-            links.preferences_url(0)}
+    return {
+        "first_name": SAMPLE_NAME,
+        "unsubscribe_url": links.unsubscribe_url(0),
+        "preferences_url": links.preferences_url(0),
+    }
 
 
-def check_campaign(s: Session, campaign: Campaign, *, brand: Brand | None = None,
-                   settings: Settings | None = None) -> list[Problem]:
+def check_campaign(
+    s: Session, campaign: Campaign, *, brand: Brand | None = None, settings: Settings | None = None
+) -> list[Problem]:
     """Every problem with the campaign's current version, blocking ones and warnings, in step order."""
     from campaigns.management.records import current_steps
 
     real = settings is not None and settings.email_backend != "outbox"
     problems: list[Problem] = []
     if brand is not None and brand.is_example:
-        problems.append(Problem(None, f"the brand file still holds example values for {', '.join(brand.examples)} "
-                                      "(replace them and remove them from `examples`)", blocking=real))
+        problems.append(
+            Problem(
+                None,
+                f"the brand file still holds example values for {', '.join(brand.examples)} "
+                "(replace them and remove them from `examples`)",
+                blocking=real,
+            )
+        )
     if settings is not None and not settings.base_url.startswith("https://"):
-        problems.append(Problem(None, f"OUTREACH_BASE_URL is {settings.base_url}: unsubscribe links must be https "
-                                      "(RFC 8058)", blocking=real))
+        problems.append(
+            Problem(
+                None,
+                f"OUTREACH_BASE_URL is {settings.base_url}: unsubscribe links must be https (RFC 8058)",
+                blocking=real,
+            )
+        )
     rows = current_steps(s, campaign)
     if not rows:
         return [*problems, Problem(None, "the current version has no steps")]
@@ -98,16 +114,20 @@ def merged(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def check_step(row: StepRow, values: dict[str, str], *, real: bool,
-               skip_links: set[str] | frozenset[str] = frozenset()) -> list[Problem]:
+def check_step(
+    row: StepRow, values: dict[str, str], *, real: bool, skip_links: set[str] | frozenset[str] = frozenset()
+) -> list[Problem]:
     """The problems of one stored step, filled with `values`."""
     n, out = row.number, []
     subject, preheader = row.subject.strip(), row.preheader.strip()
     if not subject:
         out.append(Problem(n, "the subject is empty"))
     elif len(subject) > SUBJECT_MAX:
-        out.append(Problem(n, f"the subject is {len(subject)} characters; inboxes cut it after about "
-                              f"{SUBJECT_MAX}: shorten it"))
+        out.append(
+            Problem(
+                n, f"the subject is {len(subject)} characters; inboxes cut it after about {SUBJECT_MAX}: shorten it"
+            )
+        )
     if len(preheader) > PREHEADER_MAX:
         out.append(Problem(n, f"the preheader is {len(preheader)} characters (at most {PREHEADER_MAX})"))
     for label, value in (("subject", subject), ("preheader", preheader)):
@@ -122,12 +142,17 @@ def check_step(row: StepRow, values: dict[str, str], *, real: bool,
         out.append(Problem(n, f"the {'HTML' if not html.strip() else 'text'} version is empty"))
     size = len(html.encode("utf-8"))
     if size > HTML_MAX_BYTES:
-        out.append(Problem(n, f"the HTML is {size / 1024:.1f} KB; Gmail clips emails over "
-                              f"{HTML_MAX_BYTES // 1024} KB (hiding the unsubscribe link): make the step shorter"))
+        out.append(
+            Problem(
+                n,
+                f"the HTML is {size / 1024:.1f} KB; Gmail clips emails over "
+                f"{HTML_MAX_BYTES // 1024} KB (hiding the unsubscribe link): make the step shorter",
+            )
+        )
     for label, body in (("HTML", html), ("text", text)):
         found = UNRENDERED.search(body)
         if found:
-            around = body[max(0, found.start() - 30):found.end() + 30].replace("\n", " ")
+            around = body[max(0, found.start() - 30) : found.end() + 30].replace("\n", " ")
             out.append(Problem(n, f"unrendered template syntax in the {label} version: …{around}…"))
     for url in sorted(links_in(html, text) - skip_links):
         reason = bad_link(url)
@@ -140,7 +165,7 @@ def check_step(row: StepRow, values: dict[str, str], *, real: bool,
 def links_in(html: str, text: str) -> set[str]:
     """Every link a reader can follow: hrefs of the HTML and URLs written out in the text version."""
     soup = BeautifulSoup(html, "html.parser")
-    hrefs = {a["href"].strip() for a in soup.find_all(href=True)}
+    hrefs = {str(a["href"]).strip() for a in soup.find_all(href=True)}
     return {h for h in hrefs if h and not h.startswith("#")} | set(TEXT_URL.findall(text))
 
 
@@ -173,9 +198,18 @@ def _check_renders(s: Session, campaign: Campaign, rows: list[StepRow], brand: B
         fresh = rendered_again(s, campaign, rows, brand)
     except OutreachError as err:
         return [Problem(None, f"the steps do not render any more: {err}")]
-    stale = [row.number for row, content in zip(rows, fresh)
-             if (content.html, content.text) != (row.html, row.text)]
+    stale = [
+        row.number
+        for row, content in zip(rows, fresh, strict=True)
+        if (content.html, content.text) != (row.html, row.text)
+    ]
     if not stale:
         return []
-    return [Problem(None, f"step(s) {', '.join(map(str, stale))} were compiled with an older brand file or templates; "
-                          f"`outreach campaign reimport {campaign.slug}` compiles them again", blocking=False)]
+    return [
+        Problem(
+            None,
+            f"step(s) {', '.join(map(str, stale))} were compiled with an older brand file or templates; "
+            f"`outreach campaign reimport {campaign.slug}` compiles them again",
+            blocking=False,
+        )
+    ]

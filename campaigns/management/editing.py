@@ -4,11 +4,13 @@ A new version holds every step: unchanged steps are copied as compiled, only cha
 send path always sends the campaign's *current* version of a step, and an enrollment's `next_step` says which step
 comes next, so a subscriber already past a step is never mailed it again and one still before it gets the new one.
 """
+
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum, auto
 from pathlib import Path
 
 from sqlalchemy import bindparam, select, update
@@ -54,14 +56,23 @@ from campaigns.management.records import (
 )
 
 MAX_DELAY_DAYS = 365
-_KEEP = object()  # "leave the daily cap as it is" (None means "no cap")
+
+
+class Keep(Enum):
+    """`daily_cap=KEEP_CAP`: leave the daily cap as it is (None means "no cap")."""
+
+    CAP = auto()
+
+
+KEEP_CAP = Keep.CAP
 
 
 @dataclass(frozen=True)
 class Change:
     """One difference between two versions of a campaign."""
+
     step: int
-    field: str                 # subject | preheader | delay | kind | content | added | removed
+    field: str  # subject | preheader | delay | kind | content | added | removed
     before: str = ""
     after: str = ""
     diff: tuple[str, ...] = ()  # unified diff of the text version, for `content`
@@ -78,9 +89,19 @@ class Change:
 
 # ---------------------------------------------------------------------------------------------------- step edits
 
-def edit_step(s: Session, slug: str, number: int, brand: Brand, now: datetime, *, actor: str,
-              subject: str | None = None, preheader: str | None = None,
-              delay_days: int | None = None) -> CampaignVersion:
+
+def edit_step(
+    s: Session,
+    slug: str,
+    number: int,
+    brand: Brand,
+    now: datetime,
+    *,
+    actor: str,
+    subject: str | None = None,
+    preheader: str | None = None,
+    delay_days: int | None = None,
+) -> CampaignVersion:
     """Change one step's subject, preheader and/or delay; a new version, only the changed steps compiled again."""
     campaign = get_campaign(s, slug)
     require_move(campaign, "edit")
@@ -91,9 +112,15 @@ def edit_step(s: Session, slug: str, number: int, brand: Brand, now: datetime, *
     new_subject = _valid_subject(subject) if subject is not None else old.subject
     new_preheader = _valid_preheader(preheader) if preheader is not None else old.preheader
     new_delay = _valid_delay(number, delay_days) if delay_days is not None else old.delay_days
-    changes = [f"{label} {a!r} -> {b!r}" for label, a, b in (
-        ("subject", old.subject, new_subject), ("preheader", old.preheader, new_preheader),
-        ("delay", old.delay_days, new_delay)) if a != b]
+    changes = [
+        f"{label} {a!r} -> {b!r}"
+        for label, a, b in (
+            ("subject", old.subject, new_subject),
+            ("preheader", old.preheader, new_preheader),
+            ("delay", old.delay_days, new_delay),
+        )
+        if a != b
+    ]
     if not changes:
         raise StateError(f"step {number} of {slug!r} already has these values: nothing to change")
 
@@ -102,16 +129,24 @@ def edit_step(s: Session, slug: str, number: int, brand: Brand, now: datetime, *
     # cover); a step whose content comes out the same stays byte for byte what it was.
     recompile = {number, 1}
     new_rows = _next_rows(s, campaign, rows, brand, edited, recompile)
-    version = store_version(s, campaign, new_rows, *source_of(s, campaign),
-                            note=f"step {number}: " + "; ".join(changes), now=now)
+    version = store_version(
+        s, campaign, new_rows, *source_of(s, campaign), note=f"step {number}: " + "; ".join(changes), now=now
+    )
     if new_delay != old.delay_days:
         reschedule_waiting(s, campaign, new_rows, steps={number})
     audit(s, campaign, actor, "edited", f"version {version.number}: step {number}: " + "; ".join(changes), now)
     return version
 
 
-def edit_window(s: Session, slug: str, now: datetime, *, actor: str, window: SendingWindow | None = None,
-                daily_cap: int | None | object = _KEEP) -> CampaignVersion:
+def edit_window(
+    s: Session,
+    slug: str,
+    now: datetime,
+    *,
+    actor: str,
+    window: SendingWindow | None = None,
+    daily_cap: int | Keep | None = KEEP_CAP,
+) -> CampaignVersion:
     """Change the sending window and/or the daily cap (None: no cap); a new version, steps copied unchanged."""
     campaign = get_campaign(s, slug)
     require_move(campaign, "edit")
@@ -119,7 +154,7 @@ def edit_window(s: Session, slug: str, now: datetime, *, actor: str, window: Sen
     changes = []
     if window is not None and window != before_window:
         changes.append(f"window {before_window.describe()} -> {window.describe()}")
-    if daily_cap is not _KEEP and daily_cap != campaign.daily_cap:
+    if not isinstance(daily_cap, Keep) and daily_cap != campaign.daily_cap:
         if daily_cap is not None and (not isinstance(daily_cap, int) or daily_cap < 1):
             raise StateError(f"daily cap must be a whole number of at least 1 (or none), not {daily_cap!r}")
         changes.append(f"daily cap {campaign.daily_cap or 'none'} -> {daily_cap or 'none'}")
@@ -128,7 +163,7 @@ def edit_window(s: Session, slug: str, now: datetime, *, actor: str, window: Sen
     if window is not None:
         campaign.window_days = sorted(window.days)
         campaign.window_start_hour, campaign.window_end_hour = window.start_hour, window.end_hour
-    if daily_cap is not _KEEP:
+    if not isinstance(daily_cap, Keep):
         campaign.daily_cap = daily_cap
     rows = current_steps(s, campaign)
     new_rows = [_copy(r) for r in rows]
@@ -141,8 +176,10 @@ def edit_window(s: Session, slug: str, now: datetime, *, actor: str, window: Sen
 
 # ------------------------------------------------------------------------------------------------------ re-import
 
-def reimport_article(s: Session, slug: str, path: Path | None, brand: Brand, now: datetime, *,
-                     actor: str) -> CampaignVersion:
+
+def reimport_article(
+    s: Session, slug: str, path: Path | None, brand: Brand, now: datetime, *, actor: str
+) -> CampaignVersion:
     """Plan and compile the steps again from a revised article (or, without a path, from the stored one with
     today's brand and templates). Staff edits to subjects, preheaders and delays are kept while the article still
     plans the same steps (same count, kinds and sections); otherwise the new plan is taken as it is."""
@@ -167,35 +204,53 @@ def reimport_article(s: Session, slug: str, path: Path | None, brand: Brand, now
         content = compile_step(series, step, brand)
         new_rows.append(_row(step.number, step.kind, step.delay_days, step.section_headings, step.words, content))
     if [_essence(r) for r in new_rows] == [_essence(r) for r in rows] and source == source_of(s, campaign)[0]:
-        raise StateError(f"re-import of {slug!r} changes nothing: the article, brand and templates give the same "
-                         f"emails as version {campaign.current_version}")
+        raise StateError(
+            f"re-import of {slug!r} changes nothing: the article, brand and templates give the same "
+            f"emails as version {campaign.current_version}"
+        )
     removed = len(rows) - len(new_rows)
     if removed > 0:
         _refuse_removing_in_flight(s, campaign, len(new_rows))
     what = f"from {Path(path).name}" if path else "from the stored article with the current brand and templates"
-    note = f"re-imported {what}: {len(new_rows)} steps" + ("" if same_shape else " (re-planned; earlier edits "
-                                                                                 "replaced)")
+    note = f"re-imported {what}: {len(new_rows)} steps" + (
+        "" if same_shape else " (re-planned; earlier edits replaced)"
+    )
     version = store_version(s, campaign, new_rows, source, fmt, note=note, now=now)
     if removed > 0:
         # Those already past the new last step have had the whole series.
-        s.execute(update(Enrollment).where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active",
-                                           Enrollment.next_step > len(new_rows))
-                  .values(status="completed", next_due_at=None))
+        s.execute(
+            update(Enrollment)
+            .where(
+                Enrollment.campaign_id == campaign.id,
+                Enrollment.status == "active",
+                Enrollment.next_step > len(new_rows),
+            )
+            .values(status="completed", next_due_at=None)
+        )
     reschedule_waiting(s, campaign, new_rows)
     audit(s, campaign, actor, "reimported", f"version {version.number}: {note}", now)
     return version
 
 
 def _refuse_removing_in_flight(s: Session, campaign: Campaign, keep: int) -> None:
-    busy = s.scalar(select(Delivery.step_number).where(
-        Delivery.campaign_id == campaign.id, Delivery.step_number > keep,
-        Delivery.status.in_((ds.QUEUED, ds.SENDING, ds.SUBMITTING))).limit(1))
+    busy = s.scalar(
+        select(Delivery.step_number)
+        .where(
+            Delivery.campaign_id == campaign.id,
+            Delivery.step_number > keep,
+            Delivery.status.in_((ds.QUEUED, ds.SENDING, ds.SUBMITTING)),
+        )
+        .limit(1)
+    )
     if busy is not None:
-        raise StateError(f"step {busy} of {campaign.slug!r}, which the revised article drops, is being sent right "
-                         f"now; pause the campaign, wait a minute for the queue to drain, then re-import")
+        raise StateError(
+            f"step {busy} of {campaign.slug!r}, which the revised article drops, is being sent right "
+            f"now; pause the campaign, wait a minute for the queue to drain, then re-import"
+        )
 
 
 # ------------------------------------------------------------------------------------------------------------ diff
+
 
 def diff_versions(s: Session, slug: str, a: int, b: int) -> list[Change]:
     """What changed from version `a` to version `b`, step by step (text diffs by difflib)."""
@@ -206,19 +261,25 @@ def diff_versions(s: Session, slug: str, a: int, b: int) -> list[Change]:
     for n in sorted(old.keys() | new.keys()):
         x, y = old.get(n), new.get(n)
         if x is None:
-            out.append(Change(n, "added", after=y.subject))
+            out.append(Change(n, "added", after=new[n].subject))
             continue
         if y is None:
             out.append(Change(n, "removed", before=x.subject))
             continue
-        for field, before, after in (("kind", x.kind, y.kind), ("subject", x.subject, y.subject),
-                                     ("preheader", x.preheader, y.preheader),
-                                     ("delay", f"{x.delay_days} days", f"{y.delay_days} days")):
+        for field, before, after in (
+            ("kind", x.kind, y.kind),
+            ("subject", x.subject, y.subject),
+            ("preheader", x.preheader, y.preheader),
+            ("delay", f"{x.delay_days} days", f"{y.delay_days} days"),
+        ):
             if before != after:
                 out.append(Change(n, field, before, after))
         if x.text != y.text:
-            lines = tuple(difflib.unified_diff(x.text.splitlines(), y.text.splitlines(), f"version {a}",
-                                               f"version {b}", n=1, lineterm=""))
+            lines = tuple(
+                difflib.unified_diff(
+                    x.text.splitlines(), y.text.splitlines(), f"version {a}", f"version {b}", n=1, lineterm=""
+                )
+            )
             out.append(Change(n, "content", after="text and HTML" if x.html != y.html else "text", diff=lines))
         elif x.html != y.html:
             out.append(Change(n, "content", after="HTML only, the text is the same"))
@@ -229,15 +290,23 @@ def version_notes(s: Session, slug: str, a: int, b: int) -> list[tuple[int, str]
     """The notes of the versions after `a` up to `b` (what each edit was, including window and cap edits)."""
     campaign = get_campaign(s, slug)
     lo, hi = sorted((a, b))
-    return list(s.execute(select(CampaignVersion.number, CampaignVersion.note).where(
-        CampaignVersion.campaign_id == campaign.id, CampaignVersion.number > lo, CampaignVersion.number <= hi)
-        .order_by(CampaignVersion.number)).all())
+    return list(
+        s.execute(
+            select(CampaignVersion.number, CampaignVersion.note)
+            .where(
+                CampaignVersion.campaign_id == campaign.id, CampaignVersion.number > lo, CampaignVersion.number <= hi
+            )
+            .order_by(CampaignVersion.number)
+        ).all()
+    )
 
 
 # -------------------------------------------------------------------------------------------- rescheduling waits
 
-def reschedule_waiting(s: Session, campaign: Campaign, rows: list[StepRow], steps: set[int] | None = None,
-                       page: int = 5000) -> int:
+
+def reschedule_waiting(
+    s: Session, campaign: Campaign, rows: list[StepRow], steps: set[int] | None = None, page: int = 5000
+) -> int:
     """Work out again when each waiting subscriber's next email is due, from the new delays and window.
 
     Only enrollments that wait (active, with a due time) move; the ones being sent right now keep their email.
@@ -247,11 +316,24 @@ def reschedule_waiting(s: Session, campaign: Campaign, rows: list[StepRow], step
     window = window_of(campaign)
     moved, after = 0, 0
     while True:
-        query = (select(Enrollment.id, Enrollment.next_step, Enrollment.last_sent_at, Enrollment.enrolled_at,
-                        Subscriber.timezone)
-                 .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
-                 .where(Enrollment.campaign_id == campaign.id, Enrollment.id > after, Enrollment.status == "active",
-                        Enrollment.next_due_at.is_not(None)).order_by(Enrollment.id).limit(page))
+        query = (
+            select(
+                Enrollment.id,
+                Enrollment.next_step,
+                Enrollment.last_sent_at,
+                Enrollment.enrolled_at,
+                Subscriber.timezone,
+            )
+            .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+            .where(
+                Enrollment.campaign_id == campaign.id,
+                Enrollment.id > after,
+                Enrollment.status == "active",
+                Enrollment.next_due_at.is_not(None),
+            )
+            .order_by(Enrollment.id)
+            .limit(page)
+        )
         if steps is not None:
             query = query.where(Enrollment.next_step.in_(steps))
         found = s.execute(query).all()
@@ -268,15 +350,26 @@ def reschedule_waiting(s: Session, campaign: Campaign, rows: list[StepRow], step
             params.append({"e_id": eid, "due": due})
         if params:
             t = Enrollment.__table__
-            s.connection().execute(update(t).where(t.c.id == bindparam("e_id"), t.c.status == "active")
-                                   .values(next_due_at=bindparam("due")), params)
+            s.connection().execute(
+                update(t)
+                .where(t.c.id == bindparam("e_id"), t.c.status == "active")
+                .values(next_due_at=bindparam("due")),
+                params,
+            )
         moved, after = moved + len(params), found[-1][0]
 
 
 # ------------------------------------------------------------------------------------------------------- helpers
 
-def _next_rows(s: Session, campaign: Campaign, rows: list[StepRow], brand: Brand,
-               edited: dict[int, tuple[str, str, int]], recompile: set[int]) -> list[StepRow]:
+
+def _next_rows(
+    s: Session,
+    campaign: Campaign,
+    rows: list[StepRow],
+    brand: Brand,
+    edited: dict[int, tuple[str, str, int]],
+    recompile: set[int],
+) -> list[StepRow]:
     """The rows of the next version: edited values applied, `recompile` steps compiled again, the rest copied."""
     from campaigns.authoring.render import compile_step
 
@@ -289,21 +382,36 @@ def _next_rows(s: Session, campaign: Campaign, rows: list[StepRow], brand: Brand
         for n in sorted(recompile):
             content = compile_step(series, series.step(n), brand)
             row = out[n - 1]
-            row.subject, row.preheader, row.html, row.text = (content.subject, content.preheader, content.html,
-                                                              content.text)
+            row.subject, row.preheader, row.html, row.text = (
+                content.subject,
+                content.preheader,
+                content.html,
+                content.text,
+            )
     return out
 
 
 def _copy(r: StepRow, **changes) -> StepRow:
-    values = {c: getattr(r, c) for c in ("number", "kind", "subject", "preheader", "delay_days", "sections",
-                                         "words", "html", "text")}
+    values = {
+        c: getattr(r, c)
+        for c in ("number", "kind", "subject", "preheader", "delay_days", "sections", "words", "html", "text")
+    }
     values.update(changes)
     return StepRow(**values)
 
 
 def _row(number: int, kind: str, delay: int, sections: list[str], words: int, content: StepContent) -> StepRow:
-    return StepRow(number=number, kind=kind, subject=content.subject, preheader=content.preheader, delay_days=delay,
-                   sections=sections, words=words, html=content.html, text=content.text)
+    return StepRow(
+        number=number,
+        kind=kind,
+        subject=content.subject,
+        preheader=content.preheader,
+        delay_days=delay,
+        sections=sections,
+        words=words,
+        html=content.html,
+        text=content.text,
+    )
 
 
 def _essence(r: StepRow) -> tuple:
@@ -328,8 +436,10 @@ def _valid_preheader(value: str) -> str:
 
 def _valid_delay(number: int, days: int) -> int:
     if number == 1:
-        raise StateError("step 1 goes out at the campaign start; it has no delay (change the start with "
-                         "`outreach campaign schedule`)")
+        raise StateError(
+            "step 1 goes out at the campaign start; it has no delay (change the start with "
+            "`outreach campaign schedule`)"
+        )
     if not 1 <= days <= MAX_DELAY_DAYS:
         raise StateError(f"the delay must be 1 to {MAX_DELAY_DAYS} days, not {days}")
     return days

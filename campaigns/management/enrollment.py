@@ -3,6 +3,7 @@
 Enrolling is idempotent: a subscriber already in the campaign is left where they are (their step, their schedule).
 Only active subscribers who are not suppressed are enrolled; the tick plans their first email.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,13 +26,14 @@ PAGE = 5000
 
 @dataclass
 class EnrollReport:
-    matched: int = 0   # active, unsuppressed subscribers who fit the choice
+    matched: int = 0  # active, unsuppressed subscribers who fit the choice
     enrolled: int = 0  # newly enrolled now
-    already: int = 0   # were enrolled before: left as they are
+    already: int = 0  # were enrolled before: left as they are
 
 
-def enroll_subscribers(s: Session, slug: str, now: datetime, *, actor: str, tag: str | None = None,
-                       page: int = PAGE) -> EnrollReport:
+def enroll_subscribers(
+    s: Session, slug: str, now: datetime, *, actor: str, tag: str | None = None, page: int = PAGE
+) -> EnrollReport:
     """Enroll every active subscriber (or, with `tag`, those carrying it); walks subscribers by id cursor."""
     campaign = get_campaign(s, slug)
     require_move(campaign, "enroll")
@@ -40,9 +42,12 @@ def enroll_subscribers(s: Session, slug: str, now: datetime, *, actor: str, tag:
     tag = tag.strip().lower() if tag else None
     report, after = EnrollReport(), 0
     while True:
-        rows = s.execute(select(Subscriber.id, Subscriber.email_key, Subscriber.tags)
-                         .where(Subscriber.id > after, Subscriber.status == "active")
-                         .order_by(Subscriber.id).limit(page)).all()
+        rows = s.execute(
+            select(Subscriber.id, Subscriber.email_key, Subscriber.tags)
+            .where(Subscriber.id > after, Subscriber.status == "active")
+            .order_by(Subscriber.id)
+            .limit(page)
+        ).all()
         if not rows:
             break
         after = rows[-1][0]
@@ -52,13 +57,28 @@ def enroll_subscribers(s: Session, slug: str, now: datetime, *, actor: str, tag:
         ids = [r.id for r in fit if r.email_key not in blocked]
         if not ids:
             continue
-        have = set(s.scalars(select(Enrollment.subscriber_id).where(
-            Enrollment.campaign_id == campaign.id, Enrollment.subscriber_id.in_(ids))))
+        have = set(
+            s.scalars(
+                select(Enrollment.subscriber_id).where(
+                    Enrollment.campaign_id == campaign.id, Enrollment.subscriber_id.in_(ids)
+                )
+            )
+        )
         new = [i for i in ids if i not in have]
         if new:
-            s.execute(insert_ignore(s, Enrollment.__table__, ("campaign_id", "subscriber_id")), [
-                {"campaign_id": campaign.id, "subscriber_id": i, "next_step": 1, "status": "active",
-                 "enrolled_at": now} for i in new])
+            s.execute(
+                insert_ignore(s, Enrollment.__table__, ("campaign_id", "subscriber_id")),
+                [
+                    {
+                        "campaign_id": campaign.id,
+                        "subscriber_id": i,
+                        "next_step": 1,
+                        "status": "active",
+                        "enrolled_at": now,
+                    }
+                    for i in new
+                ],
+            )
         report.matched += len(ids)
         report.enrolled += len(new)
         report.already += len(have)
@@ -75,6 +95,13 @@ def enroll_csv(s: Session, slug: str, path: Path, now: datetime, *, actor: str, 
     report = import_csv(s, Path(path), now=now, campaign_id=campaign.id, dry_run=dry_run)
     if dry_run:
         return report
-    audit(s, campaign, actor, "enrolled", f"CSV {Path(path).name}: {report.imported} new subscribers, "
-                                          f"{report.enrolled} enrolled, {len(report.problems)} rows with problems", now)
+    audit(
+        s,
+        campaign,
+        actor,
+        "enrolled",
+        f"CSV {Path(path).name}: {report.imported} new subscribers, "
+        f"{report.enrolled} enrolled, {len(report.problems)} rows with problems",
+        now,
+    )
     return report

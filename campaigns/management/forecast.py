@@ -5,11 +5,12 @@ remaining steps' delays moved into the sending window in the subscriber's own ti
 new deliveries per UTC day (the tick counts the cap per UTC day, oldest due first, and lets the rest wait for the
 next day's allowance). It assumes every email is sent when due and nobody leaves, so it is an upper bound.
 """
+
 from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ SENDING_STATUSES = ("scheduled", "running")
 @dataclass(frozen=True)
 class NextSend:
     """The next email of each remaining subscriber, grouped by step: how many, and from when to when."""
+
     step: int
     subscribers: int
     first_at: datetime
@@ -44,7 +46,7 @@ def next_sends(s: Session, slug: str, now: datetime, days: int = DAYS) -> list[N
 
 
 def _play(s: Session, campaign: Campaign, now: datetime, days: int) -> tuple[list[tuple[date, int]], list[NextSend]]:
-    now = now.astimezone(timezone.utc)
+    now = now.astimezone(UTC)
     today = now.date()
     counts = {today + timedelta(days=i): 0 for i in range(days)}
     if campaign.status not in SENDING_STATUSES:
@@ -86,8 +88,14 @@ def _play(s: Session, campaign: Campaign, now: datetime, days: int) -> tuple[lis
     for at, eid, step, tz in in_flight:
         seen.add(eid)
         sent(at, eid, step, tz, True)
-    used_today = s.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.campaign_id == campaign.id, Delivery.created_at >= day_start)) or 0
+    used_today = (
+        s.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.campaign_id == campaign.id, Delivery.created_at >= day_start)
+        )
+        or 0
+    )
     while day_start < horizon:
         day_end = day_start + timedelta(days=1)
         room = None if campaign.daily_cap is None else max(0, campaign.daily_cap - used_today)
@@ -105,13 +113,24 @@ def _play(s: Session, campaign: Campaign, now: datetime, days: int) -> tuple[lis
 def _remaining(s: Session, campaign: Campaign):
     """Enrollments still to be mailed whose subscriber may be mailed."""
     return s.execute(
-        select(Enrollment.id, Enrollment.next_step, Enrollment.next_due_at, Enrollment.enrolled_at, Enrollment.status,
-               Subscriber.timezone, Subscriber.paused_until)
+        select(
+            Enrollment.id,
+            Enrollment.next_step,
+            Enrollment.next_due_at,
+            Enrollment.enrolled_at,
+            Enrollment.status,
+            Subscriber.timezone,
+            Subscriber.paused_until,
+        )
         .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
-        .where(Enrollment.campaign_id == campaign.id, Enrollment.status.in_(("active", "sending")),
-               Subscriber.status == "active",
-               ~Subscriber.email_key.in_(select(Suppression.email_key)))
-        .order_by(Enrollment.id)).all()
+        .where(
+            Enrollment.campaign_id == campaign.id,
+            Enrollment.status.in_(("active", "sending")),
+            Subscriber.status == "active",
+            ~Subscriber.email_key.in_(select(Suppression.email_key)),
+        )
+        .order_by(Enrollment.id)
+    ).all()
 
 
 def describe_next(nexts: list[NextSend]) -> str:
@@ -120,8 +139,10 @@ def describe_next(nexts: list[NextSend]) -> str:
         return "nothing due in the forecast window"
     parts = []
     for n in nexts:
-        when = f"at {n.first_at:%a %d %b %H:%M} UTC" if n.first_at == n.last_at else \
-            f"from {n.first_at:%a %d %b %H:%M} to {n.last_at:%a %d %b %H:%M} UTC"
+        when = (
+            f"at {n.first_at:%a %d %b %H:%M} UTC"
+            if n.first_at == n.last_at
+            else f"from {n.first_at:%a %d %b %H:%M} to {n.last_at:%a %d %b %H:%M} UTC"
+        )
         parts.append(f"step {n.step}: {n.subscribers} subscriber{'s' if n.subscribers != 1 else ''} {when}")
     return "; ".join(parts)
-

@@ -8,6 +8,7 @@
 Every move is checked against MOVES, refused with a one-line StateError when it makes no sense, and recorded in the
 audit log with who did it.
 """
+
 from __future__ import annotations
 
 import re
@@ -62,8 +63,14 @@ REFUSALS: dict[tuple[str, str], str] = {
     ("enroll", "completed"): "it is completed; create a new campaign for new subscribers",
     ("enroll", "archived"): "it is archived; create a new campaign for new subscribers",
 }
-_DONE = {"schedule": "scheduled", "pause": "paused", "resume": "resumed", "archive": "archived", "edit": "edited",
-         "enroll": "given subscribers"}
+_DONE = {
+    "schedule": "scheduled",
+    "pause": "paused",
+    "resume": "resumed",
+    "archive": "archived",
+    "edit": "edited",
+    "enroll": "given subscribers",
+}
 # A start time this far in the past still counts as "now" (the time it takes to type the command).
 START_GRACE = timedelta(minutes=5)
 
@@ -73,8 +80,9 @@ def require_move(campaign: Campaign, move: str) -> None:
     if campaign.status in MOVES[move]:
         return
     allowed = " or ".join(s for s in STATUSES if s in MOVES[move])
-    why = REFUSALS.get((move, campaign.status),
-                       f"it is {campaign.status}, and only a {allowed} campaign can be {_DONE[move]}")
+    why = REFUSALS.get(
+        (move, campaign.status), f"it is {campaign.status}, and only a {allowed} campaign can be {_DONE[move]}"
+    )
     raise StateError(f"cannot {move} campaign {campaign.slug!r}: {why}")
 
 
@@ -83,16 +91,25 @@ def plan_file(path: Path, delay_days: int = DEFAULT_DELAY_DAYS) -> Series:
     return plan_series(parse_article(path), delay_days=delay_days)
 
 
-def create_campaign(s: Session, path: Path, slug: str, brand: Brand, now: datetime, *, actor: str,
-                    delay_days: int = DEFAULT_DELAY_DAYS) -> Campaign:
+def create_campaign(
+    s: Session, path: Path, slug: str, brand: Brand, now: datetime, *, actor: str, delay_days: int = DEFAULT_DELAY_DAYS
+) -> Campaign:
     """A draft campaign with version 1 of its steps, each compiled once."""
     if not SLUG.match(slug):
         raise StateError(f"slug {slug!r}: use 3-80 lower-case letters, digits and dashes")
     if s.scalar(select(Campaign.id).where(Campaign.slug == slug)):
         raise StateError(f"a campaign named {slug!r} exists already")
     series = plan_file(path, delay_days)
-    campaign = Campaign(slug=slug, title=series.title[:300], status="draft", created_at=now, current_version=1,
-                        window_days=[0, 1, 2, 3, 4], window_start_hour=9, window_end_hour=17)
+    campaign = Campaign(
+        slug=slug,
+        title=series.title[:300],
+        status="draft",
+        created_at=now,
+        current_version=1,
+        window_days=[0, 1, 2, 3, 4],
+        window_start_hour=9,
+        window_end_hour=17,
+    )
     s.add(campaign)
     s.flush()
     add_version(s, campaign, series, brand, path, now, note="created")
@@ -100,23 +117,36 @@ def create_campaign(s: Session, path: Path, slug: str, brand: Brand, now: dateti
     return campaign
 
 
-def add_version(s: Session, campaign: Campaign, series: Series, brand: Brand, path: Path, now: datetime,
-                note: str) -> CampaignVersion:
+def add_version(
+    s: Session, campaign: Campaign, series: Series, brand: Brand, path: Path, now: datetime, note: str
+) -> CampaignVersion:
     """Store a new immutable version of the campaign's steps, compiled once each, and make it current."""
     rows = []
     for step in series.steps:
         content = compile_step(series, step, brand)
-        rows.append(StepRow(number=step.number, kind=step.kind, subject=content.subject,
-                            preheader=content.preheader, delay_days=step.delay_days,
-                            sections=step.section_headings, words=step.words, html=content.html, text=content.text))
+        rows.append(
+            StepRow(
+                number=step.number,
+                kind=step.kind,
+                subject=content.subject,
+                preheader=content.preheader,
+                delay_days=step.delay_days,
+                sections=step.section_headings,
+                words=step.words,
+                html=content.html,
+                text=content.text,
+            )
+        )
     # The text as the parser read it (BOM and CR line ends gone), so later edits re-plan exactly the same steps.
-    return store_version(s, campaign, rows, read_article_text(path),
-                         FORMATS.get(path.suffix.lower(), "text"), note, now)
+    return store_version(
+        s, campaign, rows, read_article_text(path), FORMATS.get(path.suffix.lower(), "text"), note, now
+    )
 
 
 @dataclass(frozen=True)
 class Audience:
     """Enrollments of a campaign by status, and how many of the active ones wait for each step."""
+
     active: int
     sending: int
     completed: int
@@ -133,17 +163,40 @@ class Audience:
 
 
 def audience_of(s: Session, campaign: Campaign) -> Audience:
-    by_status = dict(s.execute(select(Enrollment.status, func.count()).where(
-        Enrollment.campaign_id == campaign.id).group_by(Enrollment.status)).all())
-    by_step = dict(s.execute(select(Enrollment.next_step, func.count()).where(
-        Enrollment.campaign_id == campaign.id, Enrollment.status.in_(("active", "sending")))
-        .group_by(Enrollment.next_step).order_by(Enrollment.next_step)).all())
-    return Audience(by_status.get("active", 0), by_status.get("sending", 0), by_status.get("completed", 0),
-                    by_status.get("stopped", 0), by_step)
+    by_status = dict(
+        s.execute(
+            select(Enrollment.status, func.count())
+            .where(Enrollment.campaign_id == campaign.id)
+            .group_by(Enrollment.status)
+        ).all()
+    )
+    by_step = dict(
+        s.execute(
+            select(Enrollment.next_step, func.count())
+            .where(Enrollment.campaign_id == campaign.id, Enrollment.status.in_(("active", "sending")))
+            .group_by(Enrollment.next_step)
+            .order_by(Enrollment.next_step)
+        ).all()
+    )
+    return Audience(
+        by_status.get("active", 0),
+        by_status.get("sending", 0),
+        by_status.get("completed", 0),
+        by_status.get("stopped", 0),
+        by_step,
+    )
 
 
-def schedule_campaign(s: Session, slug: str, start_at: datetime, now: datetime, *, actor: str,
-                      brand: Brand | None = None, settings: Settings | None = None) -> Campaign:
+def schedule_campaign(
+    s: Session,
+    slug: str,
+    start_at: datetime,
+    now: datetime,
+    *,
+    actor: str,
+    brand: Brand | None = None,
+    settings: Settings | None = None,
+) -> Campaign:
     """Schedule (or move the start of) a draft campaign, after the checks before scheduling pass.
 
     With `settings` for a real backend (SendGrid, SMTP), placeholder links and example brand values block too; for
@@ -155,24 +208,40 @@ def schedule_campaign(s: Session, slug: str, start_at: datetime, now: datetime, 
         raise StateError("the start time needs a time zone, e.g. 2026-12-01T09:00:00+00:00")
     if start_at < now - START_GRACE:
         raise StateError(f"the start time {start_at.isoformat()} is in the past; give a later time (or 'now')")
-    enrolled = s.scalar(select(func.count()).select_from(Enrollment).join(
-        Subscriber, Subscriber.id == Enrollment.subscriber_id).where(
-        Enrollment.campaign_id == campaign.id, Enrollment.status == "active", Subscriber.status == "active"))
+    enrolled = s.scalar(
+        select(func.count())
+        .select_from(Enrollment)
+        .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+        .where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active", Subscriber.status == "active")
+    )
     if not enrolled:
-        raise StateError(f"cannot schedule campaign {slug!r}: it has no subscribers; enroll some first "
-                         f"(outreach campaign enroll {slug} --all, or --csv FILE, or --tag TAG)")
+        raise StateError(
+            f"cannot schedule campaign {slug!r}: it has no subscribers; enroll some first "
+            f"(outreach campaign enroll {slug} --all, or --csv FILE, or --tag TAG)"
+        )
     problems = blocking(check_campaign(s, campaign, brand=brand, settings=settings))
     if problems:
-        raise StateError(f"cannot schedule campaign {slug!r}: {len(problems)} check(s) failed: "
-                         + "; ".join(str(p) for p in problems))
+        raise StateError(
+            f"cannot schedule campaign {slug!r}: {len(problems)} check(s) failed: "
+            + "; ".join(str(p) for p in problems)
+        )
     before = campaign.start_at if campaign.status == "scheduled" else None
     campaign.status, campaign.start_at = "scheduled", start_at
-    audit(s, campaign, actor, "scheduled", f"start {start_at.isoformat()}" +
-          (f" (was {before.isoformat()})" if before else f", {enrolled} subscribers"), now)
+    audit(
+        s,
+        campaign,
+        actor,
+        "scheduled",
+        f"start {start_at.isoformat()}" + (f" (was {before.isoformat()})" if before else f", {enrolled} subscribers"),
+        now,
+    )
     if before:
         # Moving the start: first emails not yet sent are planned again from the new start by the next tick.
-        s.execute(update(Enrollment).where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active",
-                                           Enrollment.next_step == 1).values(next_due_at=None))
+        s.execute(
+            update(Enrollment)
+            .where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active", Enrollment.next_step == 1)
+            .values(next_due_at=None)
+        )
     return campaign
 
 
@@ -202,5 +271,3 @@ def _set_status(s: Session, slug: str, move: str, status: str, now: datetime, *,
     was, campaign.status = campaign.status, status
     audit(s, campaign, actor, status, f"was {was}", now)
     return campaign
-
-

@@ -1,4 +1,5 @@
 """Everything the campaign page and `outreach campaign show` display, gathered once as plain data (JSON-ready)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,8 +17,14 @@ from campaigns.management.records import current_steps, get_campaign, list_campa
 
 def campaign_row(c: Campaign) -> dict:
     """One line of the campaign list."""
-    return {"slug": c.slug, "title": c.title, "status": c.status, "version": c.current_version,
-            "start_at": c.start_at.isoformat() if c.start_at else None, "created_at": c.created_at.isoformat()}
+    return {
+        "slug": c.slug,
+        "title": c.title,
+        "status": c.status,
+        "version": c.current_version,
+        "start_at": c.start_at.isoformat() if c.start_at else None,
+        "created_at": c.created_at.isoformat(),
+    }
 
 
 def campaigns_overview(s: Session) -> list[dict]:
@@ -36,23 +43,57 @@ def campaign_overview(s: Session, slug: str, now: datetime, *, days: int = 14, a
     nexts = next_sends(s, slug, now, days)
     return {
         **campaign_row(c),
-        "window": {"days": sorted(c.window_days), "start_hour": c.window_start_hour, "end_hour": c.window_end_hour,
-                   "describe": window_of(c).describe()},
+        "window": {
+            "days": sorted(c.window_days),
+            "start_hour": c.window_start_hour,
+            "end_hour": c.window_end_hour,
+            "describe": window_of(c).describe(),
+        },
         "daily_cap": c.daily_cap,
-        "steps": [{"number": r.number, "kind": r.kind, "subject": r.subject, "preheader": r.preheader,
-                   "delay_days": r.delay_days, "sections": r.sections, "words": r.words,
-                   "html_bytes": len(r.html.encode("utf-8"))} for r in current_steps(s, c)],
-        "audience": {"total": audience.total, "active": audience.active, "sending": audience.sending,
-                     "completed": audience.completed, "stopped": audience.stopped,
-                     "waiting_by_step": {str(k): v for k, v in audience.waiting_by_step.items()}},
-        "forecast": [{"date": d.isoformat(), "weekday": d.strftime("%a"), "count": n}
-                     for d, n in forecast(s, slug, now, days)],
-        "next": [{"step": n.step, "subscribers": n.subscribers, "first_at": n.first_at.isoformat(),
-                  "last_at": n.last_at.isoformat()} for n in nexts],
+        "steps": [
+            {
+                "number": r.number,
+                "kind": r.kind,
+                "subject": r.subject,
+                "preheader": r.preheader,
+                "delay_days": r.delay_days,
+                "sections": r.sections,
+                "words": r.words,
+                "html_bytes": len(r.html.encode("utf-8")),
+            }
+            for r in current_steps(s, c)
+        ],
+        "audience": {
+            "total": audience.total,
+            "active": audience.active,
+            "sending": audience.sending,
+            "completed": audience.completed,
+            "stopped": audience.stopped,
+            "waiting_by_step": {str(k): v for k, v in audience.waiting_by_step.items()},
+        },
+        "forecast": [
+            {"date": d.isoformat(), "weekday": d.strftime("%a"), "count": n} for d, n in forecast(s, slug, now, days)
+        ],
+        "next": [
+            {
+                "step": n.step,
+                "subscribers": n.subscribers,
+                "first_at": n.first_at.isoformat(),
+                "last_at": n.last_at.isoformat(),
+            }
+            for n in nexts
+        ],
         "next_summary": describe_next(nexts),
-        "versions": [{"number": v.number, "note": v.note, "created_at": v.created_at.isoformat()}
-                     for v in s.scalars(select(CampaignVersion).where(CampaignVersion.campaign_id == c.id)
-                                        .order_by(CampaignVersion.number.desc()))],
-        "audit": [{"at": a.at.isoformat(), "actor": a.actor, "action": a.action, "detail": a.detail}
-                  for a in audit_log(s, c, audit_limit)],
+        "versions": [
+            {"number": v.number, "note": v.note, "created_at": v.created_at.isoformat()}
+            for v in s.scalars(
+                select(CampaignVersion)
+                .where(CampaignVersion.campaign_id == c.id)
+                .order_by(CampaignVersion.number.desc())
+            )
+        ],
+        "audit": [
+            {"at": a.at.isoformat(), "actor": a.actor, "action": a.action, "detail": a.detail}
+            for a in audit_log(s, c, audit_limit)
+        ],
     }

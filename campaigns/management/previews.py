@@ -3,6 +3,7 @@
 A test send goes through the configured provider like a real one, but marked as a test (Batch.is_test, delivery id
 0, a sample first name and links that name no subscriber) and without touching enrollments, deliveries or stats.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,8 +56,18 @@ def content_of(row: StepRow) -> StepContent:
     return StepContent(row.subject, row.preheader, row.html, row.text)
 
 
-def send_test(s: Session, slug: str, number: int, addresses: list[str], provider: EmailProvider, brand: Brand,
-              settings: Settings, now: datetime, *, actor: str) -> list[SendResult]:
+def send_test(
+    s: Session,
+    slug: str,
+    number: int,
+    addresses: list[str],
+    provider: EmailProvider,
+    brand: Brand,
+    settings: Settings,
+    now: datetime,
+    *,
+    actor: str,
+) -> list[SendResult]:
     """Send step `number` of the current version to staff `addresses`, as a test.
 
     Only an audit entry is written (how many addresses, not which): no enrollment, delivery or event.
@@ -74,10 +85,23 @@ def send_test(s: Session, slug: str, number: int, addresses: list[str], provider
     campaign = get_campaign(s, slug)
     row = stored_step(s, slug, number)
     values = sample_values(settings)
-    batch = Batch(content=content_of(row), brand=brand, campaign=campaign.slug, step=row.number, is_test=True,
-                  recipients=tuple(Recipient(0, a, SAMPLE_NAME, dict(values)) for a in dict.fromkeys(clean)))
+    batch = Batch(
+        content=content_of(row),
+        brand=brand,
+        campaign=campaign.slug,
+        step=row.number,
+        is_test=True,
+        recipients=tuple(Recipient(0, a, SAMPLE_NAME, dict(values)) for a in dict.fromkeys(clean)),
+    )
     results = provider.send_batch(batch)
     ok = sum(r.status == "accepted" for r in results)
-    audit(s, campaign, actor, "test sent", f"step {row.number} (version {campaign.current_version}) to "
-                                           f"{len(batch.recipients)} staff address(es), {ok} accepted", now)
+    audit(
+        s,
+        campaign,
+        actor,
+        "test sent",
+        f"step {row.number} (version {campaign.current_version}) to "
+        f"{len(batch.recipients)} staff address(es), {ok} accepted",
+        now,
+    )
     return results

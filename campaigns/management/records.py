@@ -1,4 +1,5 @@
 """Campaign records as stored: look one up, its versions, their steps and the article they were planned from."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -18,13 +19,27 @@ from campaigns.db.models import Campaign, CampaignVersion, StepRow
 from campaigns.errors import NotFound, StateError
 
 
-def store_version(s: Session, campaign: Campaign, steps: list[StepRow], article_source: str, article_format: str,
-                  note: str, now: datetime) -> CampaignVersion:
+def store_version(
+    s: Session,
+    campaign: Campaign,
+    steps: list[StepRow],
+    article_source: str,
+    article_format: str,
+    note: str,
+    now: datetime,
+) -> CampaignVersion:
     """Store `steps` (new, unsaved rows) as the next version of the campaign and make it current."""
-    number = (s.scalar(select(func.max(CampaignVersion.number)).where(
-        CampaignVersion.campaign_id == campaign.id)) or 0) + 1
-    version = CampaignVersion(campaign_id=campaign.id, number=number, note=note[:500], created_at=now,
-                              article_source=article_source, article_format=article_format)
+    number = (
+        s.scalar(select(func.max(CampaignVersion.number)).where(CampaignVersion.campaign_id == campaign.id)) or 0
+    ) + 1
+    version = CampaignVersion(
+        campaign_id=campaign.id,
+        number=number,
+        note=note[:500],
+        created_at=now,
+        article_source=article_source,
+        article_format=article_format,
+    )
     s.add(version)
     s.flush()
     for row in steps:
@@ -53,11 +68,11 @@ def current_steps(s: Session, campaign: Campaign) -> list[StepRow]:
 
 
 def version_steps(s: Session, campaign: Campaign, number: int) -> list[StepRow]:
-    version = s.scalar(select(CampaignVersion).where(CampaignVersion.campaign_id == campaign.id,
-                                                     CampaignVersion.number == number))
+    version = s.scalar(
+        select(CampaignVersion).where(CampaignVersion.campaign_id == campaign.id, CampaignVersion.number == number)
+    )
     if version is None:
-        raise NotFound(f"campaign {campaign.slug!r} has no version {number} "
-                       f"(versions 1 to {campaign.current_version})")
+        raise NotFound(f"campaign {campaign.slug!r} has no version {number} (versions 1 to {campaign.current_version})")
     return list(s.scalars(select(StepRow).where(StepRow.version_id == version.id).order_by(StepRow.number)))
 
 
@@ -70,13 +85,17 @@ def rendered_again(s: Session, campaign: Campaign, rows: list[StepRow], brand: B
 def stored_series(s: Session, campaign: Campaign, rows: list[StepRow]) -> Series:
     """The series the stored article plans, with each step's subject, preheader and delay taken from `rows`."""
     source, fmt = source_of(s, campaign)
-    series = titled(plan_series(parse_source(source, fmt, Path(f"{campaign.slug}.stored")),
-                                 delay_days=DEFAULT_DELAY_DAYS), campaign.title)
+    series = titled(
+        plan_series(parse_source(source, fmt, Path(f"{campaign.slug}.stored")), delay_days=DEFAULT_DELAY_DAYS),
+        campaign.title,
+    )
     planned = [(st.kind, st.section_headings) for st in series.steps]
     if planned != [(r.kind, r.sections) for r in rows]:
         # Only if the planner changed since this version was made: the stored steps can't be matched to sections.
-        raise StateError(f"campaign {campaign.slug!r}: its stored article no longer plans the same steps; "
-                         f"re-import it (outreach campaign reimport {campaign.slug}) before editing")
+        raise StateError(
+            f"campaign {campaign.slug!r}: its stored article no longer plans the same steps; "
+            f"re-import it (outreach campaign reimport {campaign.slug}) before editing"
+        )
     return with_stored_values(series, rows)
 
 
@@ -87,12 +106,17 @@ def titled(series: Series, title: str) -> Series:
 
 
 def with_stored_values(series: Series, rows: list[StepRow]) -> Series:
-    steps = tuple(replace(step, subject=row.subject, preheader=row.preheader, delay_days=row.delay_days)
-                  for step, row in zip(series.steps, rows))
+    steps = tuple(
+        replace(step, subject=row.subject, preheader=row.preheader, delay_days=row.delay_days)
+        for step, row in zip(series.steps, rows, strict=True)
+    )
     return replace(series, steps=steps)
 
 
 def source_of(s: Session, campaign: Campaign) -> tuple[str, str]:
-    v = s.execute(select(CampaignVersion.article_source, CampaignVersion.article_format).where(
-        CampaignVersion.campaign_id == campaign.id, CampaignVersion.number == campaign.current_version)).one()
+    v = s.execute(
+        select(CampaignVersion.article_source, CampaignVersion.article_format).where(
+            CampaignVersion.campaign_id == campaign.id, CampaignVersion.number == campaign.current_version
+        )
+    ).one()
     return v[0], v[1]

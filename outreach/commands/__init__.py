@@ -1,4 +1,5 @@
 """One module per command group; each exposes `register(app)`. What several groups share lives here."""
+
 from __future__ import annotations
 
 import getpass

@@ -1,4 +1,5 @@
 """`outreach admin hash-password`: make the value of OUTREACH_ADMIN_PASSWORD_HASH (argon2id)."""
+
 from __future__ import annotations
 
 import typer
@@ -10,8 +11,15 @@ MIN_LENGTH = 12
 
 
 @admin_app.command("hash-password")
-def hash_password(password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
-                                               help="The admin password (asked for when not given)")) -> None:
+def hash_password(
+    password: str = typer.Option(
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="The admin password (asked for when not given)",
+    ),
+) -> None:
     """Print an argon2 hash of the admin password; put it in OUTREACH_ADMIN_PASSWORD_HASH."""
     from argon2 import PasswordHasher
 

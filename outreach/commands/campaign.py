@@ -1,5 +1,6 @@
-"""`outreach campaign ...` and `outreach send-test`: a thin shell over campaigns.management.lifecycle, editing, audience,
-checks, forecast and previews. Every change is audited with the actor (the OS user name, or --actor)."""
+"""`outreach campaign ...` and `outreach send-test`: a thin shell over campaigns.management (lifecycle, editing,
+enrollment, checks, forecast and previews). Every change is audited with the actor (the OS user name, or --actor)."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,10 @@ from campaigns.errors import StateError
 from outreach.bootstrap import get_brand, get_session_factory, get_settings, now
 from outreach.commands import ACTOR, acting_as
 
-campaign_app = typer.Typer(no_args_is_help=True, help="Create, edit, check, schedule, pause, resume and archive "
-                                                      "campaigns; enroll subscribers; see the forecast.")
+campaign_app = typer.Typer(
+    no_args_is_help=True,
+    help="Create, edit, check, schedule, pause, resume and archive campaigns; enroll subscribers; see the forecast.",
+)
 console = Console()
 
 
@@ -32,10 +35,12 @@ def _parse_start(value: str) -> datetime:
 
 
 @campaign_app.command("create")
-def create(path: Path = typer.Argument(..., help="Article file: .txt, .md or .html"),
-           slug: str = typer.Option(..., "--slug", help="Short name: lower-case letters, digits, dashes"),
-           delay: int = typer.Option(2, "--delay", help="Days between emails"),
-           actor: str | None = ACTOR) -> None:
+def create(
+    path: Path = typer.Argument(..., help="Article file: .txt, .md or .html"),
+    slug: str = typer.Option(..., "--slug", help="Short name: lower-case letters, digits, dashes"),
+    delay: int = typer.Option(2, "--delay", help="Days between emails"),
+    actor: str | None = ACTOR,
+) -> None:
     """Create a draft campaign from an article: plan the series and compile each step once."""
     from campaigns.management.lifecycle import create_campaign
     from campaigns.management.records import current_steps
@@ -43,21 +48,24 @@ def create(path: Path = typer.Argument(..., help="Article file: .txt, .md or .ht
     with get_session_factory().begin() as s:
         c = create_campaign(s, path, slug, get_brand(), now(), actor=acting_as(actor), delay_days=delay)
         steps = len(current_steps(s, c))
-    console.print(f"created draft campaign [bold]{slug}[/bold]: {steps} steps. Next: "
-                  f"`outreach campaign enroll {slug} --all`, then `outreach campaign schedule {slug} --start ...`",
-                  highlight=False)
+    console.print(
+        f"created draft campaign [bold]{slug}[/bold]: {steps} steps. Next: "
+        f"`outreach campaign enroll {slug} --all`, then `outreach campaign schedule {slug} --start ...`",
+        highlight=False,
+    )
 
 
 @campaign_app.command("schedule")
-def schedule(slug: str, start: str = typer.Option(..., "--start", help="ISO time with zone, or 'now'"),
-             actor: str | None = ACTOR) -> None:
+def schedule(
+    slug: str, start: str = typer.Option(..., "--start", help="ISO time with zone, or 'now'"), actor: str | None = ACTOR
+) -> None:
     """Schedule a draft campaign (after the checks pass) or move a scheduled one's start."""
     from campaigns.management.lifecycle import schedule_campaign
 
+    start_at = _parse_start(start)
     with get_session_factory().begin() as s:
-        c = schedule_campaign(s, slug, _parse_start(start), now(), actor=acting_as(actor), brand=get_brand(),
-                              settings=get_settings())
-    console.print(f"{slug}: scheduled to start {c.start_at.isoformat()}", highlight=False)
+        schedule_campaign(s, slug, start_at, now(), actor=acting_as(actor), brand=get_brand(), settings=get_settings())
+    console.print(f"{slug}: scheduled to start {start_at.isoformat()}", highlight=False)
 
 
 def _move(name: str, help_: str):
@@ -91,14 +99,16 @@ def list_(as_json: bool = AS_JSON) -> None:
     for col in ("slug", "status", "version", "subscribers", "start", "title"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["slug"], r["status"], str(r["version"]), str(r["subscribers"]), r["start_at"] or "—",
-                      r["title"])
+        table.add_row(
+            r["slug"], r["status"], str(r["version"]), str(r["subscribers"]), r["start_at"] or "—", r["title"]
+        )
     console.print(table)
 
 
 @campaign_app.command("show")
-def show(slug: str, as_json: bool = AS_JSON,
-         audit_lines: int = typer.Option(20, "--audit", help="Audit entries to show")) -> None:
+def show(
+    slug: str, as_json: bool = AS_JSON, audit_lines: int = typer.Option(20, "--audit", help="Audit entries to show")
+) -> None:
     """Steps, status, version, audience, forecast and audit log of a campaign."""
     from campaigns.management.overview import campaign_overview
 
@@ -107,19 +117,30 @@ def show(slug: str, as_json: bool = AS_JSON,
     if as_json:
         typer.echo(json.dumps(o, indent=2))
         return
-    console.print(f"[bold]{o['slug']}[/bold] — {o['title']}\nstatus [bold]{o['status']}[/bold], version "
-                  f"{o['version']}, start {o['start_at'] or 'not set'}\nwindow {o['window']['describe']}, daily cap "
-                  f"{o['daily_cap'] or 'none'}", highlight=False)
+    console.print(
+        f"[bold]{o['slug']}[/bold] — {o['title']}\nstatus [bold]{o['status']}[/bold], version "
+        f"{o['version']}, start {o['start_at'] or 'not set'}\nwindow {o['window']['describe']}, daily cap "
+        f"{o['daily_cap'] or 'none'}",
+        highlight=False,
+    )
     steps = Table(title="steps (current version)")
     for col in ("#", "kind", "subject / preheader", "delay", "HTML"):
         steps.add_column(col, overflow="fold")
     for st in o["steps"]:
-        steps.add_row(str(st["number"]), st["kind"], f"[bold]{st['subject']}[/bold]\n[dim]{st['preheader']}[/dim]",
-                      f"+{st['delay_days']}d", f"{st['html_bytes'] / 1024:.0f} KB")
+        steps.add_row(
+            str(st["number"]),
+            st["kind"],
+            f"[bold]{st['subject']}[/bold]\n[dim]{st['preheader']}[/dim]",
+            f"+{st['delay_days']}d",
+            f"{st['html_bytes'] / 1024:.0f} KB",
+        )
     console.print(steps)
     a = o["audience"]
-    console.print(f"audience: {a['total']} enrolled: {a['active']} active, {a['sending']} sending, "
-                  f"{a['completed']} completed, {a['stopped']} stopped\nnext: {o['next_summary']}", highlight=False)
+    console.print(
+        f"audience: {a['total']} enrolled: {a['active']} active, {a['sending']} sending, "
+        f"{a['completed']} completed, {a['stopped']} stopped\nnext: {o['next_summary']}",
+        highlight=False,
+    )
     _print_forecast(o["forecast"])
     log = Table(title="audit log (newest first)")
     for col in ("when (UTC)", "who", "what", "detail"):
@@ -139,31 +160,46 @@ def _print_forecast(rows: list[dict]) -> None:
 
 
 @campaign_app.command("edit")
-def edit(slug: str, step: int = typer.Option(..., "--step", help="Step number (1 is the welcome email)"),
-         subject: str | None = typer.Option(None, "--subject"),
-         preheader: str | None = typer.Option(None, "--preheader"),
-         delay: int | None = typer.Option(None, "--delay", help="Days after the previous step"),
-         actor: str | None = ACTOR) -> None:
+def edit(
+    slug: str,
+    step: int = typer.Option(..., "--step", help="Step number (1 is the welcome email)"),
+    subject: str | None = typer.Option(None, "--subject"),
+    preheader: str | None = typer.Option(None, "--preheader"),
+    delay: int | None = typer.Option(None, "--delay", help="Days after the previous step"),
+    actor: str | None = ACTOR,
+) -> None:
     """Change a step's subject, preheader or delay (a new version; who is past the step is not mailed it again)."""
     from campaigns.management.editing import edit_step
 
     if subject is None and preheader is None and delay is None:
         raise StateError("give at least one of --subject, --preheader, --delay")
     with get_session_factory().begin() as s:
-        v = edit_step(s, slug, step, get_brand(), now(), actor=acting_as(actor), subject=subject, preheader=preheader,
-                      delay_days=delay)
+        v = edit_step(
+            s,
+            slug,
+            step,
+            get_brand(),
+            now(),
+            actor=acting_as(actor),
+            subject=subject,
+            preheader=preheader,
+            delay_days=delay,
+        )
     console.print(f"{slug}: version {v.number}: {v.note}", highlight=False)
 
 
 @campaign_app.command("window")
-def window(slug: str, days: str | None = typer.Option(None, "--days", help="e.g. mon-fri or mon,wed,fri"),
-           hours: str | None = typer.Option(None, "--hours", help="Local hours, e.g. 9-17"),
-           cap: int | None = typer.Option(None, "--cap", help="At most this many new emails per UTC day"),
-           no_cap: bool = typer.Option(False, "--no-cap", help="Remove the daily cap"),
-           actor: str | None = ACTOR) -> None:
+def window(
+    slug: str,
+    days: str | None = typer.Option(None, "--days", help="e.g. mon-fri or mon,wed,fri"),
+    hours: str | None = typer.Option(None, "--hours", help="Local hours, e.g. 9-17"),
+    cap: int | None = typer.Option(None, "--cap", help="At most this many new emails per UTC day"),
+    no_cap: bool = typer.Option(False, "--no-cap", help="Remove the daily cap"),
+    actor: str | None = ACTOR,
+) -> None:
     """Change the sending window (days and local hours) and/or the daily cap."""
     from campaigns.delivery.schedule import SendingWindow, window_of
-    from campaigns.management.editing import _KEEP, edit_window
+    from campaigns.management.editing import KEEP_CAP, edit_window
 
     if cap is not None and no_cap:
         raise StateError("give --cap N or --no-cap, not both")
@@ -173,10 +209,17 @@ def window(slug: str, days: str | None = typer.Option(None, "--days", help="e.g.
         current = window_of(get_campaign(s, slug))
         new_window = None
         if days is not None or hours is not None:
-            new_window = SendingWindow.parse(days or ",".join(_day_names(current.days)),
-                                             hours or f"{current.start_hour}-{current.end_hour}")
-        v = edit_window(s, slug, now(), actor=acting_as(actor), window=new_window,
-                        daily_cap=None if no_cap else (cap if cap is not None else _KEEP))
+            new_window = SendingWindow.parse(
+                days or ",".join(_day_names(current.days)), hours or f"{current.start_hour}-{current.end_hour}"
+            )
+        v = edit_window(
+            s,
+            slug,
+            now(),
+            actor=acting_as(actor),
+            window=new_window,
+            daily_cap=None if no_cap else (cap if cap is not None else KEEP_CAP),
+        )
     console.print(f"{slug}: version {v.number}: {v.note}", highlight=False)
 
 
@@ -187,9 +230,13 @@ def _day_names(days: frozenset[int]) -> list[str]:
 
 
 @campaign_app.command("reimport")
-def reimport(slug: str, path: Path | None = typer.Argument(None, help="Revised article; without it, compile the "
-                                                                         "stored article again with today's brand"),
-             actor: str | None = ACTOR) -> None:
+def reimport(
+    slug: str,
+    path: Path | None = typer.Argument(
+        None, help="Revised article; without it, compile the stored article again with today's brand"
+    ),
+    actor: str | None = ACTOR,
+) -> None:
     """Re-import a revised article (a new version; who is past a step is not mailed it again)."""
     from campaigns.management.editing import reimport_article
 
@@ -207,9 +254,18 @@ def diff(slug: str, a: int, b: int, as_json: bool = AS_JSON) -> None:
         changes = diff_versions(s, slug, a, b)
         notes = version_notes(s, slug, a, b)
     if as_json:
-        typer.echo(json.dumps({"notes": [{"version": n, "note": t} for n, t in notes],
-                               "changes": [{"step": c.step, "field": c.field, "before": c.before, "after": c.after,
-                                            "diff": list(c.diff)} for c in changes]}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "notes": [{"version": n, "note": t} for n, t in notes],
+                    "changes": [
+                        {"step": c.step, "field": c.field, "before": c.before, "after": c.after, "diff": list(c.diff)}
+                        for c in changes
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
     for number, note in notes:
         console.print(f"[dim]version {number}: {note}[/dim]", highlight=False)
@@ -223,10 +279,13 @@ def diff(slug: str, a: int, b: int, as_json: bool = AS_JSON) -> None:
 
 
 @campaign_app.command("enroll")
-def enroll(slug: str, all_: bool = typer.Option(False, "--all", help="Every active subscriber"),
-           tag: str | None = typer.Option(None, "--tag", help="Active subscribers with this tag"),
-           csv: Path | None = typer.Option(None, "--csv", help="Import this CSV and enroll its subscribers"),
-           actor: str | None = ACTOR) -> None:
+def enroll(
+    slug: str,
+    all_: bool = typer.Option(False, "--all", help="Every active subscriber"),
+    tag: str | None = typer.Option(None, "--tag", help="Active subscribers with this tag"),
+    csv: Path | None = typer.Option(None, "--csv", help="Import this CSV and enroll its subscribers"),
+    actor: str | None = ACTOR,
+) -> None:
     """Enroll subscribers: all active ones, those with a tag, or from a CSV file (exactly one of these)."""
     from campaigns.management.enrollment import enroll_csv, enroll_subscribers
 
@@ -235,8 +294,10 @@ def enroll(slug: str, all_: bool = typer.Option(False, "--all", help="Every acti
     with get_session_factory().begin() as s:
         if csv is not None:
             report = enroll_csv(s, slug, csv, now(), actor=acting_as(actor))
-            line = (f"{report.imported} new subscribers imported, {report.enrolled} enrolled, "
-                    f"{len(report.problems)} rows with problems")
+            line = (
+                f"{report.imported} new subscribers imported, {report.enrolled} enrolled, "
+                f"{len(report.problems)} rows with problems"
+            )
             for number, reason in report.problems[:20]:
                 console.print(f"  {csv.name}:{number}: {reason}", highlight=False)
         else:
@@ -254,9 +315,23 @@ def forecast_(slug: str, days: int = typer.Option(14, "--days"), as_json: bool =
         rows = [{"date": d.isoformat(), "count": n} for d, n in forecast(s, slug, now(), days)]
         nexts = next_sends(s, slug, now(), days)
     if as_json:
-        typer.echo(json.dumps({"forecast": rows, "next": [
-            {"step": n.step, "subscribers": n.subscribers, "first_at": n.first_at.isoformat(),
-             "last_at": n.last_at.isoformat()} for n in nexts]}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "forecast": rows,
+                    "next": [
+                        {
+                            "step": n.step,
+                            "subscribers": n.subscribers,
+                            "first_at": n.first_at.isoformat(),
+                            "last_at": n.last_at.isoformat(),
+                        }
+                        for n in nexts
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
     _print_forecast(rows)
     console.print(f"next: {describe_next(nexts)}", highlight=False)
@@ -278,9 +353,12 @@ def check(slug: str) -> None:
         raise typer.Exit(1)
 
 
-def send_test(slug: str, step: int = typer.Option(..., "--step", help="Step number"),
-              to: list[str] = typer.Option(..., "--to", help="Staff address (repeat for several)"),
-              actor: str | None = ACTOR) -> None:
+def send_test(
+    slug: str,
+    step: int = typer.Option(..., "--step", help="Step number"),
+    to: list[str] = typer.Option(..., "--to", help="Staff address (repeat for several)"),
+    actor: str | None = ACTOR,
+) -> None:
     """Send one step of the current version to staff addresses as a test (no subscriber, delivery or stats)."""
     from campaigns.delivery.providers.factory import build_provider
     from campaigns.management.previews import send_test as send

@@ -1,4 +1,5 @@
 """`outreach db upgrade`: migrate the configured database (OUTREACH_DATABASE_URL) to the newest schema."""
+
 from __future__ import annotations
 
 import typer

@@ -1,4 +1,5 @@
 """`outreach demo`: the main job end to end on embedded defaults (SQLite, outbox, simulated clock)."""
+
 from __future__ import annotations
 
 import typer

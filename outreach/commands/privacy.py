@@ -1,4 +1,5 @@
 """`outreach subscribers export|erase ADDRESS`: a subscriber's data rights, for staff answering a request."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,10 @@ from campaigns.audience.subscribers import get_subscriber
 from outreach.bootstrap import get_session_factory, now
 
 
-def export(address: str = typer.Argument(..., help="Email address (any case)"),
-           output: Path | None = typer.Option(None, "--output", "-o", help="Write the JSON here instead of stdout")
-           ) -> None:
+def export(
+    address: str = typer.Argument(..., help="Email address (any case)"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the JSON here instead of stdout"),
+) -> None:
     """Everything stored about a subscriber, as JSON (the same as their own "Download my data")."""
     with get_session_factory().begin() as s:
         data = export_subscriber(s, get_subscriber(s, address).id)
@@ -25,16 +27,20 @@ def export(address: str = typer.Argument(..., help="Email address (any case)"),
         typer.echo(f"wrote subscriber {data['subscriber']['id']}'s data to {output}")
 
 
-def erase(address: str = typer.Argument(..., help="Email address (any case)"),
-          yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation")) -> None:
+def erase(
+    address: str = typer.Argument(..., help="Email address (any case)"),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation"),
+) -> None:
     """Erase a subscriber's personal data; only a hash of the address stays, so it is never mailed again."""
     if not yes:
         typer.confirm("Erase this subscriber's name, address and history? This cannot be undone", abort=True)
     with get_session_factory().begin() as s:
         subscriber = get_subscriber(s, address)
         counts = erase_subscriber(s, subscriber.id, now())
-    typer.echo(f"subscriber {subscriber.id} erased: {counts['emails']} email records and {counts['events']} events "
-               f"scrubbed; the address stays suppressed (as a hash)")
+    typer.echo(
+        f"subscriber {subscriber.id} erased: {counts['emails']} email records and {counts['events']} events "
+        f"scrubbed; the address stays suppressed (as a hash)"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,8 +1,9 @@
 """`outreach series plan` and `outreach preview`: the planned series of an article, and one rendered email."""
+
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -17,7 +18,7 @@ series_app = typer.Typer(no_args_is_help=True, help="Plan a drip series from an 
 console = Console()
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     html = "html"
     text = "text"
     mjml = "mjml"
@@ -30,9 +31,11 @@ def load_series(path: Path, delay_days: int = DEFAULT_DELAY_DAYS) -> Series:
 
 
 @series_app.command("plan")
-def plan(path: Path = typer.Argument(..., help="Article file: .txt (copied from a web page), .md or .html"),
-         as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON"),
-         delay: int = typer.Option(DEFAULT_DELAY_DAYS, help="Days between emails")) -> None:
+def plan(
+    path: Path = typer.Argument(..., help="Article file: .txt (copied from a web page), .md or .html"),
+    as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON"),
+    delay: int = typer.Option(DEFAULT_DELAY_DAYS, help="Days between emails"),
+) -> None:
     """Print the planned series: welcome, lessons, call to action."""
     series = load_series(path, delay)
     if as_json:
@@ -42,17 +45,25 @@ def plan(path: Path = typer.Argument(..., help="Article file: .txt (copied from 
     for col in ("#", "kind", "subject / preheader", "sections", "words", "min", "delay"):
         table.add_column(col, overflow="fold")
     for s in series.steps:
-        table.add_row(str(s.number), s.kind, f"[bold]{s.subject}[/bold]\n[dim]{s.preheader}[/dim]",
-                      "\n".join(s.section_headings) or ("intro + topics" if s.kind == "welcome" else "—"),
-                      str(s.words), str(s.reading_minutes), f"+{s.delay_days}d")
+        table.add_row(
+            str(s.number),
+            s.kind,
+            f"[bold]{s.subject}[/bold]\n[dim]{s.preheader}[/dim]",
+            "\n".join(s.section_headings) or ("intro + topics" if s.kind == "welcome" else "—"),
+            str(s.words),
+            str(s.reading_minutes),
+            f"+{s.delay_days}d",
+        )
     console.print(table)
 
 
-def preview(path: Path = typer.Argument(..., help="Article file"),
-            step: int = typer.Option(..., "--step", help="Step number (1 is the welcome email)"),
-            fmt: Format = typer.Option(Format.html, "--format", help="html, text or mjml"),
-            open_: bool = typer.Option(False, "--open", help="Write the email to a file under var/ and print its path"),
-            delay: int = typer.Option(DEFAULT_DELAY_DAYS, help="Days between emails")) -> None:
+def preview(
+    path: Path = typer.Argument(..., help="Article file"),
+    step: int = typer.Option(..., "--step", help="Step number (1 is the welcome email)"),
+    fmt: Format = typer.Option(Format.html, "--format", help="html, text or mjml"),
+    open_: bool = typer.Option(False, "--open", help="Write the email to a file under var/ and print its path"),
+    delay: int = typer.Option(DEFAULT_DELAY_DAYS, help="Days between emails"),
+) -> None:
     """Print one email of the series, rendered with sample subscriber values."""
     from campaigns.authoring import render
 

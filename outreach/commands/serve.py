@@ -1,4 +1,5 @@
 """`outreach serve`: the web app (subscriber pages, admin pages, webhooks) under uvicorn."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -22,12 +23,15 @@ def listen_address(settings: Settings, host: str | None, port: int | None) -> tu
     return host or default_host, port or default_port
 
 
-def serve(host: str | None = typer.Option(None, "--host", help="Interface to listen on (default: from "
-                                                                 "OUTREACH_BASE_URL)"),
-          port: int | None = typer.Option(None, "--port", help="Port to listen on (default: from OUTREACH_BASE_URL)"),
-          forwarded_allow_ips: str = typer.Option("127.0.0.1", "--forwarded-allow-ips",
-                                                  help="Proxies trusted for X-Forwarded-For (client IPs for the "
-                                                       "sign-up rate limit and consent records)")) -> None:
+def serve(
+    host: str | None = typer.Option(None, "--host", help="Interface to listen on (default: from OUTREACH_BASE_URL)"),
+    port: int | None = typer.Option(None, "--port", help="Port to listen on (default: from OUTREACH_BASE_URL)"),
+    forwarded_allow_ips: str = typer.Option(
+        "127.0.0.1",
+        "--forwarded-allow-ips",
+        help="Proxies trusted for X-Forwarded-For (client IPs for the sign-up rate limit and consent records)",
+    ),
+) -> None:
     """Run the web app: sign-up, confirmation, unsubscribe and preference pages, admin pages and webhooks."""
     import uvicorn
 
@@ -38,8 +42,15 @@ def serve(host: str | None = typer.Option(None, "--host", help="Interface to lis
     app = create_app(settings)  # a bad setting stops here with one line, before anything listens
     bind_host, bind_port = listen_address(settings, host, port)
     typer.echo(f"serving {settings.base_url} on http://{bind_host}:{bind_port}")
-    uvicorn.run(app, host=bind_host, port=bind_port, proxy_headers=True, forwarded_allow_ips=forwarded_allow_ips,
-                server_header=False, log_level="info")
+    uvicorn.run(
+        app,
+        host=bind_host,
+        port=bind_port,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips,
+        server_header=False,
+        log_level="info",
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,5 @@
 """`outreach stats [SLUG] [--json]`: sends, deliveries, engagement, bounces and complaints per campaign and step."""
+
 from __future__ import annotations
 
 import json
@@ -33,11 +34,16 @@ def pct(value: float | None, digits: int = 1) -> str:
 def _row(label: str, c: Counts) -> list[str]:
     r = c.rates()
     h = c.health()
-    return [label, str(c.sent), f"{c.delivered} ({pct(r['delivery_rate'])})", f"{c.opened} ({pct(r['open_rate'])})",
-            f"{c.clicked} ({pct(r['click_rate'])})",
-            f"[{_COLOURS[h['bounces']]}]{c.bounced} ({pct(r['bounce_rate'])})[/]",
-            f"[{_COLOURS[h['complaints']]}]{c.complained} ({pct(r['complaint_rate'], 2)})[/]",
-            f"{c.unsubscribed} ({pct(r['unsubscribe_rate'])})"]
+    return [
+        label,
+        str(c.sent),
+        f"{c.delivered} ({pct(r['delivery_rate'])})",
+        f"{c.opened} ({pct(r['open_rate'])})",
+        f"{c.clicked} ({pct(r['click_rate'])})",
+        f"[{_COLOURS[h['bounces']]}]{c.bounced} ({pct(r['bounce_rate'])})[/]",
+        f"[{_COLOURS[h['complaints']]}]{c.complained} ({pct(r['complaint_rate'], 2)})[/]",
+        f"{c.unsubscribed} ({pct(r['unsubscribe_rate'])})",
+    ]
 
 
 def _table(title: str, first: str) -> Table:
@@ -50,8 +56,9 @@ def _table(title: str, first: str) -> Table:
 
 def _print_campaign(c: CampaignStats) -> None:
     health = c.total.health()["overall"]
-    table = _table(f"{c.slug}: {c.title} ({c.status}, {c.enrolled} enrolled, health [{_COLOURS[health]}]{health}[/])",
-                   "step")
+    table = _table(
+        f"{c.slug}: {c.title} ({c.status}, {c.enrolled} enrolled, health [{_COLOURS[health]}]{health}[/])", "step"
+    )
     for step in c.steps:
         table.add_row(*_row(f"{step.number}. {step.subject}", step.counts))
     table.add_row(*_row("total", c.total), style="bold")
@@ -59,8 +66,10 @@ def _print_campaign(c: CampaignStats) -> None:
     console.print("funnel: " + " → ".join(f"{name} {n}" for name, n in c.funnel))
 
 
-def stats(slug: str | None = typer.Argument(None, help="Campaign slug (default: every campaign)"),
-          as_json: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
+def stats(
+    slug: str | None = typer.Argument(None, help="Campaign slug (default: every campaign)"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
     """Per campaign and per step: sent, delivered, opened, clicked, bounced, complained, unsubscribed, and rates."""
     from campaigns.management.records import get_campaign
 
@@ -71,11 +80,23 @@ def stats(slug: str | None = typer.Argument(None, help="Campaign slug (default: 
         queue = queue_health(s, at)
         unmatched = unmatched_events(s)
     if as_json:
-        out = {"campaigns": [c.as_dict() for c in found], "queue": queue.as_dict(at), "unmatched_events": unmatched,
-               "thresholds": {"complaint_warning": COMPLAINT_WARN, "complaint_danger": COMPLAINT_DANGER,
-                              "bounce_warning": BOUNCE_WARN, "bounce_danger": BOUNCE_DANGER},
-               "opens_note": OPENS_NOTE}
-        typer.echo(json.dumps(out["campaigns"][0] if slug else out, indent=2, default=str))
+        campaigns = [c.as_dict() for c in found]
+        if slug:
+            typer.echo(json.dumps(campaigns[0], indent=2, default=str))
+            return
+        out = {
+            "campaigns": campaigns,
+            "queue": queue.as_dict(at),
+            "unmatched_events": unmatched,
+            "thresholds": {
+                "complaint_warning": COMPLAINT_WARN,
+                "complaint_danger": COMPLAINT_DANGER,
+                "bounce_warning": BOUNCE_WARN,
+                "bounce_danger": BOUNCE_DANGER,
+            },
+            "opens_note": OPENS_NOTE,
+        }
+        typer.echo(json.dumps(out, indent=2, default=str))
         return
     if slug:
         _print_campaign(found[0])
@@ -85,12 +106,16 @@ def stats(slug: str | None = typer.Argument(None, help="Campaign slug (default: 
             table.add_row(*_row(f"{c.slug} ({c.status})", c.total))
         console.print(table if found else "no campaigns yet")
         level = queue.level(at).value
-        console.print(f"queue [{_COLOURS[level]}]{level}[/]: {queue.due_enrollments} due to create, "
-                      f"{queue.queued} queued ({queue.queued_due} due), {queue.sending} sending, {queue.failed} failed, "
-                      f"{queue.unknown} unknown, oldest due {int(queue.oldest_due_seconds(at))} s ago; "
-                      f"{unmatched} events matched no delivery")
-    console.print(f"[dim]Complaints: keep under {pct(COMPLAINT_WARN)}, never {pct(COMPLAINT_DANGER)}. "
-                  f"Bounces: warning over {pct(BOUNCE_WARN, 0)}, bad over {pct(BOUNCE_DANGER, 0)}.\n{OPENS_NOTE}[/dim]")
+        console.print(
+            f"queue [{_COLOURS[level]}]{level}[/]: {queue.due_enrollments} due to create, "
+            f"{queue.queued} queued ({queue.queued_due} due), {queue.sending} sending, {queue.failed} failed, "
+            f"{queue.unknown} unknown, oldest due {int(queue.oldest_due_seconds(at))} s ago; "
+            f"{unmatched} events matched no delivery"
+        )
+    console.print(
+        f"[dim]Complaints: keep under {pct(COMPLAINT_WARN)}, never {pct(COMPLAINT_DANGER)}. "
+        f"Bounces: warning over {pct(BOUNCE_WARN, 0)}, bad over {pct(BOUNCE_DANGER, 0)}.\n{OPENS_NOTE}[/dim]"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,5 @@
 """`outreach subscribers import|list|show|remove`: a thin shell over campaigns.audience.subscribers."""
+
 from __future__ import annotations
 
 import json
@@ -26,10 +27,13 @@ console = Console()
 
 
 @subscribers_app.command("import")
-def import_(file: Path = typer.Argument(..., help="CSV with columns email, timezone [, name, consent_source, "
-                                                   "consent_at, consent_ip, tags (a;b)]"),
-            campaign: str | None = typer.Option(None, "--campaign", help="Enroll everyone in this campaign (slug)"),
-            dry_run: bool = typer.Option(False, "--dry-run", help="Check and report only; write nothing")) -> None:
+def import_(
+    file: Path = typer.Argument(
+        ..., help="CSV with columns email, timezone [, name, consent_source, consent_at, consent_ip, tags (a;b)]"
+    ),
+    campaign: str | None = typer.Option(None, "--campaign", help="Enroll everyone in this campaign (slug)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and report only; write nothing"),
+) -> None:
     """Import subscribers from a CSV file; bad rows are reported by line and skipped (exit code 1)."""
     with get_session_factory().begin() as s:
         if campaign:
@@ -53,25 +57,38 @@ def _print_report(report: ImportReport, file: Path, campaign: str | None) -> Non
     parts = [f"{verb} {report.imported} of {report.rows} rows"]
     if campaign:
         parts.append(f"{'would enroll' if report.dry_run else 'enrolled'} {report.enrolled} in {campaign}")
-    parts += [f"{report.skipped_existing} already subscribed", f"{report.suppressed} suppressed",
-              f"{len(report.problems)} problems"]
+    parts += [
+        f"{report.skipped_existing} already subscribed",
+        f"{report.suppressed} suppressed",
+        f"{len(report.problems)} problems",
+    ]
     prefix = "dry run, nothing written: " if report.dry_run else ""
     console.print(prefix + ", ".join(parts), highlight=False)
 
 
 def _subscriber_json(sub: Subscriber) -> dict:
-    return {"id": sub.id, "email": sub.email, "name": sub.name, "timezone": sub.timezone, "status": sub.status,
-            "tags": sub.tags, "consent_source": sub.consent_source,
-            "consent_at": sub.consent_at.isoformat() if sub.consent_at else None, "consent_ip": sub.consent_ip,
-            "created_at": sub.created_at.isoformat(),
-            "unsubscribed_at": sub.unsubscribed_at.isoformat() if sub.unsubscribed_at else None}
+    return {
+        "id": sub.id,
+        "email": sub.email,
+        "name": sub.name,
+        "timezone": sub.timezone,
+        "status": sub.status,
+        "tags": sub.tags,
+        "consent_source": sub.consent_source,
+        "consent_at": sub.consent_at.isoformat() if sub.consent_at else None,
+        "consent_ip": sub.consent_ip,
+        "created_at": sub.created_at.isoformat(),
+        "unsubscribed_at": sub.unsubscribed_at.isoformat() if sub.unsubscribed_at else None,
+    }
 
 
 @subscribers_app.command("list")
-def list_(status: str | None = typer.Option(None, "--status", help="Only this status: active, unsubscribed, ..."),
-          limit: int = typer.Option(100, "--limit", min=1, help="At most this many"),
-          after: int = typer.Option(0, "--after", help="Start after this subscriber id (for the next page)"),
-          as_json: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
+def list_(
+    status: str | None = typer.Option(None, "--status", help="Only this status: active, unsubscribed, ..."),
+    limit: int = typer.Option(100, "--limit", min=1, help="At most this many"),
+    after: int = typer.Option(0, "--after", help="Start after this subscriber id (for the next page)"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
     """List subscribers by id, a page at a time."""
     with get_session_factory()() as s:
         subs = list_subscribers(s, status=status, limit=limit, after_id=after)
@@ -89,32 +106,52 @@ def list_(status: str | None = typer.Option(None, "--status", help="Only this st
 
 
 @subscribers_app.command("show")
-def show(address: str = typer.Argument(..., help="Email address (any case)"),
-         as_json: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
+def show(
+    address: str = typer.Argument(..., help="Email address (any case)"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
     """One subscriber, with their enrollments and any suppression."""
     with get_session_factory()() as s:
         sub = get_subscriber(s, address)
-        enrollments = s.execute(select(Campaign.slug, Enrollment.next_step, Enrollment.next_due_at, Enrollment.status)
-                                .join(Campaign, Campaign.id == Enrollment.campaign_id)
-                                .where(Enrollment.subscriber_id == sub.id).order_by(Enrollment.id)).all()
+        enrollments = s.execute(
+            select(Campaign.slug, Enrollment.next_step, Enrollment.next_due_at, Enrollment.status)
+            .join(Campaign, Campaign.id == Enrollment.campaign_id)
+            .where(Enrollment.subscriber_id == sub.id)
+            .order_by(Enrollment.id)
+        ).all()
         suppression = s.scalar(select(Suppression).where(Suppression.email_key == sub.email_key))
     data = _subscriber_json(sub)
-    data["enrollments"] = [{"campaign": slug, "next_step": step, "status": st,
-                            "next_due_at": due.isoformat() if due else None} for slug, step, due, st in enrollments]
-    data["suppressed"] = ({"reason": suppression.reason, "since": suppression.created_at.isoformat()}
-                          if suppression else None)
+    data["enrollments"] = [
+        {"campaign": slug, "next_step": step, "status": st, "next_due_at": due.isoformat() if due else None}
+        for slug, step, due, st in enrollments
+    ]
+    data["suppressed"] = (
+        {"reason": suppression.reason, "since": suppression.created_at.isoformat()} if suppression else None
+    )
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     table = Table(show_header=False, title=f"subscriber {sub.id}")
-    for key in ("email", "name", "timezone", "status", "tags", "consent_source", "consent_at", "consent_ip",
-                "created_at", "unsubscribed_at"):
+    for key in (
+        "email",
+        "name",
+        "timezone",
+        "status",
+        "tags",
+        "consent_source",
+        "consent_at",
+        "consent_ip",
+        "created_at",
+        "unsubscribed_at",
+    ):
         value = data[key]
         table.add_row(key, ", ".join(value) if isinstance(value, list) else ("" if value is None else str(value)))
     table.add_row("suppressed", f"{suppression.reason} since {data['suppressed']['since']}" if suppression else "no")
     for e in data["enrollments"]:
-        table.add_row(f"campaign {e['campaign']}",
-                      f"{e['status']}, next step {e['next_step']}, due {e['next_due_at'] or 'not scheduled yet'}")
+        table.add_row(
+            f"campaign {e['campaign']}",
+            f"{e['status']}, next step {e['next_step']}, due {e['next_due_at'] or 'not scheduled yet'}",
+        )
     console.print(table)
 
 
@@ -123,8 +160,11 @@ def remove(address: str = typer.Argument(..., help="Email address (any case)")) 
     """Stop all mail to a subscriber: unsubscribe, stop enrollments, cancel queued emails, suppress the address."""
     with get_session_factory().begin() as s:
         done = remove_subscriber(s, address, now())
-    console.print(f"subscriber {done.subscriber_id} removed: {done.enrollments_stopped} enrollments stopped, "
-                  f"{done.deliveries_cancelled} queued emails cancelled, address suppressed", highlight=False)
+    console.print(
+        f"subscriber {done.subscriber_id} removed: {done.enrollments_stopped} enrollments stopped, "
+        f"{done.deliveries_cancelled} queued emails cancelled, address suppressed",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -1,12 +1,15 @@
 """`outreach worker`, `outreach beat` and `outreach tick`: run the Celery worker, the scheduler, or one tick now."""
+
 from __future__ import annotations
 
 import typer
 
 
-def worker(concurrency: int = typer.Option(2, help="Worker processes"),
-           queues: str = typer.Option("tick,send", help="Queues to consume"),
-           loglevel: str = typer.Option("info")) -> None:
+def worker(
+    concurrency: int = typer.Option(2, help="Worker processes"),
+    queues: str = typer.Option("tick,send", help="Queues to consume"),
+    loglevel: str = typer.Option("info"),
+) -> None:
     """Start a Celery worker (broker: CELERY_BROKER_URL)."""
     from workers.app import app
 

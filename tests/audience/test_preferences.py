@@ -1,4 +1,5 @@
 """campaigns.audience.preferences on both databases: a pause holds queued email back; names and zones are checked."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -36,8 +37,9 @@ def test_pause_holds_back_queued_email_and_the_series_goes_on_after(session_fact
     assert [b.step for b in provider.batches] == [1]
 
 
-@pytest.mark.parametrize("name, tz, field", [("A" * 201, "UTC", "name"), ("Ann", "Nowhere", "timezone"),
-                                             ("Ann", "", "timezone")])
+@pytest.mark.parametrize(
+    "name, tz, field", [("A" * 201, "UTC", "name"), ("Ann", "Nowhere", "timezone"), ("Ann", "", "timezone")]
+)
 def test_profile_changes_are_checked(session_factory, name, tz, field):
     cid = make_campaign(session_factory)
     [sid] = enroll(session_factory, cid, 1)

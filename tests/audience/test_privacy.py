@@ -1,5 +1,6 @@
-"""campaigns.audience.privacy on both databases: the export holds everything stored about a person; erasure leaves nothing
-that names them, only the address hash on the suppression list."""
+"""campaigns.audience.privacy on both databases: the export holds everything stored about a person; erasure leaves
+nothing that names them, only the address hash on the suppression list."""
+
 from __future__ import annotations
 
 import json
@@ -22,16 +23,43 @@ def with_history(factory) -> int:
     cid = make_campaign(factory)
     [sid] = enroll(factory, cid, 1)
     with factory.begin() as s:
-        d = Delivery(enrollment_id=1, campaign_id=cid, step_number=1, status=ds.DELIVERED, due_at=START,
-                     created_at=START, sent_at=START, provider="sendgrid", provider_message_id="m1",
-                     last_error=f"452 <{ADDRESS}> mailbox full (retried)")
+        d = Delivery(
+            enrollment_id=1,
+            campaign_id=cid,
+            step_number=1,
+            status=ds.DELIVERED,
+            due_at=START,
+            created_at=START,
+            sent_at=START,
+            provider="sendgrid",
+            provider_message_id="m1",
+            last_error=f"452 <{ADDRESS}> mailbox full (retried)",
+        )
         s.add(d)
         s.flush()
-        s.add(Event(provider_event_id="e1", delivery_id=d.id, campaign_id=cid, step_number=1, kind="delivered",
-                    email_key=email_key(ADDRESS), occurred_at=START, received_at=START,
-                    raw={"email": ADDRESS, "event": "delivered"}))
-        s.add(Event(provider_event_id="e2", kind="opened", email_key=email_key(ADDRESS), occurred_at=START,
-                    received_at=START, raw={"email": ADDRESS, "event": "open"}))
+        s.add(
+            Event(
+                provider_event_id="e1",
+                delivery_id=d.id,
+                campaign_id=cid,
+                step_number=1,
+                kind="delivered",
+                email_key=email_key(ADDRESS),
+                occurred_at=START,
+                received_at=START,
+                raw={"email": ADDRESS, "event": "delivered"},
+            )
+        )
+        s.add(
+            Event(
+                provider_event_id="e2",
+                kind="opened",
+                email_key=email_key(ADDRESS),
+                occurred_at=START,
+                received_at=START,
+                raw={"email": ADDRESS, "event": "open"},
+            )
+        )
     return sid
 
 

@@ -1,5 +1,6 @@
 """campaigns.audience.signup on both databases: double opt-in, no duplicates, nothing revealed, blocked addresses never
 mailed, and the confirmation email itself."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -39,7 +40,12 @@ def test_request_makes_one_pending_subscriber_and_confirm_enrolls(session_factor
     with session_factory() as s:
         sub = s.scalar(select(Subscriber))
         assert (sub.status, sub.name, sub.timezone, sub.consent_source, sub.consent_at) == (
-            "pending", "Ann", "Europe/Paris", "api", None)
+            "pending",
+            "Ann",
+            "Europe/Paris",
+            "api",
+            None,
+        )
         assert s.scalar(select(func.count()).select_from(Enrollment)) == 0
 
     with session_factory.begin() as s:
@@ -48,7 +54,11 @@ def test_request_makes_one_pending_subscriber_and_confirm_enrolls(session_factor
     with session_factory() as s:
         sub = s.scalar(select(Subscriber))
         assert (sub.status, sub.consent_at, sub.consent_source, sub.consent_ip) == (
-            "active", T + timedelta(hours=1), "api", "203.0.113.9")
+            "active",
+            T + timedelta(hours=1),
+            "api",
+            "203.0.113.9",
+        )
         [e] = s.scalars(select(Enrollment)).all()
         assert (e.campaign_id, e.next_step, e.next_due_at, e.status) == (cid, 1, None, "active")
     with session_factory.begin() as s:
@@ -108,8 +118,9 @@ def test_an_erased_address_is_never_mailed_again(session_factory):
         confirm_signup(s, TokenData(sid, cid), None, T)
 
 
-@pytest.mark.parametrize("field, kwargs", [("email", {"address": "ann@"}), ("timezone", {"tz": "Moon/Base"}),
-                                           ("name", {"name": "n" * 201})])
+@pytest.mark.parametrize(
+    "field, kwargs", [("email", {"address": "ann@"}), ("timezone", {"tz": "Moon/Base"}), ("name", {"name": "n" * 201})]
+)
 def test_bad_fields_are_named(session_factory, field, kwargs):
     make_campaign(session_factory)
     with pytest.raises(SignupError) as err, session_factory.begin() as s:

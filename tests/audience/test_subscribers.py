@@ -1,7 +1,8 @@
 """Subscriber CSV import (validation by line, idempotence, enrollment), listing, lookup and removal."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -43,10 +44,14 @@ def count(factory, model) -> int:
 def snapshot(factory) -> list[tuple]:
     """Every subscriber and enrollment row, to compare before and after."""
     with factory() as s:
-        subs = s.execute(select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.status,
-                                Subscriber.created_at).order_by(Subscriber.id)).all()
-        enr = s.execute(select(Enrollment.id, Enrollment.subscriber_id, Enrollment.enrolled_at)
-                        .order_by(Enrollment.id)).all()
+        subs = s.execute(
+            select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.status, Subscriber.created_at).order_by(
+                Subscriber.id
+            )
+        ).all()
+        enr = s.execute(
+            select(Enrollment.id, Enrollment.subscriber_id, Enrollment.enrolled_at).order_by(Enrollment.id)
+        ).all()
     return [tuple(r) for r in subs] + [tuple(r) for r in enr]
 
 
@@ -59,36 +64,44 @@ def run_import(factory, path: Path, now: datetime, campaign_slug: str | None = N
 
 
 def test_valid_rows_are_imported_with_every_field(session_factory, tmp_path, now):
-    path = write_csv(tmp_path,
-                     "ann@example.com,Ann Lee,America/New_York,signup form,2026-11-20T10:04:00-05:00,"
-                     "203.0.113.9,news; baclofen ;news\n"
-                     "bob@example.org,,Europe/Berlin,,,,\n")
+    path = write_csv(
+        tmp_path,
+        "ann@example.com,Ann Lee,America/New_York,signup form,2026-11-20T10:04:00-05:00,"
+        "203.0.113.9,news; baclofen ;news\n"
+        "bob@example.org,,Europe/Berlin,,,,\n",
+    )
     report = run_import(session_factory, path, now)
     assert (report.imported, report.rows, report.problems) == (2, 2, [])
     with session_factory() as s:
         ann = get_subscriber(s, "ann@example.com")
         bob = get_subscriber(s, "bob@example.org")
-    assert (ann.name, ann.timezone, ann.status, ann.consent_source) == ("Ann Lee", "America/New_York", "active",
-                                                                        "signup form")
-    assert ann.consent_at == datetime(2026, 11, 20, 15, 4, tzinfo=timezone.utc)
+    assert (ann.name, ann.timezone, ann.status, ann.consent_source) == (
+        "Ann Lee",
+        "America/New_York",
+        "active",
+        "signup form",
+    )
+    assert ann.consent_at == datetime(2026, 11, 20, 15, 4, tzinfo=UTC)
     assert ann.consent_ip == "203.0.113.9" and ann.tags == ["news", "baclofen"]
     assert ann.email_key == email_key("ann@example.com") and ann.created_at == now
     assert (bob.name, bob.consent_at, bob.tags) == (None, None, [])
 
 
 def test_each_bad_row_is_reported_with_its_line_and_the_good_rows_still_go_in(session_factory, tmp_path, now):
-    path = write_csv(tmp_path,
-                     "ok1@example.com,One,UTC,,,,\n"                              # line 2
-                     "not-an-address,Two,UTC,,,,\n"                               # line 3
-                     "three@example.com,Three,Mars/Olympus,,,,\n"                 # line 4
-                     "four@example.com,Four,UTC,,yesterday,,\n"                   # line 5
-                     "five@example.com,Five,UTC,,2026-11-20T10:00:00,,\n"         # line 6: no offset
-                     "six@example.com,Six,UTC,,2027-01-01T00:00:00Z,,\n"          # line 7: in the future
-                     "seven@example.com,Seven,UTC,,,300.1.1.1,\n"                 # line 8
-                     ",Eight,UTC,,,,\n"                                           # line 9
-                     "nine@example.com,Nine,UTC\n"                                # line 10: too few fields
-                     "ten@example.com,Ten,,,,,\n"                                 # line 11: no time zone
-                     "ok2@example.com,Eleven,Asia/Kolkata,,,,\n")                 # line 12
+    path = write_csv(
+        tmp_path,
+        "ok1@example.com,One,UTC,,,,\n"  # line 2
+        "not-an-address,Two,UTC,,,,\n"  # line 3
+        "three@example.com,Three,Mars/Olympus,,,,\n"  # line 4
+        "four@example.com,Four,UTC,,yesterday,,\n"  # line 5
+        "five@example.com,Five,UTC,,2026-11-20T10:00:00,,\n"  # line 6: no offset
+        "six@example.com,Six,UTC,,2027-01-01T00:00:00Z,,\n"  # line 7: in the future
+        "seven@example.com,Seven,UTC,,,300.1.1.1,\n"  # line 8
+        ",Eight,UTC,,,,\n"  # line 9
+        "nine@example.com,Nine,UTC\n"  # line 10: too few fields
+        "ten@example.com,Ten,,,,,\n"  # line 11: no time zone
+        "ok2@example.com,Eleven,Asia/Kolkata,,,,\n",
+    )  # line 12
     report = run_import(session_factory, path, now)
     lines = [line for line, _ in report.problems]
     assert lines == [3, 4, 5, 6, 7, 8, 9, 10, 11]
@@ -108,21 +121,25 @@ def test_each_bad_row_is_reported_with_its_line_and_the_good_rows_still_go_in(se
 
 
 def test_line_numbers_count_physical_lines_with_quoted_newlines(session_factory, tmp_path, now):
-    path = write_csv(tmp_path,
-                     '"ann@example.com","Ann\nLee",UTC,,,,\n'   # lines 2-3
-                     "\n"                                        # line 4: blank, ignored
-                     "bad@,Bob,UTC,,,,\n")                      # line 5
+    path = write_csv(
+        tmp_path,
+        '"ann@example.com","Ann\nLee",UTC,,,,\n'  # lines 2-3
+        "\n"  # line 4: blank, ignored
+        "bad@,Bob,UTC,,,,\n",
+    )  # line 5
     report = run_import(session_factory, path, now)
     assert [line for line, _ in report.problems] == [5]
     assert report.imported == 1
 
 
 def test_duplicates_in_the_file_name_the_first_line_ignoring_case(session_factory, tmp_path, now):
-    path = write_csv(tmp_path,
-                     "ann@example.com,Ann,UTC,,,,\n"        # line 2
-                     "bob@example.com,Bob,UTC,,,,\n"        # line 3
-                     "ANN@Example.COM,Ann again,UTC,,,,\n"  # line 4
-                     " ann@EXAMPLE.com ,Ann 3,UTC,,,,\n")   # line 5
+    path = write_csv(
+        tmp_path,
+        "ann@example.com,Ann,UTC,,,,\n"  # line 2
+        "bob@example.com,Bob,UTC,,,,\n"  # line 3
+        "ANN@Example.COM,Ann again,UTC,,,,\n"  # line 4
+        " ann@EXAMPLE.com ,Ann 3,UTC,,,,\n",
+    )  # line 5
     report = run_import(session_factory, path, now)
     assert report.problems == [(4, "duplicate of line 2"), (5, "duplicate of line 2")]
     assert report.imported == 2
@@ -144,8 +161,9 @@ def test_addresses_are_normalised_and_unique_case_insensitively(session_factory,
 def test_already_subscribed_are_skipped_and_left_unchanged(session_factory, tmp_path, now):
     run_import(session_factory, write_csv(tmp_path, "ann@example.com,Ann,UTC,,,,\n", name="a.csv"), now)
     later = now + timedelta(days=1)
-    path = write_csv(tmp_path, "ann@example.com,Someone Else,Europe/Paris,,,,\nbob@example.com,Bob,UTC,,,,\n",
-                     name="b.csv")
+    path = write_csv(
+        tmp_path, "ann@example.com,Someone Else,Europe/Paris,,,,\nbob@example.com,Bob,UTC,,,,\n", name="b.csv"
+    )
     report = run_import(session_factory, path, later)
     assert (report.imported, report.skipped_existing, report.problems) == (1, 1, [])
     with session_factory() as s:
@@ -188,13 +206,16 @@ def test_dry_run_reports_and_writes_nothing(session_factory, tmp_path, now):
     assert count(session_factory, Enrollment) == 0
 
 
-@pytest.mark.parametrize("header, message", [
-    ("name,timezone\n", "missing column email"),
-    ("email,name\n", "missing column timezone"),
-    ("email,name,timezone,consent_time\n", "unknown column consent_time"),
-    ("email,email,timezone\n", "column email appears twice"),
-    ("", "the file is empty"),
-])
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        ("name,timezone\n", "missing column email"),
+        ("email,name\n", "missing column timezone"),
+        ("email,name,timezone,consent_time\n", "unknown column consent_time"),
+        ("email,email,timezone\n", "column email appears twice"),
+        ("", "the file is empty"),
+    ],
+)
 def test_a_bad_header_stops_the_import_naming_the_file(session_factory, tmp_path, now, header, message):
     path = write_csv(tmp_path, "ann@example.com,Ann,UTC\n" if header else "", header=header)
     with pytest.raises(ImportRowError, match=message) as err:
@@ -211,8 +232,11 @@ def test_header_names_are_matched_loosely_and_a_bom_is_ignored(session_factory, 
 
 def test_import_enrolls_new_and_existing_active_subscribers(session_factory, tmp_path, now):
     cid = make_campaign(session_factory, now)
-    run_import(session_factory, write_csv(tmp_path, "old@example.com,Old,UTC,,,,\nleft@example.com,L,UTC,,,,\n",
-                                          name="a.csv"), now)
+    run_import(
+        session_factory,
+        write_csv(tmp_path, "old@example.com,Old,UTC,,,,\nleft@example.com,L,UTC,,,,\n", name="a.csv"),
+        now,
+    )
     with session_factory.begin() as s:
         get_subscriber(s, "left@example.com").status = "unsubscribed"
     later = now + timedelta(days=2)
@@ -220,8 +244,11 @@ def test_import_enrolls_new_and_existing_active_subscribers(session_factory, tmp
     report = run_import(session_factory, path, later, campaign_slug="drip")
     assert (report.imported, report.skipped_existing, report.enrolled) == (1, 2, 2)
     with session_factory() as s:
-        rows = s.execute(select(Subscriber.email, Enrollment).join(Enrollment, Enrollment.subscriber_id == Subscriber.id)
-                         .order_by(Subscriber.email)).all()
+        rows = s.execute(
+            select(Subscriber.email, Enrollment)
+            .join(Enrollment, Enrollment.subscriber_id == Subscriber.id)
+            .order_by(Subscriber.email)
+        ).all()
     assert [email for email, _ in rows] == ["new@example.com", "old@example.com"]
     for _, e in rows:
         assert (e.campaign_id, e.next_step, e.next_due_at, e.status, e.enrolled_at) == (cid, 1, None, "active", later)
@@ -273,15 +300,33 @@ def test_get_unknown_subscriber_is_not_found(session_factory):
 
 def test_remove_stops_everything_for_that_subscriber_only(session_factory, tmp_path, now):
     cid = make_campaign(session_factory, now)
-    run_import(session_factory, write_csv(tmp_path, "ann@example.com,Ann,UTC,,,,\nbob@example.com,Bob,UTC,,,,\n"),
-               now, campaign_slug="drip")
+    run_import(
+        session_factory,
+        write_csv(tmp_path, "ann@example.com,Ann,UTC,,,,\nbob@example.com,Bob,UTC,,,,\n"),
+        now,
+        campaign_slug="drip",
+    )
     with session_factory.begin() as s:
-        enrollments = dict(s.execute(select(Subscriber.email, Enrollment.id).join(
-            Enrollment, Enrollment.subscriber_id == Subscriber.id)).all())
-        for email, step, status in [("ann@example.com", 1, "accepted"), ("ann@example.com", 2, "queued"),
-                                    ("bob@example.com", 1, "queued")]:
-            s.add(Delivery(enrollment_id=enrollments[email], campaign_id=cid, step_number=step, status=status,
-                           due_at=now, created_at=now))
+        enrollments = dict(
+            s.execute(
+                select(Subscriber.email, Enrollment.id).join(Enrollment, Enrollment.subscriber_id == Subscriber.id)
+            ).all()
+        )
+        for email, step, status in [
+            ("ann@example.com", 1, "accepted"),
+            ("ann@example.com", 2, "queued"),
+            ("bob@example.com", 1, "queued"),
+        ]:
+            s.add(
+                Delivery(
+                    enrollment_id=enrollments[email],
+                    campaign_id=cid,
+                    step_number=step,
+                    status=status,
+                    due_at=now,
+                    created_at=now,
+                )
+            )
     later = now + timedelta(hours=3)
     with session_factory.begin() as s:
         done = remove_subscriber(s, "ANN@example.com", later)
@@ -289,8 +334,11 @@ def test_remove_stops_everything_for_that_subscriber_only(session_factory, tmp_p
     with session_factory() as s:
         ann, bob = get_subscriber(s, "ann@example.com"), get_subscriber(s, "bob@example.com")
         statuses = dict(s.execute(select(Enrollment.subscriber_id, Enrollment.status)).all())
-        deliveries = s.execute(select(Enrollment.subscriber_id, Delivery.step_number, Delivery.status)
-                               .join(Enrollment).order_by(Delivery.id)).all()
+        deliveries = s.execute(
+            select(Enrollment.subscriber_id, Delivery.step_number, Delivery.status)
+            .join(Enrollment)
+            .order_by(Delivery.id)
+        ).all()
         reason = s.scalar(select(Suppression.reason).where(Suppression.email_key == ann.email_key))
         assert is_suppressed(s, "ann@example.com") and not is_suppressed(s, "bob@example.com")
     assert (ann.status, ann.unsubscribed_at, ann.unsubscribe_source) == ("unsubscribed", later, "manual")

@@ -1,5 +1,6 @@
 """campaigns.audience.unsubscribe on both databases: leaving stops every pending email before the next send; resubscribe
 undoes it, and only an unsubscribe."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,8 +22,14 @@ from tests.builders import LINKS, NO_WAIT, START, Clock, enroll, make_campaign, 
 def statuses(factory, model, column, sid):
     with factory() as s:
         if model is Delivery:
-            return list(s.scalars(select(Delivery.status).join(Enrollment, Enrollment.id == Delivery.enrollment_id)
-                                  .where(Enrollment.subscriber_id == sid).order_by(Delivery.step_number)))
+            return list(
+                s.scalars(
+                    select(Delivery.status)
+                    .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
+                    .where(Enrollment.subscriber_id == sid)
+                    .order_by(Delivery.step_number)
+                )
+            )
         return list(s.scalars(select(column).where(model.subscriber_id == sid)))
 
 
@@ -30,9 +37,9 @@ def test_unsubscribe_records_time_and_source_and_stops_everything(session_factor
     cid = make_campaign(session_factory)
     [sid] = enroll(session_factory, cid, 1)
     clock, provider = Clock(START), RecordingProvider()
-    tick_and_send(session_factory, provider, clock, brand)            # step 1 sent
+    tick_and_send(session_factory, provider, clock, brand)  # step 1 sent
     clock.at += timedelta(days=1)
-    drip.tick(session_factory, clock(), lambda ids: None)              # step 2 created and handed out, not sent
+    drip.tick(session_factory, clock(), lambda ids: None)  # step 2 created and handed out, not sent
     assert statuses(session_factory, Delivery, None, sid) == [ds.ACCEPTED, ds.QUEUED]
 
     with session_factory.begin() as s:
@@ -109,8 +116,10 @@ def test_resubscribe_never_lifts_another_reason(session_factory, reason):
     with pytest.raises(StateError), session_factory.begin() as s:
         resubscribe(s, sid, START)
     with session_factory() as s:
-        assert s.scalar(select(Suppression.reason).where(
-            Suppression.email_key == email_key("person0@example.com"))) == reason
+        assert (
+            s.scalar(select(Suppression.reason).where(Suppression.email_key == email_key("person0@example.com")))
+            == reason
+        )
         assert s.get(Subscriber, sid).status == "unsubscribed"
 
 

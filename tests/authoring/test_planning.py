@@ -1,4 +1,5 @@
 """Series planning on hand-made articles: whole sections, in order, within the word bounds, welcome and CTA."""
+
 import pytest
 
 from campaigns.authoring.article import Article, BulletList, Paragraph, Section
@@ -23,13 +24,19 @@ def section(heading: str, words: int, with_list: bool = False) -> Section:
 
 
 def article(*sections: Section, closing: Section | None = None, bio: str | None = None) -> Article:
-    return Article(title="Test Topic", intro=(Paragraph("An intro sentence for the series."),),
-                   sections=sections, closing=closing, author_bio=bio)
+    return Article(
+        title="Test Topic",
+        intro=(Paragraph("An intro sentence for the series."),),
+        sections=sections,
+        closing=closing,
+        author_bio=bio,
+    )
 
 
 def test_short_sections_are_joined_and_long_ones_stand_alone():
-    groups = group_sections((section("A", 60), section("B", 60), section("C", 60), section("D", 500),
-                             section("E", 200)), 150, 450)
+    groups = group_sections(
+        (section("A", 60), section("B", 60), section("C", 60), section("D", 500), section("E", 200)), 150, 450
+    )
     assert [[s.heading for s in g] for g in groups] == [["A", "B", "C"], ["D"], ["E"]]
 
 
@@ -57,8 +64,9 @@ def test_plan_keeps_every_section_once_in_order_with_welcome_and_cta():
 
 def test_subjects_and_preheaders_fit_their_limits():
     long_heading = "Seeking Help for Long-Term Prescription Medication Dependence at Agape Detox Centers"
-    series = plan_series(article(section(long_heading, 200), section("B " * 40, 200),
-                                 closing=section(long_heading, 50)))
+    series = plan_series(
+        article(section(long_heading, 200), section("B " * 40, 200), closing=section(long_heading, 50))
+    )
     for s in series.steps:
         assert 0 < len(s.subject) <= SUBJECT_MAX, s.subject
         assert 0 < len(s.preheader) <= PREHEADER_MAX, s.preheader
@@ -66,8 +74,10 @@ def test_subjects_and_preheaders_fit_their_limits():
 
 
 def test_shorten_subject_cuts_a_trailing_phrase_or_at_a_word():
-    assert shorten_subject("Seeking Help for Baclofen Dependence or Misuse at Agape Detox") == \
-        "Seeking Help for Baclofen Dependence or Misuse"
+    assert (
+        shorten_subject("Seeking Help for Baclofen Dependence or Misuse at Agape Detox")
+        == "Seeking Help for Baclofen Dependence or Misuse"
+    )
     assert shorten_subject("Short heading") == "Short heading"
     cut = shorten_subject("x" * 10 + " " + "y" * 70)
     assert len(cut) <= SUBJECT_MAX and cut.endswith("…")
@@ -77,8 +87,9 @@ def test_shorten_subject_cuts_a_trailing_phrase_or_at_a_word():
 def test_preheader_lead_is_whole_sentences_and_says_something():
     para = Paragraph("Yes. The U.S. Food and Drug Administration approved it in 1977 for spasticity. More follows.")
     series = plan_series(article(Section("Is it approved?", (para,)), section("B", 200)))
-    assert series.steps[1].preheader == ("1-minute read: Yes. The U.S. Food and Drug Administration approved it "
-                                         "in 1977 for spasticity.")
+    assert series.steps[1].preheader == (
+        "1-minute read: Yes. The U.S. Food and Drug Administration approved it in 1977 for spasticity."
+    )
 
 
 def test_article_without_closing_still_ends_with_a_cta_step():

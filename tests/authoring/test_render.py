@@ -1,5 +1,6 @@
 """Rendering: every email's required parts, escaping of per-recipient values, size, lists, the CTA, compile-once,
 and template errors. Series are built by hand; the brand is the real content/brand.toml."""
+
 from __future__ import annotations
 
 import re
@@ -26,30 +27,63 @@ VALUES = {"first_name": "Sam", "unsubscribe_url": UNSUB, "preferences_url": PREF
 UNRENDERED = re.compile(r"\{\{|\{%|\{#|%%[a-z_]*%%")
 
 INTRO = (Paragraph("Quitting a medication on your own can feel like the “right” thing to do."),)
-SLEEP = Section("Why Sleep Changes First", (
-    Paragraph("Sleep is often the first thing to change. It’s also the easiest to miss."),
-    BulletList(("Waking at 3 a.m.", "Vivid dreams", "Feeling tired after eight hours")),
-    Paragraph("None of these signs means something is wrong on its own."),
-))
+SLEEP = Section(
+    "Why Sleep Changes First",
+    (
+        Paragraph("Sleep is often the first thing to change. It’s also the easiest to miss."),
+        BulletList(("Waking at 3 a.m.", "Vivid dreams", "Feeling tired after eight hours")),
+        Paragraph("None of these signs means something is wrong on its own."),
+    ),
+)
 MOOD = Section("Mood & Energy", (Paragraph("Mood swings are common in the first weeks <and> they pass."),))
-CLOSING = Section("Talking to Someone Helps", (
-    Paragraph("You do not have to work this out alone."),
-    BulletList(("A free, private call", "A plan that fits your life")),
-))
+CLOSING = Section(
+    "Talking to Someone Helps",
+    (
+        Paragraph("You do not have to work this out alone."),
+        BulletList(("A free, private call", "A plan that fits your life")),
+    ),
+)
 
 
-def make_series(*, bio: str | None = BIO, lesson_sections: tuple[Section, ...] = (SLEEP, MOOD),
-                delays: tuple[int, int, int] = (2, 2, 2), closing: Section | None = CLOSING) -> Series:
-    article = Article(title="Coming Off Sleep Aids", intro=INTRO, sections=lesson_sections, closing=closing,
-                      author_bio=bio)
+def make_series(
+    *,
+    bio: str | None = BIO,
+    lesson_sections: tuple[Section, ...] = (SLEEP, MOOD),
+    delays: tuple[int, int, int] = (2, 2, 2),
+    closing: Section | None = CLOSING,
+) -> Series:
+    article = Article(
+        title="Coming Off Sleep Aids", intro=INTRO, sections=lesson_sections, closing=closing, author_bio=bio
+    )
     steps = (
-        Step(1, "welcome", "Welcome to Coming Off Sleep Aids", "Three short emails on what to expect.", (), 0,
-             intro=INTRO, topics=("Why Sleep Changes First",)),
-        Step(2, "lesson", "Why Sleep Changes First", "2-minute read: sleep is often the first thing to change.",
-             lesson_sections, delays[0]),
+        Step(
+            1,
+            "welcome",
+            "Welcome to Coming Off Sleep Aids",
+            "Three short emails on what to expect.",
+            (),
+            0,
+            intro=INTRO,
+            topics=("Why Sleep Changes First",),
+        ),
+        Step(
+            2,
+            "lesson",
+            "Why Sleep Changes First",
+            "2-minute read: sleep is often the first thing to change.",
+            lesson_sections,
+            delays[0],
+        ),
         Step(3, "lesson", "Mood & Energy", "What to expect from your mood.", (MOOD,), delays[1]),
-        Step(4, "cta", "Talking to Someone Helps", "You do not have to work this out alone.",
-             (closing,) if closing else (), delays[2], author_bio=bio),
+        Step(
+            4,
+            "cta",
+            "Talking to Someone Helps",
+            "You do not have to work this out alone.",
+            (closing,) if closing else (),
+            delays[2],
+            author_bio=bio,
+        ),
     )
     return Series(title=article.title, article=article, steps=steps)
 
@@ -77,8 +111,15 @@ def test_every_email_has_the_required_parts_in_html_and_text(number):
     assert soup.find("a", href=UNSUB).get_text(strip=True) == "Unsubscribe"
     assert soup.find("a", href=PREFS).get_text(strip=True) == "Manage preferences"
     shown = visible_text(html)
-    for part in (BRAND.name, BRAND.address, BRAND.notice, BRAND.crisis_line, "Written by Jordan Avery",
-                 step.preheader, "Hi Sam,"):
+    for part in (
+        BRAND.name,
+        BRAND.address,
+        BRAND.notice,
+        BRAND.crisis_line,
+        "Written by Jordan Avery",
+        step.preheader,
+        "Hi Sam,",
+    ):
         assert " ".join(part.split()) in shown, part
         assert part in text, part
     assert f"Unsubscribe: {UNSUB}" in text and f"Manage preferences: {PREFS}" in text
@@ -270,15 +311,17 @@ def test_template_syntax_error_names_template_and_line(templates):
 
 
 def test_undefined_value_names_template_and_line(templates):
-    (templates / "cta.txt.j2").write_text('{% extends "layout.txt.j2" %}\n{% block content %}\n'
-                                          '{{ brand.no_such_field }}\n{% endblock %}\n')
+    (templates / "cta.txt.j2").write_text(
+        '{% extends "layout.txt.j2" %}\n{% block content %}\n{{ brand.no_such_field }}\n{% endblock %}\n'
+    )
     with pytest.raises(RenderError, match=r"templates/cta\.txt\.j2:3: .*no_such_field"):
         render.compile_step(SERIES, SERIES.step(4), BRAND)
 
 
 def test_mjml_error_names_template_and_line(templates):
-    (templates / "lesson.mjml.j2").write_text('{% extends "layout.mjml.j2" %}\n{% block content %}\n'
-                                              '        <mj-text>never closed\n{% endblock %}\n')
+    (templates / "lesson.mjml.j2").write_text(
+        '{% extends "layout.mjml.j2" %}\n{% block content %}\n        <mj-text>never closed\n{% endblock %}\n'
+    )
     with pytest.raises(RenderError, match=r"templates/lesson\.mjml\.j2: MJML does not compile") as err:
         render.compile_step(SERIES, SERIES.step(2), BRAND)
     line = int(re.search(r"line (\d+) of the MJML", str(err.value)).group(1))

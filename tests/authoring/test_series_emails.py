@@ -1,5 +1,6 @@
 """The whole article-to-emails path on the seed and on articles it has never seen: every sentence of the body lands
 in exactly one email, in order, with no page residue, and each email is within its limits."""
+
 from __future__ import annotations
 
 import re
@@ -57,16 +58,19 @@ def test_each_email_is_within_its_limits_and_clean(path):
         for residue in ("Table of Contents", "Toggle", "{{", "{%", "Share on", "In This Article"):
             assert residue not in html
     for step in series.steps[1:-1]:
-        assert 150 <= step.words <= 450 or len(step.sections) == 1 or step is series.steps[-2], \
+        assert 150 <= step.words <= 450 or len(step.sections) == 1 or step is series.steps[-2], (
             f"step {step.number}: {step.words} words in {len(step.sections)} sections"
+        )
 
 
 def test_seed_gives_the_expected_series():
     series = plan_file(SEED)
     assert [s.kind for s in series.steps] == ["welcome"] + ["lesson"] * 7 + ["cta"]
     assert series.steps[1].subject == "How Does Baclofen Work in the Body?"
-    assert series.steps[3].section_headings == ["Understanding Baclofen Dependence vs. Addiction",
-                                                "Signs and Symptoms of Baclofen Misuse"]
+    assert series.steps[3].section_headings == [
+        "Understanding Baclofen Dependence vs. Addiction",
+        "Signs and Symptoms of Baclofen Misuse",
+    ]
     cta = preview(series, series.steps[-1], BRAND, "html")
     assert 'href="tel:' in cta and BRAND.cta_url in cta and "Agape Detox" in cta
     assert not any(isinstance(b, BulletList) and len(b.items) < 2 for s in series.article.sections for b in s.blocks)

@@ -1,4 +1,5 @@
 """The `cli` fixture: run `outreach ARGS...` in this process against the test database."""
+
 from __future__ import annotations
 
 import pytest

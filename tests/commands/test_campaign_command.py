@@ -4,6 +4,7 @@ Most commands run in-process through Typer's CliRunner (fast); refusals run thro
 in a subprocess, to see the one-line message and exit code a person gets. SQLite only: the domain behind every
 command is tested on both databases in the other files of this folder.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,11 @@ pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def env(db_url, session_factory, tmp_path, monkeypatch) -> dict[str, str]:
-    values = {"OUTREACH_DATABASE_URL": db_url, "OUTREACH_OUTBOX_DIR": str(tmp_path / "outbox"),
-              "OUTREACH_EMAIL_BACKEND": "outbox"}
+    values = {
+        "OUTREACH_DATABASE_URL": db_url,
+        "OUTREACH_OUTBOX_DIR": str(tmp_path / "outbox"),
+        "OUTREACH_EMAIL_BACKEND": "outbox",
+    }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     for cached in (bootstrap.get_settings, bootstrap.get_brand, bootstrap.get_session_factory):
@@ -48,38 +52,49 @@ def cli(env):
         result = runner.invoke(app, list(args), catch_exceptions=False)
         assert result.exit_code == 0, result.output
         return result.output
+
     return run
 
 
 def outreach(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(OUTREACH), *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **env}, cwd=PROJECT_ROOT)
+    return subprocess.run(
+        [str(OUTREACH), *args], capture_output=True, text=True, timeout=60, env={**os.environ, **env}, cwd=PROJECT_ROOT
+    )
 
 
 def test_the_whole_workflow_from_the_command_line(cli, env, tmp_path):
-    assert "created draft campaign baclofen: 9 steps" in cli("campaign", "create", str(SEED), "--slug", "baclofen",
-                                                             "--actor", "ana")
+    assert "created draft campaign baclofen: 9 steps" in cli(
+        "campaign", "create", str(SEED), "--slug", "baclofen", "--actor", "ana"
+    )
     people = tmp_path / "people.csv"
-    people.write_text("email,name,timezone\nann@example.com,Ann,America/New_York\nbob@example.com,Bob,UTC\n",
-                      encoding="utf-8")
+    people.write_text(
+        "email,name,timezone\nann@example.com,Ann,America/New_York\nbob@example.com,Bob,UTC\n", encoding="utf-8"
+    )
     assert "2 new subscribers imported, 2 enrolled" in cli("campaign", "enroll", "baclofen", "--csv", str(people))
-    assert "version 2: step 3: subject" in cli("campaign", "edit", "baclofen", "--step", "3", "--subject",
-                                               "Is baclofen addictive?", "--actor", "bea")
-    assert "version 3: window" in cli("campaign", "window", "baclofen", "--days", "mon-sat", "--hours", "8-18",
-                                      "--cap", "500")
+    assert "version 2: step 3: subject" in cli(
+        "campaign", "edit", "baclofen", "--step", "3", "--subject", "Is baclofen addictive?", "--actor", "bea"
+    )
+    assert "version 3: window" in cli(
+        "campaign", "window", "baclofen", "--days", "mon-sat", "--hours", "8-18", "--cap", "500"
+    )
     diff = json.loads(cli("campaign", "diff", "baclofen", "1", "2", "--json"))
     assert {(c["step"], c["field"]) for c in diff["changes"]} >= {(3, "subject"), (3, "content")}
     assert "warning" in cli("campaign", "check", "baclofen")  # the example brand: a warning for the outbox
-    assert "scheduled to start 2030-01-07T14:00:00+00:00" in cli("campaign", "schedule", "baclofen", "--start",
-                                                                  "2030-01-07T14:00:00+00:00")
+    assert "scheduled to start 2030-01-07T14:00:00+00:00" in cli(
+        "campaign", "schedule", "baclofen", "--start", "2030-01-07T14:00:00+00:00"
+    )
     forecast = json.loads(cli("campaign", "forecast", "baclofen", "--json"))
     assert len(forecast["forecast"]) == 14 and forecast["next"] == []  # the start is years ahead
 
     shown = json.loads(cli("campaign", "show", "baclofen", "--json"))
     assert (shown["status"], shown["version"], shown["daily_cap"], len(shown["steps"])) == ("scheduled", 3, 500, 9)
     assert shown["steps"][2]["subject"] == "Is baclofen addictive?"
-    assert shown["window"] == {"days": [0, 1, 2, 3, 4, 5], "start_hour": 8, "end_hour": 18,
-                               "describe": "mon,tue,wed,thu,fri,sat 08:00-18:00 local time"}
+    assert shown["window"] == {
+        "days": [0, 1, 2, 3, 4, 5],
+        "start_hour": 8,
+        "end_hour": 18,
+        "describe": "mon,tue,wed,thu,fri,sat 08:00-18:00 local time",
+    }
     assert shown["audience"]["total"] == 2
     assert [a["action"] for a in reversed(shown["audit"])] == ["created", "enrolled", "edited", "edited", "scheduled"]
     assert (shown["audit"][-1]["actor"], shown["audit"][-3]["actor"]) == ("ana", "bea")  # --actor, else the OS user

@@ -1,4 +1,5 @@
 """`outreach subscribers export|erase ADDRESS` and `outreach serve`'s listen address, run as a user would."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,10 @@ def test_erase_leaves_only_the_suppressed_hash(cli, session_factory):
     assert code == 0 and f"subscriber {sid} erased" in out and "person0" not in out
     with session_factory() as s:
         assert s.get(Subscriber, sid).email is None
-        assert s.scalar(select(Suppression.reason).where(
-            Suppression.email_key == email_key("person0@example.com"))) == "erased"
+        assert (
+            s.scalar(select(Suppression.reason).where(Suppression.email_key == email_key("person0@example.com")))
+            == "erased"
+        )
     code, _, err = cli("subscribers", "erase", "person0@example.com", "--yes")
     assert code == 1 and "no subscriber with that address" in err
 
@@ -44,11 +47,14 @@ def test_erase_asks_first(cli, session_factory, monkeypatch):
         assert s.get(Subscriber, sid).email == "person0@example.com"
 
 
-@pytest.mark.parametrize("base, overrides, expected", [
-    ("http://localhost:8000", (None, None), ("localhost", 8000)),
-    ("http://127.0.0.1:9123", (None, None), ("127.0.0.1", 9123)),
-    ("https://outreach.example.org", (None, None), ("127.0.0.1", 8000)),  # TLS ends at the proxy
-    ("http://localhost:8000", ("0.0.0.0", 8080), ("0.0.0.0", 8080)),
-])
+@pytest.mark.parametrize(
+    "base, overrides, expected",
+    [
+        ("http://localhost:8000", (None, None), ("localhost", 8000)),
+        ("http://127.0.0.1:9123", (None, None), ("127.0.0.1", 9123)),
+        ("https://outreach.example.org", (None, None), ("127.0.0.1", 8000)),  # TLS ends at the proxy
+        ("http://localhost:8000", ("0.0.0.0", 8080), ("0.0.0.0", 8080)),
+    ],
+)
 def test_serve_listens_where_the_base_url_says(base, overrides, expected):
     assert listen_address(load_settings(base_url=base), *overrides) == expected

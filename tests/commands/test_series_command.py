@@ -1,4 +1,5 @@
 """`outreach series plan` and `outreach preview` as a person runs them: real processes, exit codes, one-line errors."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,14 @@ SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
 
 
 def outreach(*args: str, cwd=PROJECT_ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "outreach", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "outreach", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def test_plan_json_has_the_contract_shape():
@@ -43,9 +50,14 @@ def test_preview_formats():
 
 
 def test_preview_open_writes_a_file(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "outreach", "preview", str(SEED), "--step", "9", "--open"],
-                       capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120,
-                       env={"OUTREACH_OUTBOX_DIR": str(tmp_path / "outbox"), "PATH": "/usr/bin:/bin"})
+    r = subprocess.run(
+        [sys.executable, "-m", "outreach", "preview", str(SEED), "--step", "9", "--open"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+        env={"OUTREACH_OUTBOX_DIR": str(tmp_path / "outbox"), "PATH": "/usr/bin:/bin"},
+    )
     assert r.returncode == 0, r.stderr
     written = tmp_path / "preview" / "baclofen-misuse-article-step-09.html"
     assert r.stdout.strip() == str(written) and "Contact Agape Detox" in written.read_text()
@@ -67,6 +79,5 @@ def test_unreadable_article_names_file_and_line(tmp_path):
 
 def test_help_lists_every_command():
     r = outreach("--help")
-    for command in ("series", "preview", "demo", "worker", "beat", "subscribers", "campaign", "db", "serve",
-                    "stats"):
+    for command in ("series", "preview", "demo", "worker", "beat", "subscribers", "campaign", "db", "serve", "stats"):
         assert command in r.stdout

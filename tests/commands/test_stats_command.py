@@ -1,4 +1,5 @@
 """`outreach stats` and `outreach admin hash-password` through the real CLI entry point."""
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,15 @@ from tests.insight.support import sent_campaign, sg_event
 
 
 def outreach(*args: str, env: dict[str, str], input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from outreach.cli import main; main()", *args], cwd=PROJECT_ROOT,
-                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), **env},
-                          capture_output=True, text=True, input=input, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", "from outreach.cli import main; main()", *args],
+        cwd=PROJECT_ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), **env},
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=60,
+    )
 
 
 def test_stats_json_and_table(tmp_path):
@@ -28,10 +35,20 @@ def test_stats_json_and_table(tmp_path):
     factory = make_session_factory(make_engine(url))
     _, d = sent_campaign(factory, 4)
     with factory.begin() as s:
-        record_events(s, [from_sendgrid(e, START) for e in (
-            sg_event("delivered", 0, d[(0, 1)], START), sg_event("delivered", 1, d[(1, 1)], START),
-            sg_event("open", 0, d[(0, 1)], START), sg_event("open", 0, d[(0, 1)], START))], START,
-            soft_bounce_limit=3)
+        record_events(
+            s,
+            [
+                from_sendgrid(e, START)
+                for e in (
+                    sg_event("delivered", 0, d[(0, 1)], START),
+                    sg_event("delivered", 1, d[(1, 1)], START),
+                    sg_event("open", 0, d[(0, 1)], START),
+                    sg_event("open", 0, d[(0, 1)], START),
+                )
+            ],
+            START,
+            soft_bounce_limit=3,
+        )
     env = {"OUTREACH_DATABASE_URL": url}
     one = outreach("stats", "test", "--json", env=env)
     assert one.returncode == 0, one.stderr

@@ -1,10 +1,11 @@
 """`outreach db upgrade` and `outreach subscribers import|list|show|remove`, run as a user would."""
+
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from campaigns.db.migrate import current_revision, head_revision
@@ -12,14 +13,16 @@ from campaigns.db.models import Campaign
 from campaigns.db.session import make_engine, make_session_factory
 
 ROOT = Path(__file__).resolve().parents[2]
-GOOD = "email,name,timezone,consent_at\nann@example.com,Ann,America/New_York,2026-01-02T03:04:05Z\n" \
-       "bob@example.com,Bob,Europe/Berlin,\n"
+GOOD = (
+    "email,name,timezone,consent_at\nann@example.com,Ann,America/New_York,2026-01-02T03:04:05Z\n"
+    "bob@example.com,Bob,Europe/Berlin,\n"
+)
 
 
 def add_campaign(db_url: str, slug: str = "drip") -> None:
     engine = make_engine(db_url)
     with make_session_factory(engine).begin() as s:
-        s.add(Campaign(slug=slug, title="Drip", status="draft", created_at=datetime.now(timezone.utc)))
+        s.add(Campaign(slug=slug, title="Drip", status="draft", created_at=datetime.now(UTC)))
     engine.dispose()
 
 
@@ -100,10 +103,15 @@ def test_import_list_show_remove(cli, tmp_path, db_url):
 def test_the_installed_command_exits_1_on_problems(tmp_path):
     """The real `outreach` entry point, in its own process (SQLite only: the shell is the same on both)."""
     exe = Path(sys.executable).with_name("outreach")
-    env = {"PATH": "/usr/bin:/bin", "OUTREACH_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'o.db'}",
-           "HOME": str(tmp_path)}
-    run = lambda *a: subprocess.run([str(exe), *a], capture_output=True, text=True, env=env, cwd=tmp_path,  # noqa: E731
-                                    timeout=60)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "OUTREACH_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'o.db'}",
+        "HOME": str(tmp_path),
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+
     assert run("db", "upgrade").returncode == 0
     path = tmp_path / "people.csv"
     path.write_text(GOOD + "bad,X,UTC,\n", encoding="utf-8")

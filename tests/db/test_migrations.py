@@ -1,4 +1,5 @@
 """The Alembic migrations build exactly the tables of models.py, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from alembic import command

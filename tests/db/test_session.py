@@ -1,7 +1,8 @@
 """Engines and sessions: SQLite pragmas, foreign keys and UTC times on both databases."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, text
@@ -30,18 +31,27 @@ def test_plain_postgresql_url_uses_psycopg_3():
 
 
 def _campaign(now: datetime) -> Campaign:
-    return Campaign(slug="c-one", title="C", status="draft", created_at=now, window_days=[0, 1, 2, 3, 4],
-                    window_start_hour=9, window_end_hour=17, track_opens=False, track_clicks=False, current_version=1)
+    return Campaign(
+        slug="c-one",
+        title="C",
+        status="draft",
+        created_at=now,
+        window_days=[0, 1, 2, 3, 4],
+        window_start_hour=9,
+        window_end_hour=17,
+        track_opens=False,
+        track_clicks=False,
+        current_version=1,
+    )
 
 
 def test_foreign_keys_are_enforced(session_factory, now):
-    with pytest.raises(IntegrityError):
-        with session_factory.begin() as s:
-            s.add(Enrollment(campaign_id=999, subscriber_id=999, next_step=1, status="active", enrolled_at=now))
+    with pytest.raises(IntegrityError), session_factory.begin() as s:
+        s.add(Enrollment(campaign_id=999, subscriber_id=999, next_step=1, status="active", enrolled_at=now))
 
 
 def test_times_come_back_timezone_aware_utc(session_factory):
-    at = datetime(2026, 3, 29, 1, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
     with session_factory.begin() as s:
         s.add(_campaign(at))
     with session_factory() as s:
@@ -50,17 +60,15 @@ def test_times_come_back_timezone_aware_utc(session_factory):
 
 
 def test_naive_times_are_refused(session_factory):
-    with pytest.raises(StatementError, match="naive datetime"):
-        with session_factory.begin() as s:
-            s.add(_campaign(datetime(2026, 1, 1)))
+    with pytest.raises(StatementError, match="naive datetime"), session_factory.begin() as s:
+        s.add(_campaign(datetime(2026, 1, 1)))
 
 
 def test_transaction_rolls_back_on_error(session_factory, now):
-    with pytest.raises(RuntimeError):
-        with transaction(session_factory) as s:
-            s.add(_campaign(now))
-            s.flush()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), transaction(session_factory) as s:
+        s.add(_campaign(now))
+        s.flush()
+        raise RuntimeError("boom")
     with transaction(session_factory) as s:
         assert s.scalar(select(Campaign.id)) is None
         s.add(_campaign(now))

@@ -5,7 +5,7 @@ import dataclasses
 import re
 import shutil
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 
@@ -18,7 +18,7 @@ from campaigns.delivery.providers.base import Batch, Recipient
 from campaigns.tokens import Tokens
 from tests.builders import BRAND
 
-NOW = datetime(2030, 3, 9, 14, 30, 5, tzinfo=timezone.utc)
+NOW = datetime(2030, 3, 9, 14, 30, 5, tzinfo=UTC)
 HTML = ("<html><body><p>Hi %%first_name%%,</p><p>Baclofen is a muscle relaxant that doctors prescribe for spasticity."
         "</p><p>500 Harbor Road, Fort Lauderdale, FL 33301. This email is educational, not medical advice.</p>"
         '<p><a href="%%unsubscribe_url%%">Unsubscribe</a> · <a href="%%preferences_url%%">Preferences</a></p>'

@@ -1,4 +1,5 @@
-"""send_with_retry and RetryPolicy, on a scripted provider (the HTTP side is in tests/delivery/providers/test_sendgrid.py)."""
+"""send_with_retry and RetryPolicy, on a scripted provider (HTTP: tests/delivery/providers/test_sendgrid.py)."""
+
 from __future__ import annotations
 
 import logging
@@ -12,8 +13,13 @@ from campaigns.delivery.retrying import RetryPolicy, send_with_retry
 from campaigns.errors import ProviderError
 
 BRAND = Brand(*(["x"] * 14))
-BATCH = Batch(content=StepContent("s", "p", "<p>h</p>", "t"), brand=BRAND, campaign="c", step=1,
-              recipients=(Recipient(1, "a@example.org", None, {}), Recipient(2, "b@example.org", None, {})))
+BATCH = Batch(
+    content=StepContent("s", "p", "<p>h</p>", "t"),
+    brand=BRAND,
+    campaign="c",
+    step=1,
+    recipients=(Recipient(1, "a@example.org", None, {}), Recipient(2, "b@example.org", None, {})),
+)
 
 
 class Scripted:
@@ -59,12 +65,11 @@ def test_full_jitter_waits_somewhere_between_zero_and_the_backoff():
     waits = []
     for _ in range(40):
         sleeps = Sleeps()
-        send_with_retry(Scripted(busy(), busy(), busy(), "accepted"), BATCH, RetryPolicy(base=1, cap=3),
-                        sleep=sleeps)
+        send_with_retry(Scripted(busy(), busy(), busy(), "accepted"), BATCH, RetryPolicy(base=1, cap=3), sleep=sleeps)
         waits.append(sleeps)
     for first, second, third in waits:
         assert 0 <= first <= 1 and 0 <= second <= 2 and 0 <= third <= 3
-    assert len({w[2] for w in waits}) > 30          # spread out, not one value for every worker
+    assert len({w[2] for w in waits}) > 30  # spread out, not one value for every worker
 
 
 def test_retry_after_holds_under_jitter():

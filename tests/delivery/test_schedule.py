@@ -1,5 +1,6 @@
 """Due times: sending windows in the subscriber's own time zone, and daylight-saving changes both ways."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +14,7 @@ WEEKDAYS = SendingWindow()  # Mon-Fri 09:00-17:00
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def test_same_local_time_across_spring_forward():

@@ -1,4 +1,5 @@
 """The suppression list: one hash for every address, idempotent additions, bulk checks."""
+
 from __future__ import annotations
 
 import hashlib

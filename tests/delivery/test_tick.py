@@ -1,7 +1,8 @@
 """The tick and the batch send on both databases: each email once, in order, on time, and only to who may get it."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -91,7 +92,7 @@ def test_next_due_follows_the_window_in_the_subscribers_zone(session_factory, br
     with session_factory() as s:
         e = s.scalar(select(Enrollment))
     assert e.next_step == 2
-    assert e.next_due_at == datetime(2027, 1, 11, 14, 0, tzinfo=timezone.utc)  # Saturday -> Monday 09:00 NY
+    assert e.next_due_at == datetime(2027, 1, 11, 14, 0, tzinfo=UTC)  # Saturday -> Monday 09:00 NY
 
 
 def test_unsubscribed_and_suppressed_people_get_nothing_more(session_factory, brand):
@@ -161,8 +162,14 @@ def test_a_dead_workers_claim_goes_back_and_a_dead_submission_becomes_unknown(se
     assert emitted[-1] == [a]  # only what surely never left is sent again
     with session_factory() as s:
         assert s.get(Delivery, b).status == ds.UNKNOWN
-        assert s.scalar(select(Enrollment.next_step).join(Delivery, Delivery.enrollment_id == Enrollment.id)
-                        .where(Delivery.id == b)) == 2
+        assert (
+            s.scalar(
+                select(Enrollment.next_step)
+                .join(Delivery, Delivery.enrollment_id == Enrollment.id)
+                .where(Delivery.id == b)
+            )
+            == 2
+        )
 
 
 class FailingProvider(RecordingProvider):

@@ -15,7 +15,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -152,7 +152,7 @@ class Rig:
 
     def populate(self, n: int) -> None:
         """A running campaign whose first step is due now for `n` subscribers (person0@example.com …)."""
-        an_hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+        an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
         self.campaign_id = make_campaign(self.factory, start=an_hour_ago)
         enroll(self.factory, self.campaign_id, n, enrolled_at=an_hour_ago)
         self.emails = [f"person{i}@example.com" for i in range(n)]
@@ -174,7 +174,7 @@ class Rig:
 
     def tick(self, later: timedelta = timedelta(0), batch_size: int = 25) -> drip.TickReport:
         """The scheduler tick, run here; `later` moves its clock forward (past the leases, instead of waiting)."""
-        return drip.tick(self.factory, datetime.now(timezone.utc) + later, self.emit, batch_size=batch_size)
+        return drip.tick(self.factory, datetime.now(UTC) + later, self.emit, batch_size=batch_size)
 
     def statuses(self) -> Counter[str]:
         with self.factory() as s:

@@ -1,6 +1,7 @@
 """Redis restarted while batches wait in it: every queued task is lost (no persistence), and the tick finds the
 batches again once their QUEUE_LEASE runs out; the worker reconnects by itself and sends each email once.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -25,15 +26,21 @@ def test_batches_lost_with_redis_are_found_again(rig: Rig) -> None:
     assert rig.tick(batch_size=BATCH).batches == N // BATCH
     wait_until(lambda: rig.sendgrid.statuses().count(429) >= 1, timeout=30, what="the first batch at SendGrid")
     waiting = broker.llen("send")
-    assert waiting >= N // BATCH - 2   # one batch running, perhaps one more taken by the worker
+    assert waiting >= N // BATCH - 2  # one batch running, perhaps one more taken by the worker
 
     rig.redis.stop()
-    rig.redis.start()   # same port, empty: every queued task is gone
+    rig.redis.start()  # same port, empty: every queued task is gone
     assert broker.llen("send") == 0
 
     # The worker finishes the batch it was running, reconnects, and then has nothing to do.
-    wait_until(lambda: rig.count("accepted") >= BATCH and "Connected to redis" in worker.log_text().split(
-        "Connection to broker lost")[-1], timeout=60, what="the worker back on the new Redis")
+    wait_until(
+        lambda: (
+            rig.count("accepted") >= BATCH
+            and "Connected to redis" in worker.log_text().split("Connection to broker lost")[-1]
+        ),
+        timeout=60,
+        what="the worker back on the new Redis",
+    )
     sent_before = rig.count("accepted")
     assert rig.count("queued") == N - sent_before
 

@@ -2,6 +2,7 @@
 what a failed task leaves behind (a `sending` claim, a batch still `queued`) is taken up again by the tick once the
 leases run out.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -25,7 +26,7 @@ def test_postgresql_down_between_claim_and_send(pg_rig: Rig) -> None:
     rig = pg_rig
     rig.populate(N)
     database = make_url(rig.db_url).database
-    assert rig.tick(batch_size=BATCH).batches == N // BATCH   # the batches wait in Redis: no worker yet
+    assert rig.tick(batch_size=BATCH).batches == N // BATCH  # the batches wait in Redis: no worker yet
 
     # Hold the worker just after its claim: the claim touches only `deliveries`, the next query reads `subscribers`,
     # which this transaction locks. Then the database goes away under it.
@@ -37,20 +38,21 @@ def test_postgresql_down_between_claim_and_send(pg_rig: Rig) -> None:
     pg_admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'")
     blocker.close()
     # While it is closed, the worker's other batches fail at once: it cannot connect.
-    wait_until(lambda: worker.log_text().count("raised unexpected") == N // BATCH, timeout=30,
-               what="every task to fail")
+    wait_until(
+        lambda: worker.log_text().count("raised unexpected") == N // BATCH, timeout=30, what="every task to fail"
+    )
     time.sleep(2)
     pg_admin(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
 
     log = worker.log_text()
     assert "terminating connection due to administrator command" in log
     assert "is not currently accepting connections" in log
-    assert rig.statuses() == {"sending": BATCH, "queued": N - BATCH}   # the failed claim is still held, nothing sent
+    assert rig.statuses() == {"sending": BATCH, "queued": N - BATCH}  # the failed claim is still held, nothing sent
     assert rig.sendgrid.statuses() == []
-    assert rig.tick(batch_size=BATCH).batches == 0                      # leases hold until they run out
+    assert rig.tick(batch_size=BATCH).batches == 0  # leases hold until they run out
 
     late = rig.tick(AFTER_LEASES, batch_size=BATCH)
-    assert late.requeued == BATCH                                       # the dead claim, back to `queued`
+    assert late.requeued == BATCH  # the dead claim, back to `queued`
     assert late.queued == N
     wait_until(lambda: rig.count("accepted") == N, timeout=60, what="every delivery accepted")
     rig.assert_each_sent_once()
@@ -67,19 +69,22 @@ def test_postgresql_down_while_sendgrid_answers(pg_rig: Rig) -> None:
     rig.populate(N)
     database = make_url(rig.db_url).database
     assert rig.tick(batch_size=BATCH).batches == N // BATCH
-    rig.sendgrid.fault("rate_limit", 1, retry_after=2)   # the first batch waits 2 s before its retry is accepted
+    rig.sendgrid.fault("rate_limit", 1, retry_after=2)  # the first batch waits 2 s before its retry is accepted
     worker = rig.worker("worker", concurrency=1)
     wait_until(lambda: rig.sendgrid.statuses() == [429], timeout=30, what="the first batch at SendGrid")
     pg_admin(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
     pg_admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'")
-    wait_until(lambda: "database unavailable while recording a sent batch" in worker.log_text(), timeout=30,
-               what="the worker to retry writing the answer")
-    assert rig.sendgrid.statuses() == [429, 202]          # SendGrid accepted the first batch...
+    wait_until(
+        lambda: "database unavailable while recording a sent batch" in worker.log_text(),
+        timeout=30,
+        what="the worker to retry writing the answer",
+    )
+    assert rig.sendgrid.statuses() == [429, 202]  # SendGrid accepted the first batch...
     time.sleep(3)
     pg_admin(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
 
     wait_until(lambda: rig.count("accepted") == N, timeout=90, what="every delivery accepted")
-    assert rig.statuses() == {"accepted": N}              # ...and its answer was written down once the DB was back
+    assert rig.statuses() == {"accepted": N}  # ...and its answer was written down once the DB was back
     assert all(d.provider_message_id for d in rig.deliveries())
     assert rig.tick(AFTER_LEASES, batch_size=BATCH).unknown == 0
     rig.assert_each_sent_once()
@@ -96,13 +101,16 @@ def test_sqlite_locked_for_longer_than_the_busy_timeout(rig_sqlite: Rig) -> None
     locker.execute("BEGIN EXCLUSIVE")
     try:
         worker = rig.worker("worker", concurrency=1)
-        wait_until(lambda: "database is locked" in worker.log_text(), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000 + 30,
-                   what="a task to give up")
+        wait_until(
+            lambda: "database is locked" in worker.log_text(),
+            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000 + 30,
+            what="a task to give up",
+        )
     finally:
         locker.execute("COMMIT")
         locker.close()
     wait_until(lambda: rig.count("accepted") == N - BATCH, timeout=60, what="the other batches")
-    assert rig.statuses() == {"accepted": N - BATCH, "queued": BATCH}   # the failed claim was rolled back
+    assert rig.statuses() == {"accepted": N - BATCH, "queued": BATCH}  # the failed claim was rolled back
     assert rig.tick(batch_size=BATCH).batches == 0
     late = rig.tick(AFTER_LEASES, batch_size=BATCH)
     assert (late.queued, late.requeued) == (BATCH, 0)

@@ -1,10 +1,11 @@
 """SendGrid misbehaving: errors and rate limits for a while, then recovery; and a request taken whose answer never
 comes back. Either way each email reaches SendGrid once.
 """
+
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -29,10 +30,10 @@ def test_errors_and_rate_limits_then_recovery(rig: Rig) -> None:
     wait_until(lambda: rig.count("accepted") == N, timeout=90, what="every delivery accepted")
 
     statuses = rig.sendgrid.statuses()
-    assert Counter(statuses) == {500: 2, 429: 2, 202: N // BATCH}   # every retry visible at the server
+    assert Counter(statuses) == {500: 2, 429: 2, 202: N // BATCH}  # every retry visible at the server
     assert statuses[:4] == [500, 500, 429, 429]
     rig.assert_each_sent_once()
-    assert {d.attempts for d in rig.deliveries()} == {1}   # retried inside one claim, never claimed again
+    assert {d.attempts for d in rig.deliveries()} == {1}  # retried inside one claim, never claimed again
     log = worker.log_text()
     assert log.count("failed (status 500); retrying") == 2
     assert log.count("failed (status 429); retrying") == 2
@@ -58,8 +59,7 @@ def test_answer_never_arrives(pg_rig: Rig) -> None:
     log = worker.log_text()
     assert log.count(f"sent batch of {BATCH}: 0 accepted, 0 failed, {BATCH} unknown") == 2
     assert "outcome unknown: no answer from SendGrid after the request was sent (TimeoutError)" in log
-    assert "outcome unknown: no answer from SendGrid after the request was sent (RemoteDisconnected)" \
-        in log
+    assert "outcome unknown: no answer from SendGrid after the request was sent (RemoteDisconnected)" in log
     # The enrollments moved on: an unknown outcome settles the step (the next one is due in a day).
     assert rig.next_steps() == {2: N}
     # A tick past every lease sends nothing again.
@@ -69,12 +69,23 @@ def test_answer_never_arrives(pg_rig: Rig) -> None:
 
     # How `unknown` is settled: SendGrid's event webhook reports each email with our delivery_id custom arg; the
     # events are stored and applied (campaigns.insight.events), which moves the delivery to what SendGrid says happened.
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     unknown = {d.id for d in rig.deliveries() if d.status == "unknown"}
-    events = [from_sendgrid({"email": row["email"], "event": "delivered", "timestamp": int(now.timestamp()),
-                             "sg_event_id": f"ev-{row['custom_args']['delivery_id']}",
-                             "sg_message_id": f"{row['message_id']}.filter0001", **row["custom_args"]}, now)
-              for row in rig.sendgrid.sent() if int(row["custom_args"]["delivery_id"]) in unknown]
+    events = [
+        from_sendgrid(
+            {
+                "email": row["email"],
+                "event": "delivered",
+                "timestamp": int(now.timestamp()),
+                "sg_event_id": f"ev-{row['custom_args']['delivery_id']}",
+                "sg_message_id": f"{row['message_id']}.filter0001",
+                **row["custom_args"],
+            },
+            now,
+        )
+        for row in rig.sendgrid.sent()
+        if int(row["custom_args"]["delivery_id"]) in unknown
+    ]
     with rig.factory.begin() as s:
         record_events(s, events, now, soft_bounce_limit=3)
     assert rig.statuses() == {"accepted": N - 2 * BATCH, "delivered": 2 * BATCH}

@@ -1,10 +1,11 @@
 """The tick on more than one machine at once: two ticks racing on PostgreSQL over the same due set create each
 delivery once and hand each one out in exactly one batch (row locks with SKIP LOCKED, then a queue lease).
 """
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, func, select
 
@@ -25,8 +26,17 @@ ROUNDS, NEW_PER_ROUND = 12, 100
 
 def _enroll(factory, campaign_id: int, first: int, n: int, at: datetime) -> None:
     with factory.begin() as s:
-        subs = [Subscriber(email=f"p{i}@example.com", email_key=email_key(f"p{i}@example.com"), name=None,
-                           timezone="UTC", status="active", created_at=at) for i in range(first, first + n)]
+        subs = [
+            Subscriber(
+                email=f"p{i}@example.com",
+                email_key=email_key(f"p{i}@example.com"),
+                name=None,
+                timezone="UTC",
+                status="active",
+                created_at=at,
+            )
+            for i in range(first, first + n)
+        ]
         s.add_all(subs)
         s.flush()
         s.add_all(Enrollment(campaign_id=campaign_id, subscriber_id=x.id, enrolled_at=at) for x in subs)
@@ -43,7 +53,7 @@ def _race(factory, now: datetime) -> tuple[list[list[int]], list[drip.TickReport
         try:
             start.wait()
             reports[i] = drip.tick(factory, now, emitted[i].extend, batch_size=40, page=60)
-        except BaseException as err:   # reported by the test thread
+        except BaseException as err:  # reported by the test thread
             errors.append(err)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
@@ -59,7 +69,7 @@ def test_two_ticks_racing_create_and_hand_out_each_delivery_once(pg_url: str) ->
     upgrade(pg_url)
     engine = make_engine(pg_url)
     factory = make_session_factory(engine)
-    base = datetime.now(timezone.utc)
+    base = datetime.now(UTC)
     campaign_id = make_campaign(factory, start=base - timedelta(hours=1))
     try:
         for r in range(ROUNDS):
@@ -69,8 +79,9 @@ def test_two_ticks_racing_create_and_hand_out_each_delivery_once(pg_url: str) ->
             now = base + r * (ds.QUEUE_LEASE + timedelta(seconds=1))
             (a, b), reports = _race(factory, now)
             with factory() as s:
-                per_enrollment = s.execute(select(Delivery.enrollment_id, func.count()).group_by(
-                    Delivery.enrollment_id)).all()
+                per_enrollment = s.execute(
+                    select(Delivery.enrollment_id, func.count()).group_by(Delivery.enrollment_id)
+                ).all()
                 queued = set(s.scalars(select(Delivery.id).where(Delivery.status == "queued")))
             assert len(per_enrollment) == (r + 1) * NEW_PER_ROUND, f"round {r}"
             assert {n for _, n in per_enrollment} == {1}, f"round {r}: a delivery created twice"
@@ -89,7 +100,7 @@ def test_a_slow_tick_leaves_alone_what_a_fast_one_sent_meanwhile(pg_url: str) ->
     upgrade(pg_url)
     engine = make_engine(pg_url)
     factory = make_session_factory(engine)
-    base = datetime.now(timezone.utc)
+    base = datetime.now(UTC)
     campaign_id = make_campaign(factory, start=base - timedelta(hours=1))
     _enroll(factory, campaign_id, 0, 50, base - timedelta(hours=1))
     go_on = threading.Event()

@@ -9,6 +9,7 @@ again. Batches that never reached the server wait in the Redis queue (prefetch 1
 only the messages it is running) and the next worker sends them. (A batch whose message is lost altogether is found
 again by the tick once QUEUE_LEASE runs out: test_broker_restart.)
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,12 +34,15 @@ def test_whole_worker_killed_mid_request(pg_rig: Rig, caplog: pytest.LogCaptureF
     caplog.set_level(logging.INFO, logger="campaigns")
     rig = pg_rig
     rig.populate(N)
-    rig.sendgrid.fault("hang", 2, seconds=120, deliver=True)   # both processes stuck inside a request
+    rig.sendgrid.fault("hang", 2, seconds=120, deliver=True)  # both processes stuck inside a request
     first = rig.worker("first", concurrency=2)
     assert rig.tick(batch_size=BATCH).batches == N // BATCH
-    wait_until(lambda: _hung_requests(rig) == 2 and rig.count("submitting") == 2 * BATCH, timeout=60,
-               what="two batches inside a hung request")
-    first.stop(signal.SIGKILL)   # the whole process group: main process and both pool children
+    wait_until(
+        lambda: _hung_requests(rig) == 2 and rig.count("submitting") == 2 * BATCH,
+        timeout=60,
+        what="two batches inside a hung request",
+    )
+    first.stop(signal.SIGKILL)  # the whole process group: main process and both pool children
 
     second = rig.worker("second", concurrency=2)
     wait_until(lambda: rig.count("accepted") == N - 2 * BATCH, timeout=60, what="the batches left in the queue")
@@ -68,20 +72,24 @@ def test_pool_child_killed_mid_request(pg_rig: Rig) -> None:
     rig.sendgrid.fault("hang", 1, seconds=120, deliver=True)
     worker = rig.worker("worker", concurrency=1)
     assert rig.tick(batch_size=BATCH).batches == N // BATCH
-    wait_until(lambda: _hung_requests(rig) == 1 and rig.count("submitting") == BATCH, timeout=60,
-               what="a batch inside a hung request")
+    wait_until(
+        lambda: _hung_requests(rig) == 1 and rig.count("submitting") == BATCH,
+        timeout=60,
+        what="a batch inside a hung request",
+    )
     children = psutil.Process(worker.proc.pid).children()
     assert len(children) == 1
-    children[0].send_signal(signal.SIGKILL)   # only the pool process running the task; the main process lives on
+    children[0].send_signal(signal.SIGKILL)  # only the pool process running the task; the main process lives on
 
     # task_reject_on_worker_lost puts the task back; a new pool child runs it again and finds nothing `queued` to
     # claim (the batch is `submitting`), so the repeat sends nothing. The other batches go out as usual.
     wait_until(lambda: rig.count("accepted") == N - BATCH, timeout=60, what="the other batches")
-    wait_until(lambda: worker.log_text().count("succeeded") >= N // BATCH, timeout=30,
-               what="the killed task to run again")
+    wait_until(
+        lambda: worker.log_text().count("succeeded") >= N // BATCH, timeout=30, what="the killed task to run again"
+    )
     log = worker.log_text()
     assert "WorkerLostError" in log and "signal 9" in log
-    assert "{'accepted': 0, 'failed': 0, 'unknown': 0, 'skipped': 0}" in log   # the redelivered task: a no-op
+    assert "{'accepted': 0, 'failed': 0, 'unknown': 0, 'skipped': 0}" in log  # the redelivered task: a no-op
 
     late = rig.tick(AFTER_LEASES, batch_size=BATCH)
     assert (late.unknown, late.batches) == (BATCH, 0)

@@ -1,4 +1,5 @@
 """Storing SendGrid events: each once, matched to its delivery, kept when unmatched, without personal data."""
+
 from __future__ import annotations
 
 import json
@@ -31,12 +32,33 @@ def events(factory) -> list[Event]:
 
 
 def test_table_maps_every_sendgrid_event_name():
-    names = ["processed", "deferred", "delivered", "bounce", "dropped", "open", "click", "spamreport",
-             "unsubscribe", "group_unsubscribe", "group_resubscribe"]
+    names = [
+        "processed",
+        "deferred",
+        "delivered",
+        "bounce",
+        "dropped",
+        "open",
+        "click",
+        "spamreport",
+        "unsubscribe",
+        "group_unsubscribe",
+        "group_resubscribe",
+    ]
     kinds = [from_sendgrid({"event": n, "email": "a@b.org", "timestamp": 1}, START).kind for n in names]
-    assert kinds == [EventKind.PROCESSED, EventKind.DEFERRED, EventKind.DELIVERED, EventKind.BOUNCED,
-                     EventKind.DROPPED, EventKind.OPENED, EventKind.CLICKED, EventKind.COMPLAINED,
-                     EventKind.UNSUBSCRIBED, EventKind.UNSUBSCRIBED, EventKind.RESUBSCRIBED]
+    assert kinds == [
+        EventKind.PROCESSED,
+        EventKind.DEFERRED,
+        EventKind.DELIVERED,
+        EventKind.BOUNCED,
+        EventKind.DROPPED,
+        EventKind.OPENED,
+        EventKind.CLICKED,
+        EventKind.COMPLAINED,
+        EventKind.UNSUBSCRIBED,
+        EventKind.UNSUBSCRIBED,
+        EventKind.RESUBSCRIBED,
+    ]
     assert from_sendgrid({"event": "bounce", "type": "blocked"}, START).kind is EventKind.SOFT_BOUNCED
     assert from_sendgrid({"event": "bounce", "type": "bounce"}, START).kind is EventKind.BOUNCED
     assert from_sendgrid({"event": "machine_learning_thing"}, START).kind is EventKind.UNKNOWN
@@ -51,8 +73,9 @@ def test_same_batch_twice_stores_each_event_once(session_factory):
     assert (again.received, again.stored, again.duplicates) == (9, 0, 9)
     rows = events(session_factory)
     assert len(rows) == 9
-    assert {(r.delivery_id, r.kind) for r in rows} == {(d[(i, 1)], k) for i in range(3)
-                                                      for k in ("processed", "delivered", "opened")}
+    assert {(r.delivery_id, r.kind) for r in rows} == {
+        (d[(i, 1)], k) for i in range(3) for k in ("processed", "delivered", "opened")
+    }
     assert all(r.processed_at is not None for r in rows)
 
 
@@ -63,9 +86,14 @@ def test_a_repeat_inside_one_batch_is_stored_once(session_factory):
 
 
 def test_events_for_unknown_deliveries_are_kept_and_counted(session_factory):
-    cid, d = sent_campaign(session_factory, 1)
-    report = record(session_factory, [sg_event("delivered", 0, 999_999, START, message_id="elsewhere"),
-                                      sg_event("open", 5, None, START, message_id="elsewhere")])
+    cid, _ = sent_campaign(session_factory, 1)
+    report = record(
+        session_factory,
+        [
+            sg_event("delivered", 0, 999_999, START, message_id="elsewhere"),
+            sg_event("open", 5, None, START, message_id="elsewhere"),
+        ],
+    )
     assert (report.stored, report.unmatched) == (2, 2)
     rows = events(session_factory)
     assert [r.delivery_id for r in rows] == [None, None]
@@ -88,8 +116,21 @@ def test_message_id_prefix_and_address_match_when_custom_args_are_missing(sessio
 
 def test_no_address_or_ip_is_stored(session_factory):
     _, d = sent_campaign(session_factory, 1)
-    record(session_factory, [sg_event("bounce", 0, d[(0, 1)], START, type="bounce", ip="203.0.113.9",
-                                      useragent="Mozilla", reason=f"550 5.1.1 <{address(0)}>: no such user")])
+    record(
+        session_factory,
+        [
+            sg_event(
+                "bounce",
+                0,
+                d[(0, 1)],
+                START,
+                type="bounce",
+                ip="203.0.113.9",
+                useragent="Mozilla",
+                reason=f"550 5.1.1 <{address(0)}>: no such user",
+            )
+        ],
+    )
     (row,) = events(session_factory)
     stored = json.dumps(row.raw) + (row.reason or "")
     assert address(0) not in stored and "203.0.113.9" not in stored and "Mozilla" not in stored
@@ -124,7 +165,7 @@ def test_our_own_unsubscribe_is_counted_once_on_the_last_email_sent(session_fact
     from campaigns.insight.events import record_unsubscribe_event
     from campaigns.insight.stats import campaign_stats
 
-    cid, d = sent_campaign(session_factory, 2, steps=(1, 2))
+    cid, _ = sent_campaign(session_factory, 2, steps=(1, 2))
     with session_factory.begin() as s:
         sub_id = s.scalar(select(Subscriber.id).order_by(Subscriber.id))
         assert record_unsubscribe_event(s, sub_id, cid, "one-click", START) is True

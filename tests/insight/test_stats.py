@@ -1,4 +1,5 @@
 """Stats on a known set of deliveries and events: exact counts, rates, funnel, days, queue health, thresholds."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -32,20 +33,18 @@ def known(session_factory):
     with session_factory.begin() as s:
         # Step 2 reached only people 0-5, step 3 only 0-1: the rest is still queued (not sent).
         later = [d[(i, 2)] for i in range(6, 10)] + [d[(i, 3)] for i in range(2, 10)]
-        s.execute(update(Delivery).where(Delivery.id.in_(later)).values(status=ds.QUEUED, sent_at=None,
-                                                                       due_at=DAY2))
-        s.execute(update(Delivery).where(Delivery.id.in_([d[(i, 2)] for i in range(6)]))
-                  .values(sent_at=DAY2))
+        s.execute(update(Delivery).where(Delivery.id.in_(later)).values(status=ds.QUEUED, sent_at=None, due_at=DAY2))
+        s.execute(update(Delivery).where(Delivery.id.in_([d[(i, 2)] for i in range(6)])).values(sent_at=DAY2))
     ev = []
-    ev += [sg_event("delivered", i, d[(i, 1)], DAY1) for i in range(9)]          # 9 of 10 delivered
-    ev += [sg_event("bounce", 9, d[(9, 1)], DAY1, type="bounce")]                 # 1 hard bounce
-    ev += [sg_event("open", i, d[(i, 1)], DAY1) for i in (0, 0, 0, 1, 2, 3)]      # 4 unique openers
-    ev += [sg_event("click", i, d[(i, 1)], DAY1) for i in (0, 0, 1)]              # 2 unique clickers
-    ev += [sg_event("spamreport", 3, d[(3, 1)], DAY2)]                            # 1 complaint, on day 2
+    ev += [sg_event("delivered", i, d[(i, 1)], DAY1) for i in range(9)]  # 9 of 10 delivered
+    ev += [sg_event("bounce", 9, d[(9, 1)], DAY1, type="bounce")]  # 1 hard bounce
+    ev += [sg_event("open", i, d[(i, 1)], DAY1) for i in (0, 0, 0, 1, 2, 3)]  # 4 unique openers
+    ev += [sg_event("click", i, d[(i, 1)], DAY1) for i in (0, 0, 1)]  # 2 unique clickers
+    ev += [sg_event("spamreport", 3, d[(3, 1)], DAY2)]  # 1 complaint, on day 2
     ev += [sg_event("delivered", i, d[(i, 2)], DAY2, step=2) for i in range(6) if i != 3]
     ev += [sg_event("open", 4, d[(4, 2)], DAY2, step=2)]
     ev += [sg_event("unsubscribe", 5, d[(5, 2)], DAY2, step=2)]
-    ev += [sg_event("open", 7, None, DAY2, message_id="not-ours")]               # unmatched: not counted
+    ev += [sg_event("open", 7, None, DAY2, message_id="not-ours")]  # unmatched: not counted
     with session_factory.begin() as s:
         record_events(s, [from_sendgrid(e, DAY2) for e in ev], DAY2, soft_bounce_limit=3)
     return d
@@ -56,12 +55,20 @@ def test_per_step_and_total_counts_are_exact(session_factory, known):
         (stats,) = campaign_stats(s)
         assert unmatched_events(s) == 1
     step1, step2, step3 = stats.steps
-    assert (step1.counts.sent, step1.counts.delivered, step1.counts.opened, step1.counts.clicked,
-            step1.counts.bounced, step1.counts.complained, step1.counts.unsubscribed) == (10, 9, 4, 2, 1, 1, 0)
+    assert (
+        step1.counts.sent,
+        step1.counts.delivered,
+        step1.counts.opened,
+        step1.counts.clicked,
+        step1.counts.bounced,
+        step1.counts.complained,
+        step1.counts.unsubscribed,
+    ) == (10, 9, 4, 2, 1, 1, 0)
     assert (step2.counts.sent, step2.counts.delivered, step2.counts.opened, step2.counts.unsubscribed) == (6, 5, 1, 1)
     assert (step3.counts.sent, step3.counts.delivered) == (2, 0)
-    assert stats.total == Counts(sent=18, delivered=14, opened=5, clicked=2, bounced=1, dropped=0, complained=1,
-                                 unsubscribed=1)
+    assert stats.total == Counts(
+        sent=18, delivered=14, opened=5, clicked=2, bounced=1, dropped=0, complained=1, unsubscribed=1
+    )
     assert [s.subject for s in stats.steps] == ["Step 1", "Step 2", "Step 3"]
 
 
@@ -112,7 +119,9 @@ def test_send_latency_buckets(session_factory, known):
     assert total == pytest.approx(12 * 60 + 6 * 86400)
 
 
-@pytest.mark.parametrize("rate, expected", [(None, Level.OK), (0.0009, Level.OK), (0.001, Level.WARNING),
-                                            (0.0029, Level.WARNING), (0.003, Level.DANGER)])
+@pytest.mark.parametrize(
+    "rate, expected",
+    [(None, Level.OK), (0.0009, Level.OK), (0.001, Level.WARNING), (0.0029, Level.WARNING), (0.003, Level.DANGER)],
+)
 def test_complaint_thresholds(rate, expected):
     assert level(rate, 0.001, 0.003) is expected

@@ -1,4 +1,5 @@
 """Checks before scheduling: each kind of problem is found, and a blocking one stops scheduling with the list."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -20,15 +21,29 @@ from campaigns.management.records import get_campaign
 from campaigns.settings import load_settings
 from tests.builders import START, enroll, make_campaign
 
-VALUES = {"first_name": "Sam", "unsubscribe_url": "https://outreach.example.net/u/t",
-          "preferences_url": "https://outreach.example.net/p/t"}
-GOOD_HTML = "<p>Hi %%first_name%%</p><a href='https://agapedetox.com/contact'>Call us</a>" \
-            "<a href='%%unsubscribe_url%%'>Unsubscribe</a>"
+VALUES = {
+    "first_name": "Sam",
+    "unsubscribe_url": "https://outreach.example.net/u/t",
+    "preferences_url": "https://outreach.example.net/p/t",
+}
+GOOD_HTML = (
+    "<p>Hi %%first_name%%</p><a href='https://agapedetox.com/contact'>Call us</a>"
+    "<a href='%%unsubscribe_url%%'>Unsubscribe</a>"
+)
 
 
 def step(**changes) -> StepRow:
-    values = dict(number=2, kind="lesson", subject="How baclofen works", preheader="A two-minute read",
-                  delay_days=2, sections=[], words=100, html=GOOD_HTML, text="Hi %%first_name%%\n%%unsubscribe_url%%")
+    values = dict(
+        number=2,
+        kind="lesson",
+        subject="How baclofen works",
+        preheader="A two-minute read",
+        delay_days=2,
+        sections=[],
+        words=100,
+        html=GOOD_HTML,
+        text="Hi %%first_name%%\n%%unsubscribe_url%%",
+    )
     values.update(changes)
     return StepRow(**values)
 
@@ -41,28 +56,35 @@ def test_a_good_step_has_no_problem():
     assert messages(step()) == []
 
 
-@pytest.mark.parametrize("changes, expected", [
-    ({"subject": ""}, "the subject is empty"),
-    ({"subject": "x" * 61}, "the subject is 61 characters"),
-    ({"preheader": "y" * 111}, "the preheader is 111 characters"),
-    ({"html": GOOD_HTML + "<p>{{ brand.phone }}</p>"}, "unrendered template syntax in the HTML version"),
-    ({"text": "Hi {% if x %}"}, "unrendered template syntax in the text version"),
-    ({"html": GOOD_HTML + "%%last_name%%"}, "unknown placeholder(s) %%last_name%%"),
-    ({"html": GOOD_HTML + "<p>" + "a" * HTML_MAX_BYTES + "</p>"}, "Gmail clips emails over 102 KB"),
-    ({"html": "<a href='https://www.example.org/contact'>x</a>"}, "placeholder host www.example.org"),
-    ({"html": "<a href='http://agapedetox.com/'>x</a>"}, "not https"),
-    ({"html": "<a href='https://agapedetox.com/{{ cta }}'>x</a>"}, "template"),
-    ({"text": "Call us: https://localhost:8000/contact"}, "placeholder host localhost"),
-    ({"html": " ", "text": "x"}, "the HTML version is empty"),
-])
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"subject": ""}, "the subject is empty"),
+        ({"subject": "x" * 61}, "the subject is 61 characters"),
+        ({"preheader": "y" * 111}, "the preheader is 111 characters"),
+        ({"html": GOOD_HTML + "<p>{{ brand.phone }}</p>"}, "unrendered template syntax in the HTML version"),
+        ({"text": "Hi {% if x %}"}, "unrendered template syntax in the text version"),
+        ({"html": GOOD_HTML + "%%last_name%%"}, "unknown placeholder(s) %%last_name%%"),
+        ({"html": GOOD_HTML + "<p>" + "a" * HTML_MAX_BYTES + "</p>"}, "Gmail clips emails over 102 KB"),
+        ({"html": "<a href='https://www.example.org/contact'>x</a>"}, "placeholder host www.example.org"),
+        ({"html": "<a href='http://agapedetox.com/'>x</a>"}, "not https"),
+        ({"html": "<a href='https://agapedetox.com/{{ cta }}'>x</a>"}, "template"),
+        ({"text": "Call us: https://localhost:8000/contact"}, "placeholder host localhost"),
+        ({"html": " ", "text": "x"}, "the HTML version is empty"),
+    ],
+)
 def test_each_problem_is_found_with_a_clear_message(changes, expected):
     found = messages(step(**changes))
     assert any(expected in m for m in found), found
 
 
 def test_placeholder_links_only_warn_for_the_outbox_but_a_malformed_one_always_blocks():
-    outbox = check_step(step(html="<a href='https://www.example.org/x'>x</a><a href='https:///nohost'>y</a>"),
-                        VALUES, real=False, skip_links=set(VALUES.values()))
+    outbox = check_step(
+        step(html="<a href='https://www.example.org/x'>x</a><a href='https:///nohost'>y</a>"),
+        VALUES,
+        real=False,
+        skip_links=set(VALUES.values()),
+    )
     assert [(p.blocking, "placeholder" in p.message) for p in outbox] == [(True, False), (False, True)]
     assert bad_link("mailto:help@agapedetox.com") is None and bad_link("tel:+15550100") is None
     assert bad_link("https://agapedetox.com/contact") is None
@@ -74,9 +96,8 @@ def test_failed_checks_block_scheduling_with_the_list_of_what_to_fix(session_fac
     with session_factory.begin() as s:
         s.execute(update(StepRow).where(StepRow.number == 2).values(subject="x" * 70))
         s.execute(update(StepRow).where(StepRow.number == 3).values(html="<p>{{ unrendered }}</p>"))
-    with pytest.raises(StateError) as caught:
-        with session_factory.begin() as s:
-            schedule_campaign(s, "test", START, START - timedelta(days=1), actor="ana")
+    with pytest.raises(StateError) as caught, session_factory.begin() as s:
+        schedule_campaign(s, "test", START, START - timedelta(days=1), actor="ana")
     message = str(caught.value)
     assert message.startswith("cannot schedule campaign 'test': 2 check(s) failed:")
     assert "step 2: the subject is 70 characters" in message and "step 3: unrendered template syntax" in message
@@ -97,5 +118,7 @@ def test_a_real_backend_makes_the_example_brand_and_http_links_block(session_fac
     assert blocking(relaxed) == []
     assert brand.is_example  # the shipped brand file is the example one: with it, a real backend is blocked
     with session_factory() as s:
-        assert any("example values" in str(p) for p in blocking(check_campaign(s, get_campaign(s, "test"),
-                                                                               brand=brand, settings=real)))
+        assert any(
+            "example values" in str(p)
+            for p in blocking(check_campaign(s, get_campaign(s, "test"), brand=brand, settings=real))
+        )

@@ -1,4 +1,5 @@
 """Enrolling subscribers (all, by tag, from a CSV) and test sends that touch nothing (both databases)."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,8 +25,17 @@ def people(factory, *specs: tuple[str, str, list[str]]) -> None:
     with factory.begin() as s:
         for name, status, tags in specs:
             address = f"{name}@example.com"
-            s.add(Subscriber(email=address, email_key=email_key(address), name=name, timezone="UTC", status=status,
-                             tags=tags, created_at=START))
+            s.add(
+                Subscriber(
+                    email=address,
+                    email_key=email_key(address),
+                    name=name,
+                    timezone="UTC",
+                    status=status,
+                    tags=tags,
+                    created_at=START,
+                )
+            )
 
 
 def enrolled(factory) -> list[str]:
@@ -35,8 +45,14 @@ def enrolled(factory) -> list[str]:
 
 def test_enroll_all_takes_only_active_unsuppressed_people_and_is_idempotent(session_factory):
     make_campaign(session_factory, status="draft")
-    people(session_factory, ("ann", "active", []), ("bob", "unsubscribed", []), ("cat", "active", []),
-           ("dan", "pending", []), ("eve", "active", []))
+    people(
+        session_factory,
+        ("ann", "active", []),
+        ("bob", "unsubscribed", []),
+        ("cat", "active", []),
+        ("dan", "pending", []),
+        ("eve", "active", []),
+    )
     with session_factory.begin() as s:
         suppress(s, "eve@example.com", "complaint", "test", START)
     with session_factory.begin() as s:
@@ -51,8 +67,12 @@ def test_enroll_all_takes_only_active_unsuppressed_people_and_is_idempotent(sess
 
 def test_enroll_by_tag(session_factory):
     make_campaign(session_factory, status="running")
-    people(session_factory, ("ann", "active", ["Families", "newsletter"]), ("bob", "active", ["newsletter"]),
-           ("cat", "active", []))
+    people(
+        session_factory,
+        ("ann", "active", ["Families", "newsletter"]),
+        ("bob", "active", ["newsletter"]),
+        ("cat", "active", []),
+    )
     with session_factory.begin() as s:
         report = enroll_subscribers(s, "test", START, actor="ana", tag="families")
     assert report.enrolled == 1 and enrolled(session_factory) == ["ann"]
@@ -61,8 +81,7 @@ def test_enroll_by_tag(session_factory):
 def test_enroll_from_a_csv_uses_the_subscriber_import(session_factory, tmp_path):
     make_campaign(session_factory, status="draft")
     csv = tmp_path / "people.csv"
-    csv.write_text("email,name,timezone\nfay@example.com,Fay,Europe/Berlin\nnot-an-address,Gus,UTC\n",
-                   encoding="utf-8")
+    csv.write_text("email,name,timezone\nfay@example.com,Fay,Europe/Berlin\nnot-an-address,Gus,UTC\n", encoding="utf-8")
     with session_factory.begin() as s:
         report = enroll_csv(s, "test", csv, START, actor="ana")
     assert (report.imported, report.enrolled, [line for line, _ in report.problems]) == (1, 1, [3])
@@ -73,14 +92,12 @@ def test_enroll_from_a_csv_uses_the_subscriber_import(session_factory, tmp_path)
 def test_no_enrolment_into_a_finished_campaign(session_factory, status):
     make_campaign(session_factory, status=status)
     people(session_factory, ("ann", "active", []))
-    with pytest.raises(StateError, match=f"it is {status}"):
-        with session_factory.begin() as s:
-            enroll_subscribers(s, "test", START, actor="ana")
+    with pytest.raises(StateError, match=f"it is {status}"), session_factory.begin() as s:
+        enroll_subscribers(s, "test", START, actor="ana")
     assert enrolled(session_factory) == []
 
 
-def test_a_test_send_goes_to_staff_only_and_touches_no_enrollment_delivery_or_event(session_factory, brand,
-                                                                                   settings):
+def test_a_test_send_goes_to_staff_only_and_touches_no_enrollment_delivery_or_event(session_factory, brand, settings):
     cid = make_campaign(session_factory, status="running")
     people(session_factory, ("ann", "active", []))
     with session_factory.begin() as s:
@@ -88,29 +105,48 @@ def test_a_test_send_goes_to_staff_only_and_touches_no_enrollment_delivery_or_ev
 
     def snapshot():
         with session_factory() as s:
-            return (s.execute(select(Enrollment.id, Enrollment.next_step, Enrollment.next_due_at, Enrollment.status,
-                                     Enrollment.last_sent_at)).all(),
-                    s.scalar(select(func.count()).select_from(Delivery)),
-                    s.scalar(select(func.count()).select_from(Event)),
-                    s.execute(select(Campaign.status, Campaign.current_version)).all())
+            return (
+                s.execute(
+                    select(
+                        Enrollment.id,
+                        Enrollment.next_step,
+                        Enrollment.next_due_at,
+                        Enrollment.status,
+                        Enrollment.last_sent_at,
+                    )
+                ).all(),
+                s.scalar(select(func.count()).select_from(Delivery)),
+                s.scalar(select(func.count()).select_from(Event)),
+                s.execute(select(Campaign.status, Campaign.current_version)).all(),
+            )
 
     before = snapshot()
     provider = RecordingProvider()
     with session_factory.begin() as s:
-        results = send_test(s, "test", 2, ["Staff.One@Example.com", "staff.two@example.com", "staff.two@example.com"],
-                            provider, brand, settings, START, actor="ana")
+        results = send_test(
+            s,
+            "test",
+            2,
+            ["Staff.One@Example.com", "staff.two@example.com", "staff.two@example.com"],
+            provider,
+            brand,
+            settings,
+            START,
+            actor="ana",
+        )
     assert snapshot() == before
     (batch,) = provider.batches
     assert batch.is_test and batch.step == 2 and "test" in batch.categories
     assert [(r.delivery_id, r.email, r.values["first_name"]) for r in batch.recipients] == [
-        (0, "Staff.One@example.com", "Sam"), (0, "staff.two@example.com", "Sam")]
+        (0, "Staff.One@example.com", "Sam"),
+        (0, "staff.two@example.com", "Sam"),
+    ]
     html, _ = batch.content.fill(batch.recipients[0].values)
     assert "step 2" in html and "Sam" in html
     assert [r.status for r in results] == ["accepted", "accepted"]
     with session_factory() as s:
         detail = s.scalars(select(AuditEntry.detail).where(AuditEntry.action == "test sent")).one()
     assert detail == "step 2 (version 1) to 2 staff address(es), 2 accepted"  # no address is logged
-    with pytest.raises(StateError, match="test address 'nobody'"):
-        with session_factory.begin() as s:
-            send_test(s, "test", 2, ["nobody"], provider, brand, settings, START, actor="ana")
+    with pytest.raises(StateError, match="test address 'nobody'"), session_factory.begin() as s:
+        send_test(s, "test", 2, ["nobody"], provider, brand, settings, START, actor="ana")
     assert cid and len(provider.batches) == 1

@@ -1,9 +1,10 @@
 """The forecast on a known population: exact counts per day, with and without a daily cap, and the same numbers the
 real tick and send path then produce on a simulated clock (both databases)."""
+
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -18,7 +19,7 @@ from tests.builders import LINKS, NO_WAIT, START, Clock, enroll, make_campaign
 NOW = START - timedelta(days=1)  # Sunday 3 January 2027, 14:00 UTC; the campaign starts Monday 14:00 UTC
 
 
-def JAN(day: int) -> date:  # noqa: N802 (reads like a date in the tables below)
+def JAN(day: int) -> date:
     return date(2027, 1, day)
 
 
@@ -46,7 +47,7 @@ def test_a_daily_cap_spreads_the_sends_and_carries_the_rest_to_midnight(session_
         (first,) = next_sends(s, "test", NOW)
     # Monday: 3 of 5 first emails; the other 2 go at 00:00 UTC Tuesday with one second email, and so on.
     assert counts(rows) == {JAN(4): 3, JAN(5): 3, JAN(6): 3, JAN(7): 3, JAN(8): 3}
-    assert (first.subscribers, first.first_at, first.last_at) == (5, START, datetime(2027, 1, 5, tzinfo=timezone.utc))
+    assert (first.subscribers, first.first_at, first.last_at) == (5, START, datetime(2027, 1, 5, tzinfo=UTC))
 
 
 def test_subscribers_at_different_steps_in_a_working_hours_window(session_factory):
@@ -54,10 +55,16 @@ def test_subscribers_at_different_steps_in_a_working_hours_window(session_factor
     ids = enroll(session_factory, cid, 4)  # New York
     with session_factory.begin() as s:
         # one waits for step 2 on Friday 8 Jan 15:00 NY, one for step 3 on Tuesday 5 Jan 10:00 NY, one has left
-        s.execute(update(Enrollment).where(Enrollment.subscriber_id == ids[0]).values(
-            next_step=2, next_due_at=datetime(2027, 1, 8, 20, tzinfo=timezone.utc), last_sent_at=NOW))
-        s.execute(update(Enrollment).where(Enrollment.subscriber_id == ids[1]).values(
-            next_step=3, next_due_at=datetime(2027, 1, 5, 15, tzinfo=timezone.utc), last_sent_at=NOW))
+        s.execute(
+            update(Enrollment)
+            .where(Enrollment.subscriber_id == ids[0])
+            .values(next_step=2, next_due_at=datetime(2027, 1, 8, 20, tzinfo=UTC), last_sent_at=NOW)
+        )
+        s.execute(
+            update(Enrollment)
+            .where(Enrollment.subscriber_id == ids[1])
+            .values(next_step=3, next_due_at=datetime(2027, 1, 5, 15, tzinfo=UTC), last_sent_at=NOW)
+        )
         s.execute(update(Subscriber).where(Subscriber.id == ids[2]).values(status="unsubscribed"))
     with session_factory() as s:
         rows = forecast(s, "test", NOW)
@@ -117,5 +124,5 @@ def _next_wake(factory, now: datetime) -> datetime | None:
         return None
     wake = min(candidates)
     if wake <= now:  # due but held back by the cap: the next allowance opens at midnight UTC
-        wake = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
+        wake = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     return wake

@@ -1,4 +1,5 @@
 """Every lifecycle move, each refusal, the audit of each move, and completion by the tick's helper (both databases)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -71,8 +72,14 @@ def test_draft_to_completed_through_every_move_each_audited_with_its_actor(sessi
     assert status(session_factory) == "completed"
     with session_factory.begin() as s:
         assert complete_finished(s, clock()) == []  # idempotent
-    assert actions(session_factory) == [("ana", "scheduled"), ("ben", "paused"), ("ana", "resumed"),
-                                        ("ben", "paused"), ("ben", "resumed"), ("system", "completed")]
+    assert actions(session_factory) == [
+        ("ana", "scheduled"),
+        ("ben", "paused"),
+        ("ana", "resumed"),
+        ("ben", "paused"),
+        ("ben", "resumed"),
+        ("system", "completed"),
+    ]
     assert move(session_factory, archive_campaign, clock(), actor="cy") == "archived"
     assert actions(session_factory)[-1] == ("cy", "archived")
 
@@ -88,24 +95,26 @@ def test_a_running_campaign_is_completed_only_when_nobody_is_left_to_mail(sessio
     assert status(session_factory) == "completed"
 
 
-@pytest.mark.parametrize("setup, call, message", [
-    ("draft", lambda s: schedule_campaign(s, "test", START, BEFORE, actor="a"), "has no subscribers"),
-    ("running", lambda s: resume_campaign(s, "test", START, actor="a"), "running already: nothing to resume"),
-    ("scheduled", lambda s: resume_campaign(s, "test", START, actor="a"), "starts by itself"),
-    ("draft", lambda s: pause_campaign(s, "test", START, actor="a"), "is a draft"),
-    ("paused", lambda s: pause_campaign(s, "test", START, actor="a"), "paused already"),
-    ("running", lambda s: schedule_campaign(s, "test", START, BEFORE, actor="a"), "running already"),
-    ("paused", lambda s: schedule_campaign(s, "test", START, BEFORE, actor="a"), "resume it instead"),
-    ("archived", lambda s: archive_campaign(s, "test", START, actor="a"), "archived already"),
-    ("completed", lambda s: resume_campaign(s, "test", START, actor="a"), "only a paused campaign"),
-    ("completed", lambda s: edit_window(s, "test", START, actor="a", daily_cap=5), "it is completed"),
-    ("archived", lambda s: edit_window(s, "test", START, actor="a", daily_cap=5), "it is archived"),
-])
+@pytest.mark.parametrize(
+    "setup, call, message",
+    [
+        ("draft", lambda s: schedule_campaign(s, "test", START, BEFORE, actor="a"), "has no subscribers"),
+        ("running", lambda s: resume_campaign(s, "test", START, actor="a"), "running already: nothing to resume"),
+        ("scheduled", lambda s: resume_campaign(s, "test", START, actor="a"), "starts by itself"),
+        ("draft", lambda s: pause_campaign(s, "test", START, actor="a"), "is a draft"),
+        ("paused", lambda s: pause_campaign(s, "test", START, actor="a"), "paused already"),
+        ("running", lambda s: schedule_campaign(s, "test", START, BEFORE, actor="a"), "running already"),
+        ("paused", lambda s: schedule_campaign(s, "test", START, BEFORE, actor="a"), "resume it instead"),
+        ("archived", lambda s: archive_campaign(s, "test", START, actor="a"), "archived already"),
+        ("completed", lambda s: resume_campaign(s, "test", START, actor="a"), "only a paused campaign"),
+        ("completed", lambda s: edit_window(s, "test", START, actor="a", daily_cap=5), "it is completed"),
+        ("archived", lambda s: edit_window(s, "test", START, actor="a", daily_cap=5), "it is archived"),
+    ],
+)
 def test_moves_that_make_no_sense_are_refused_and_change_nothing(session_factory, setup, call, message):
     make_campaign(session_factory, status=setup)
-    with pytest.raises(StateError, match=message):
-        with session_factory.begin() as s:
-            call(s)
+    with pytest.raises(StateError, match=message), session_factory.begin() as s:
+        call(s)
     assert status(session_factory) == setup
     assert actions(session_factory) == []
 
@@ -113,20 +122,16 @@ def test_moves_that_make_no_sense_are_refused_and_change_nothing(session_factory
 def test_schedule_refuses_a_naive_or_past_start_and_subscribers_who_all_left(session_factory):
     cid = draft(session_factory)
     (sub,) = enroll(session_factory, cid, 1)
-    with pytest.raises(StateError, match="needs a time zone"):
-        with session_factory.begin() as s:
-            schedule_campaign(s, "test", START.replace(tzinfo=None), BEFORE, actor="a")
-    with pytest.raises(StateError, match="in the past"):
-        with session_factory.begin() as s:
-            schedule_campaign(s, "test", START, START + timedelta(hours=1), actor="a")
+    with pytest.raises(StateError, match="needs a time zone"), session_factory.begin() as s:
+        schedule_campaign(s, "test", START.replace(tzinfo=None), BEFORE, actor="a")
+    with pytest.raises(StateError, match="in the past"), session_factory.begin() as s:
+        schedule_campaign(s, "test", START, START + timedelta(hours=1), actor="a")
     with session_factory.begin() as s:
         s.execute(update(Subscriber).where(Subscriber.id == sub).values(status="unsubscribed"))
-    with pytest.raises(StateError, match="no subscribers"):
-        with session_factory.begin() as s:
-            schedule_campaign(s, "test", START, BEFORE, actor="a")
-    with pytest.raises(NotFound, match="no campaign named 'nope'"):
-        with session_factory.begin() as s:
-            schedule_campaign(s, "nope", START, BEFORE, actor="a")
+    with pytest.raises(StateError, match="no subscribers"), session_factory.begin() as s:
+        schedule_campaign(s, "test", START, BEFORE, actor="a")
+    with pytest.raises(NotFound, match="no campaign named 'nope'"), session_factory.begin() as s:
+        schedule_campaign(s, "nope", START, BEFORE, actor="a")
 
 
 def test_moving_the_start_replans_first_emails_not_yet_sent(session_factory):
@@ -141,8 +146,11 @@ def test_moving_the_start_replans_first_emails_not_yet_sent(session_factory):
     drip.tick(session_factory, BEFORE, lambda ids: None)
     with session_factory() as s:
         assert set(s.scalars(select(Enrollment.next_due_at))) == {later}
-        assert s.scalars(select(AuditEntry.detail).order_by(AuditEntry.id.desc())).first().endswith(
-            f"(was {START.isoformat()})")
+        assert (
+            s.scalars(select(AuditEntry.detail).order_by(AuditEntry.id.desc()))
+            .first()
+            .endswith(f"(was {START.isoformat()})")
+        )
 
 
 def test_archived_campaign_sends_nothing_more(session_factory, brand):
@@ -163,13 +171,18 @@ def test_window_and_cap_edit_is_a_version_and_moves_waiting_people_into_the_new_
     enroll(session_factory, cid, 1, tz="UTC")
     drip.tick(session_factory, START - timedelta(hours=1), lambda ids: None)  # first email due START (Mon 14:00)
     with session_factory.begin() as s:
-        v = edit_window(s, "test", START - timedelta(hours=1), actor="ana",
-                        window=SendingWindow(frozenset({1}), 8, 10), daily_cap=50)
+        v = edit_window(
+            s,
+            "test",
+            START - timedelta(hours=1),
+            actor="ana",
+            window=SendingWindow(frozenset({1}), 8, 10),
+            daily_cap=50,
+        )
         assert (v.number, get_campaign(s, "test").current_version, get_campaign(s, "test").daily_cap) == (2, 2, 50)
         assert "daily cap none -> 50" in v.note and "tue 08:00-10:00" in v.note
     with session_factory() as s:
         due = s.scalar(select(Enrollment.next_due_at))
     assert (due.weekday(), due.hour) == (1, 8)  # Tuesday 08:00 UTC, the new window's first opening
-    with pytest.raises(StateError, match="nothing to change"):
-        with session_factory.begin() as s:
-            edit_window(s, "test", START, actor="ana", daily_cap=50)
+    with pytest.raises(StateError, match="nothing to change"), session_factory.begin() as s:
+        edit_window(s, "test", START, actor="ana", daily_cap=50)

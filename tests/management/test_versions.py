@@ -2,9 +2,10 @@
 
 The drip runs through the real tick and send path with a RecordingProvider on a simulated clock.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -39,13 +40,22 @@ from tests.builders import LINKS, NO_WAIT, Clock
 
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
 SHORT = PROJECT_ROOT / "tests" / "fixtures" / "articles" / "alcohol-withdrawal-guide.txt"
-START = datetime(2027, 1, 4, 12, 0, tzinfo=timezone.utc)
+START = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
 
 
 def subscriber(s, name: str, tag: str) -> None:
     address = f"{name}@example.com"
-    s.add(Subscriber(email=address, email_key=email_key(address), name=name.title(), timezone="UTC",
-                     status="active", tags=[tag], created_at=START - timedelta(days=30)))
+    s.add(
+        Subscriber(
+            email=address,
+            email_key=email_key(address),
+            name=name.title(),
+            timezone="UTC",
+            status="active",
+            tags=[tag],
+            created_at=START - timedelta(days=30),
+        )
+    )
 
 
 @pytest.fixture
@@ -56,8 +66,9 @@ def campaign(session_factory, brand):
         for name, tag in (("ann", "late"), ("bob", "middle"), ("cat", "early")):
             subscriber(s, name, tag)
     with session_factory.begin() as s:
-        edit_window(s, "baclofen", START - timedelta(days=2), actor="ana",
-                    window=SendingWindow(frozenset(range(7)), 0, 24))
+        edit_window(
+            s, "baclofen", START - timedelta(days=2), actor="ana", window=SendingWindow(frozenset(range(7)), 0, 24)
+        )
         enroll_subscribers(s, "baclofen", START - timedelta(days=1), actor="ana", tag="early")
         schedule_campaign(s, "baclofen", START, START - timedelta(days=1), actor="ana")
     return "baclofen"
@@ -83,7 +94,8 @@ def sent(provider) -> list[tuple[str, int, str]]:
 
 
 def test_subscribers_past_a_step_never_get_it_again_and_those_before_it_get_the_new_version(
-        session_factory, brand, campaign):
+    session_factory, brand, campaign
+):
     provider, clock = RecordingProvider(), Clock(START)
     play(session_factory, brand, provider, clock, START + timedelta(days=12) - timedelta(hours=1))
     with session_factory.begin() as s:
@@ -93,10 +105,18 @@ def test_subscribers_past_a_step_never_get_it_again_and_those_before_it_get_the_
         enroll_subscribers(s, campaign, clock(), actor="ana", tag="late")
     play(session_factory, brand, provider, clock, START + timedelta(days=16) + timedelta(hours=1))
     with session_factory() as s:
-        where = dict(s.execute(select(Subscriber.name, Enrollment.next_step).join(
-            Enrollment, Enrollment.subscriber_id == Subscriber.id).where(Enrollment.status != "completed")).all())
-        done = s.scalars(select(Subscriber.name).join(Enrollment, Enrollment.subscriber_id == Subscriber.id)
-                         .where(Enrollment.status == "completed")).all()
+        where = dict(
+            s.execute(
+                select(Subscriber.name, Enrollment.next_step)
+                .join(Enrollment, Enrollment.subscriber_id == Subscriber.id)
+                .where(Enrollment.status != "completed")
+            ).all()
+        )
+        done = s.scalars(
+            select(Subscriber.name)
+            .join(Enrollment, Enrollment.subscriber_id == Subscriber.id)
+            .where(Enrollment.status == "completed")
+        ).all()
     assert (where, done) == ({"Ann": 2, "Bob": 4}, ["Cat"])  # ann had step 1, bob steps 1-3, cat all nine
     sent_before = sent(provider)
 
@@ -107,7 +127,7 @@ def test_subscribers_past_a_step_never_get_it_again_and_those_before_it_get_the_
     assert (v3.number, v4.number) == (3, 4)
     play(session_factory, brand, provider, clock, START + timedelta(days=40))
 
-    after = sent(provider)[len(sent_before):]
+    after = sent(provider)[len(sent_before) :]
     by_person = {p: [(st, subj) for n, st, subj in after if n == p] for p in ("ann", "bob", "cat")}
     assert [st for st, _ in by_person["ann"]] == list(range(2, 10))
     assert [st for st, _ in by_person["bob"]] == list(range(4, 10))
@@ -119,12 +139,19 @@ def test_subscribers_past_a_step_never_get_it_again_and_those_before_it_get_the_
     everything = [(n, st) for n, st, _ in sent(provider)]
     assert len(everything) == len(set(everything)) == 9 + 9 + 9
     assert {(n, subj) for n, st, subj in sent(provider) if st == 2} == {
-        ("cat", old[2]), ("bob", old[2]), ("ann", "How baclofen works, in two minutes")}
+        ("cat", old[2]),
+        ("bob", old[2]),
+        ("ann", "How baclofen works, in two minutes"),
+    }
     with session_factory() as s:
-        versions = dict(s.execute(select(Subscriber.name, Delivery.version_number)
-                                  .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
-                                  .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
-                                  .where(Delivery.step_number == 4)).all())
+        versions = dict(
+            s.execute(
+                select(Subscriber.name, Delivery.version_number)
+                .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
+                .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+                .where(Delivery.step_number == 4)
+            ).all()
+        )
         assert versions == {"Cat": 2, "Bob": 4, "Ann": 4}
         assert s.scalar(select(Campaign.current_version)) == 4
 
@@ -133,8 +160,16 @@ def test_an_edit_copies_unchanged_steps_and_recompiles_only_what_changed(session
     with session_factory.begin() as s:
         c = get_campaign(s, campaign)
         before = {r.number: (r.subject, r.html, r.text) for r in current_steps(s, c)}
-        edit_step(s, campaign, 5, brand, START, actor="bea", subject="Tolerance, explained",
-                  preheader="What changes when the same dose does less")
+        edit_step(
+            s,
+            campaign,
+            5,
+            brand,
+            START,
+            actor="bea",
+            subject="Tolerance, explained",
+            preheader="What changes when the same dose does less",
+        )
         after = {r.number: (r.subject, r.html, r.text) for r in current_steps(s, c)}
         edit_step(s, campaign, 6, brand, START, actor="bea", delay_days=4)
         delayed = {r.number: (r.subject, r.html, r.text) for r in current_steps(s, c)}
@@ -146,7 +181,9 @@ def test_an_edit_copies_unchanged_steps_and_recompiles_only_what_changed(session
     assert sorted(n for n in after if after[n] != delayed[n]) == [1]
     assert "every 2 to 4 days" in delayed[1][2] and "every 2 to 4 days" not in after[1][2]
     assert [(a.actor, "step 5: subject" in a.detail, "step 6: delay 2 -> 4" in a.detail) for a in audit][-2:] == [
-        ("bea", True, False), ("bea", False, True)]
+        ("bea", True, False),
+        ("bea", False, True),
+    ]
 
 
 def test_the_diff_names_each_change_step_by_step(session_factory, brand, campaign):
@@ -167,7 +204,8 @@ def test_the_diff_names_each_change_step_by_step(session_factory, brand, campaig
         "-This is the first of 9 emails. After this one, you will get a short email every 2 days, each on one "
         "part of the topic:",
         "+This is the first of 9 emails. After this one, you will get a short email every 2 to 4 days, each on one "
-        "part of the topic:"]
+        "part of the topic:",
+    ]
     # The subject shows only in the HTML's <title>; the text version starts with the preheader.
     assert (changes[2].after, lesson) == ("HTML only, the text is the same", ())
 
@@ -195,15 +233,12 @@ BAD_EDITS = [
 
 def test_bad_edits_are_refused_and_make_no_version(session_factory, brand, campaign):
     for kwargs, message in BAD_EDITS:
-        with pytest.raises(StateError, match=message):
-            with session_factory.begin() as s:
-                edit_step(s, campaign, 3, brand, START, actor="bea", **kwargs)
-    with pytest.raises(StateError, match="step 1 goes out at the campaign start"):
-        with session_factory.begin() as s:
-            edit_step(s, campaign, 1, brand, START, actor="bea", delay_days=3)
-    with pytest.raises(NotFound, match="its steps are 1 to 9"):
-        with session_factory.begin() as s:
-            edit_step(s, campaign, 10, brand, START, actor="bea", subject="x")
+        with pytest.raises(StateError, match=message), session_factory.begin() as s:
+            edit_step(s, campaign, 3, brand, START, actor="bea", **kwargs)
+    with pytest.raises(StateError, match="step 1 goes out at the campaign start"), session_factory.begin() as s:
+        edit_step(s, campaign, 1, brand, START, actor="bea", delay_days=3)
+    with pytest.raises(NotFound, match="its steps are 1 to 9"), session_factory.begin() as s:
+        edit_step(s, campaign, 10, brand, START, actor="bea", subject="x")
     with session_factory() as s:
         assert s.scalar(select(Campaign.current_version)) == 2
 
@@ -223,13 +258,13 @@ def test_reimport_of_a_shorter_article_completes_those_past_its_end(session_fact
     assert [st for _, st, _ in sent(provider)] == list(range(1, 9))  # nothing more after the re-import
 
 
-def test_reimport_without_a_file_keeps_edits_and_refuses_when_nothing_changes(session_factory, brand, campaign,
-                                                                              tmp_path):
+def test_reimport_without_a_file_keeps_edits_and_refuses_when_nothing_changes(
+    session_factory, brand, campaign, tmp_path
+):
     with session_factory.begin() as s:
         edit_step(s, campaign, 3, brand, START, actor="bea", subject="Is baclofen addictive?")
-    with pytest.raises(StateError, match="changes nothing"):
-        with session_factory.begin() as s:
-            reimport_article(s, campaign, None, brand, START, actor="bea")
+    with pytest.raises(StateError, match="changes nothing"), session_factory.begin() as s:
+        reimport_article(s, campaign, None, brand, START, actor="bea")
     edited = Path(SEED).read_text(encoding="utf-8").replace("muscle relaxant", "muscle-relaxing medicine", 1)
     assert "muscle-relaxing medicine" in edited
     revised = tmp_path / "revised.txt"
@@ -245,12 +280,13 @@ def test_reimport_without_a_file_keeps_edits_and_refuses_when_nothing_changes(se
 def test_edits_of_a_completed_campaign_are_refused(session_factory, brand, campaign):
     with session_factory.begin() as s:
         get_campaign(s, campaign).status = "completed"
-    with pytest.raises(StateError, match="cannot edit campaign 'baclofen': it is completed"):
-        with session_factory.begin() as s:
-            edit_step(s, campaign, 3, brand, START, actor="bea", subject="New")
-    with pytest.raises(StateError, match="it is completed"):
-        with session_factory.begin() as s:
-            reimport_article(s, campaign, None, brand, START, actor="bea")
+    with (
+        pytest.raises(StateError, match="cannot edit campaign 'baclofen': it is completed"),
+        session_factory.begin() as s,
+    ):
+        edit_step(s, campaign, 3, brand, START, actor="bea", subject="New")
+    with pytest.raises(StateError, match="it is completed"), session_factory.begin() as s:
+        reimport_article(s, campaign, None, brand, START, actor="bea")
     with session_factory() as s:
         assert s.scalar(select(CampaignVersion.number).order_by(CampaignVersion.number.desc())) == 2
         assert s.scalar(select(StepRow.id).where(StepRow.subject == "New")) is None

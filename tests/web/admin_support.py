@@ -1,4 +1,5 @@
 """An app from the real factory on the test database, and a signed-in admin client for it."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,9 @@ PASSWORD = "correct horse battery staple"
 HASH = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
 
 
-def admin_app(db_url, session_factory, tmp_path, *, base_url="https://outreach.test", clock=None, provider=None,
-              **overrides):
+def admin_app(
+    db_url, session_factory, tmp_path, *, base_url="https://outreach.test", clock=None, provider=None, **overrides
+):
     values = {"admin_password_hash": HASH, "secret_key": "test-secret-key", **overrides}
     settings = load_settings(database_url=db_url, outbox_dir=tmp_path / "outbox", base_url=base_url, **values)
     return create_app(settings, session_factory, provider, clock=clock or Clock(START))
@@ -30,8 +32,9 @@ def form_token(html: str, name: str = "csrf") -> str:
 
 def sign_in(client: TestClient, password: str = PASSWORD):
     page = client.get("/admin/login")
-    return client.post("/admin/login", data={"password": password, "csrf": form_token(page.text)},
-                       follow_redirects=False)
+    return client.post(
+        "/admin/login", data={"password": password, "csrf": form_token(page.text)}, follow_redirects=False
+    )
 
 
 def signed_in_client(app) -> TestClient:

@@ -5,6 +5,7 @@ Page tests restrict the shared `db_url` to SQLite with `pytestmark = SQLITE_ONLY
 domain functions behind them are tested on both databases in tests/audience/test_signup.py and its neighbours.
 Names are prefixed `web_`/`pages_` so they do not collide with other tests in this folder.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,9 @@ from web.app import create_app
 
 @pytest.fixture
 def web_settings(db_url, tmp_path):
-    return load_settings(database_url=db_url, outbox_dir=tmp_path / "outbox", secret_key=SECRET,
-                         base_url="http://localhost:8000")
+    return load_settings(
+        database_url=db_url, outbox_dir=tmp_path / "outbox", secret_key=SECRET, base_url="http://localhost:8000"
+    )
 
 
 @pytest.fixture

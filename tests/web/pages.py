@@ -1,8 +1,9 @@
 """Helpers for the page tests: tokens, CSRF tokens from forms, subscribers and deliveries to act on."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -16,7 +17,7 @@ from campaigns.tokens import Tokens
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 SECRET = "web-test-secret"
 TOKENS = Tokens(SECRET)
-NOW = datetime(2027, 1, 11, 15, 0, tzinfo=timezone.utc)  # a Monday, after the test campaign's start
+NOW = datetime(2027, 1, 11, 15, 0, tzinfo=UTC)  # a Monday, after the test campaign's start
 ADDRESS = "maria.lopez@example.com"
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -30,7 +31,7 @@ def csrf(html: str) -> str:
 
 def expired_token(purpose: str, subscriber_id: int, age: timedelta, secret: str = SECRET) -> str:
     """A correctly signed token stamped `age` ago (itsdangerous reads the time from get_timestamp)."""
-    stamp = int((datetime.now(timezone.utc) - age).timestamp())
+    stamp = int((datetime.now(UTC) - age).timestamp())
 
     class OldSigner(TimestampSigner):
         def get_timestamp(self) -> int:
@@ -42,7 +43,7 @@ def expired_token(purpose: str, subscriber_id: int, age: timedelta, secret: str 
 def altered(token: str) -> str:
     """The token with one character of its payload changed: the signature no longer matches."""
     i = 2
-    return token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1:]
+    return token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1 :]
 
 
 def bad_tokens(purpose: str, subscriber_id: int, wrong_purpose: str) -> dict[str, str]:
@@ -56,23 +57,50 @@ def bad_tokens(purpose: str, subscriber_id: int, wrong_purpose: str) -> dict[str
     }
 
 
-def add_subscriber(factory, campaign_id: int | None, *, address: str = ADDRESS, name: str = "Maria Lopez",
-                   status: str = "active", deliveries: tuple[str, ...] = ()) -> int:
+def add_subscriber(
+    factory,
+    campaign_id: int | None,
+    *,
+    address: str = ADDRESS,
+    name: str = "Maria Lopez",
+    status: str = "active",
+    deliveries: tuple[str, ...] = (),
+) -> int:
     """An active subscriber enrolled in the campaign, with one delivery per given status (steps 1, 2, ...)."""
     with factory.begin() as s:
-        sub = Subscriber(email=address, email_key=email_key(address), name=name, timezone="America/New_York",
-                         status=status, tags=[], created_at=NOW - timedelta(days=30))
+        sub = Subscriber(
+            email=address,
+            email_key=email_key(address),
+            name=name,
+            timezone="America/New_York",
+            status=status,
+            tags=[],
+            created_at=NOW - timedelta(days=30),
+        )
         s.add(sub)
         s.flush()
         if campaign_id is not None:
-            enrollment = Enrollment(campaign_id=campaign_id, subscriber_id=sub.id, next_step=len(deliveries) or 1,
-                                    next_due_at=NOW, status="sending" if deliveries else "active",
-                                    enrolled_at=NOW - timedelta(days=30))
+            enrollment = Enrollment(
+                campaign_id=campaign_id,
+                subscriber_id=sub.id,
+                next_step=len(deliveries) or 1,
+                next_due_at=NOW,
+                status="sending" if deliveries else "active",
+                enrolled_at=NOW - timedelta(days=30),
+            )
             s.add(enrollment)
             s.flush()
             for step, status_ in enumerate(deliveries, start=1):
-                s.add(Delivery(enrollment_id=enrollment.id, campaign_id=campaign_id, step_number=step,
-                               status=status_, due_at=NOW, created_at=NOW))
+                s.add(
+                    Delivery(
+                        enrollment_id=enrollment.id,
+                        campaign_id=campaign_id,
+                        step_number=step,
+                        status=status_,
+                        due_at=NOW,
+                        created_at=NOW,
+                    )
+                )
         return sub.id
 
 
@@ -83,8 +111,14 @@ def subscriber(factory, sid: int) -> Subscriber:
 
 def delivery_statuses(factory, sid: int) -> list[str]:
     with factory() as s:
-        return list(s.scalars(select(Delivery.status).join(Enrollment, Enrollment.id == Delivery.enrollment_id)
-                              .where(Enrollment.subscriber_id == sid).order_by(Delivery.step_number)))
+        return list(
+            s.scalars(
+                select(Delivery.status)
+                .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
+                .where(Enrollment.subscriber_id == sid)
+                .order_by(Delivery.step_number)
+            )
+        )
 
 
 def suppression(factory, address: str = ADDRESS) -> Suppression | None:
@@ -95,8 +129,10 @@ def suppression(factory, address: str = ADDRESS) -> Suppression | None:
 def snapshot(factory) -> tuple:
     """Everything a request could change, to check that a refused one changed nothing."""
     with factory() as s:
-        subs = [(x.id, x.email, x.name, x.timezone, x.status, x.paused_until, x.consent_at, x.unsubscribed_at)
-                for x in s.scalars(select(Subscriber).order_by(Subscriber.id))]
+        subs = [
+            (x.id, x.email, x.name, x.timezone, x.status, x.paused_until, x.consent_at, x.unsubscribed_at)
+            for x in s.scalars(select(Subscriber).order_by(Subscriber.id))
+        ]
         enrollments = [(e.id, e.status, e.next_step) for e in s.scalars(select(Enrollment).order_by(Enrollment.id))]
         deliveries = [(d.id, d.status) for d in s.scalars(select(Delivery).order_by(Delivery.id))]
         suppressions = [(x.email_key, x.reason) for x in s.scalars(select(Suppression).order_by(Suppression.id))]

@@ -1,4 +1,5 @@
 """Admin login: the password, the session cookie, CSRF on every form, lockout after repeated failures."""
+
 from __future__ import annotations
 
 import pytest
@@ -109,8 +110,13 @@ def test_a_tampered_cookie_or_a_changed_password_ends_the_session(app, db_url, s
     tampered = value[:-2] + ("AA" if not value.endswith("AA") else "BB")
     assert with_cookie(app, tampered).get("/admin", follow_redirects=False).status_code == 303
     from argon2 import PasswordHasher
-    rotated = admin_app(db_url, session_factory, tmp_path,
-                        admin_password_hash=PasswordHasher(time_cost=1, memory_cost=8192).hash("a new password!"))
+
+    rotated = admin_app(
+        db_url,
+        session_factory,
+        tmp_path,
+        admin_password_hash=PasswordHasher(time_cost=1, memory_cost=8192).hash("a new password!"),
+    )
     assert with_cookie(rotated, value).get("/admin", follow_redirects=False).status_code == 303
 
 

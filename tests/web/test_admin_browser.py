@@ -4,6 +4,7 @@ Screenshots go to tests/artifacts/admin/ (not committed).
 
 The app is the real one (create_app) served by uvicorn on 127.0.0.1 with a SQLite database.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -37,19 +38,28 @@ def seed(factory) -> None:
     with factory.begin() as s:
         s.execute(update(Campaign).values(title="Baclofen misuse: what to know", slug="baclofen-misuse"))
         for step in (1, 2, 3):
-            s.execute(update(Delivery).where(Delivery.step_number == step)
-                      .values(sent_at=START + timedelta(days=2 * (step - 1), minutes=1)))
+            s.execute(
+                update(Delivery)
+                .where(Delivery.step_number == step)
+                .values(sent_at=START + timedelta(days=2 * (step - 1), minutes=1))
+            )
             gone = [d[(i, step)] for i in range(PEOPLE) if i not in reached[step]]
-            s.execute(update(Delivery).where(Delivery.id.in_(gone))
-                      .values(status="queued", sent_at=None, due_at=NOW + timedelta(hours=6)))
+            s.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(gone))
+                .values(status="queued", sent_at=None, due_at=NOW + timedelta(hours=6))
+            )
     events = []
     for step, people in reached.items():
         day = START + timedelta(days=2 * (step - 1))
         for i in people:
             at = day + timedelta(hours=i % 40)
             if i % 97 == 5:
-                events.append(sg_event("bounce", i, d[(i, step)], at, step=step, type="bounce",
-                                       reason="550 5.1.1 mailbox unavailable"))
+                events.append(
+                    sg_event(
+                        "bounce", i, d[(i, step)], at, step=step, type="bounce", reason="550 5.1.1 mailbox unavailable"
+                    )
+                )
                 continue
             events.append(sg_event("delivered", i, d[(i, step)], at, step=step))
             if i % 9 < 4:
@@ -68,8 +78,9 @@ def server(db_url, session_factory, tmp_path):
     seed(session_factory)
 
     def make_app(base: str):
-        return admin_app(db_url, session_factory, tmp_path, base_url=base, clock=Clock(NOW),
-                         provider=RecordingProvider())
+        return admin_app(
+            db_url, session_factory, tmp_path, base_url=base, clock=Clock(NOW), provider=RecordingProvider()
+        )
 
     with served(make_app) as base:
         yield base

@@ -1,4 +1,5 @@
 """The admin pages show the numbers from campaigns.insight.stats, the thresholds, and no personal data."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,17 @@ def client(db_url, session_factory, tmp_path):
     events = [sg_event("delivered", i, d[(i, 1)], START) for i in range(40)]
     events += [sg_event("open", i, d[(i, 1)], START + timedelta(hours=2)) for i in range(10)]
     events += [sg_event("spamreport", 0, d[(0, 1)], START + timedelta(days=1))]
-    events += [sg_event("bounce", 39, d[(39, 2)], START + timedelta(days=1), step=2, type="bounce",
-                        reason=f"550 5.1.1 <{address(39)}> unknown")]
+    events += [
+        sg_event(
+            "bounce",
+            39,
+            d[(39, 2)],
+            START + timedelta(days=1),
+            step=2,
+            type="bounce",
+            reason=f"550 5.1.1 <{address(39)}> unknown",
+        )
+    ]
     with session_factory.begin() as s:
         record_events(s, [from_sendgrid(e, START) for e in events], START, soft_bounce_limit=3)
     return signed_in_client(admin_app(db_url, session_factory, tmp_path, clock=lambda: START + timedelta(days=2)))

@@ -4,6 +4,7 @@ unsubscribe with the page's button, resubscribe; with a 375 px wide screenshot o
 The app runs for real: uvicorn on a free loopback port in a thread, the outbox provider writing .eml files, the
 confirm and unsubscribe links read from the written email.
 """
+
 from __future__ import annotations
 
 import re

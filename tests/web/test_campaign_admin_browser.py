@@ -4,9 +4,10 @@ Playwright's Python API; never `playwright install`). Screenshots go to tests/ar
 The app is the real one (create_app) served by uvicorn on 127.0.0.1 with a SQLite database; the domain behind the
 pages is tested on both databases in the other files of this folder.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from tests.builders import Clock
 from tests.web.admin_support import PASSWORD, admin_app
 
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,8 +37,16 @@ def server(db_url, session_factory, brand, tmp_path):
     with session_factory.begin() as s:
         create_campaign(s, SEED, "baclofen", brand, NOW - timedelta(hours=1), actor="ana")
         for name in ("ann", "bob", "cat"):
-            s.add(Subscriber(email=f"{name}@example.com", email_key=email_key(f"{name}@example.com"),
-                             name=name.title(), timezone="America/New_York", status="active", created_at=NOW))
+            s.add(
+                Subscriber(
+                    email=f"{name}@example.com",
+                    email_key=email_key(f"{name}@example.com"),
+                    name=name.title(),
+                    timezone="America/New_York",
+                    status="active",
+                    created_at=NOW,
+                )
+            )
     provider = RecordingProvider()
 
     def make_app(base: str):
@@ -87,8 +96,9 @@ def test_staff_edit_a_step_enroll_schedule_pause_and_resume_in_the_browser(serve
 
     page.click("#enroll-all")
     assert page.text_content("#message") == "Subscribers enrolled."
-    assert "3 enrolled" in page.text_content("#audience").replace("\n", " ").replace("  ", " ") or \
-        "3</strong> enrolled" in page.inner_html("#audience")
+    assert "3 enrolled" in page.text_content("#audience").replace("\n", " ").replace(
+        "  ", " "
+    ) or "3</strong> enrolled" in page.inner_html("#audience")
     page.fill("#start", "2026-12-01T14:00")
     page.click("#schedule")
     assert page.text_content("#message") == "Scheduled."
@@ -110,11 +120,10 @@ def test_staff_edit_a_step_enroll_schedule_pause_and_resume_in_the_browser(serve
 
     with session_factory() as s:
         c = s.scalar(select(Campaign))
-        assert (c.status, c.current_version, c.start_at) == ("scheduled", 2,
-                                                             datetime(2026, 12, 1, 14, tzinfo=timezone.utc))
-        assert [a for a in s.scalars(select(AuditEntry.action).where(AuditEntry.actor == "admin")
-                                     .order_by(AuditEntry.id))] == ["edited", "enrolled", "scheduled", "paused",
-                                                                    "resumed"]
+        assert (c.status, c.current_version, c.start_at) == ("scheduled", 2, datetime(2026, 12, 1, 14, tzinfo=UTC))
+        assert [
+            a for a in s.scalars(select(AuditEntry.action).where(AuditEntry.actor == "admin").order_by(AuditEntry.id))
+        ] == ["edited", "enrolled", "scheduled", "paused", "resumed"]
     assert provider.batches == []
 
 
@@ -130,8 +139,9 @@ def test_preview_shows_html_text_and_a_375px_phone_and_sends_a_test(server, page
     assert "Is Baclofen Considered an Addictive Drug?" in frame.locator("body").inner_text()
     assert "Hi Sam" in frame.locator("body").inner_text() or "Sam" in frame.locator("body").inner_text()
     # The email must not be wider than the phone: no horizontal scrolling in the frame.
-    assert page.frame_locator("iframe.frame-phone").locator("html").evaluate(
-        "el => el.scrollWidth <= el.clientWidth + 1")
+    assert (
+        page.frame_locator("iframe.frame-phone").locator("html").evaluate("el => el.scrollWidth <= el.clientWidth + 1")
+    )
     text = page.text_content("#text")
     assert "%%" not in text and "{{" not in text and "Sam" in text
     shot(page, "05-preview-step-3")

@@ -1,9 +1,10 @@
 """The campaign admin pages over HTTP: sign-in and CSRF on every action, refusals shown as pages, the sandboxed
 email frame. SQLite only: the domain behind the pages is tested on both databases in the other files here."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +18,7 @@ from tests.builders import Clock
 from tests.web.admin_support import admin_app, form_token, signed_in_client
 
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
@@ -33,9 +34,16 @@ def client(app) -> TestClient:
     return signed_in_client(app)
 
 
-@pytest.mark.parametrize("path", ["/admin/campaigns", "/admin/campaigns/baclofen/manage",
-                                  "/admin/campaigns/baclofen/steps/2", "/admin/campaigns/baclofen/steps/2/email",
-                                  "/admin/campaigns/baclofen/diff"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/campaigns",
+        "/admin/campaigns/baclofen/manage",
+        "/admin/campaigns/baclofen/steps/2",
+        "/admin/campaigns/baclofen/steps/2/email",
+        "/admin/campaigns/baclofen/diff",
+    ],
+)
 def test_every_page_needs_a_signed_in_admin(app, path):
     anonymous = TestClient(app, base_url="https://testserver", follow_redirects=False)
     answer = anonymous.get(path)
@@ -43,8 +51,10 @@ def test_every_page_needs_a_signed_in_admin(app, path):
 
 
 def test_actions_need_the_forms_csrf_token_and_change_nothing_without_it(client, session_factory):
-    for path, data in (("/admin/campaigns/baclofen/archive", {}),
-                       ("/admin/campaigns/baclofen/steps/2", {"subject": "Changed"})):
+    for path, data in (
+        ("/admin/campaigns/baclofen/archive", {}),
+        ("/admin/campaigns/baclofen/steps/2", {"subject": "Changed"}),
+    ):
         assert client.post(path, data={**data, "csrf": "forged"}, follow_redirects=False).status_code == 403
         assert client.post(path, data=data, follow_redirects=False).status_code == 403
     with session_factory() as s:
@@ -54,8 +64,11 @@ def test_actions_need_the_forms_csrf_token_and_change_nothing_without_it(client,
 def test_an_edit_from_the_form_makes_one_version_with_only_what_changed(client, session_factory):
     page = client.get("/admin/campaigns/baclofen/manage")
     subject = re.search(r'id="step-4".*?name="subject" value="([^"]+)"', page.text, re.S).group(1)
-    answer = client.post("/admin/campaigns/baclofen/steps/4", follow_redirects=False, data={
-        "csrf": form_token(page.text), "subject": subject, "preheader": "A shorter preheader", "delay_days": "2"})
+    answer = client.post(
+        "/admin/campaigns/baclofen/steps/4",
+        follow_redirects=False,
+        data={"csrf": form_token(page.text), "subject": subject, "preheader": "A shorter preheader", "delay_days": "2"},
+    )
     assert answer.status_code == 303 and answer.headers["location"].endswith("?done=edited#step-4")
     with session_factory() as s:
         audit = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
@@ -65,8 +78,10 @@ def test_an_edit_from_the_form_makes_one_version_with_only_what_changed(client, 
 
 def test_a_refusal_is_shown_on_the_page_with_its_reason(client):
     page = client.get("/admin/campaigns/baclofen/manage")
-    answer = client.post("/admin/campaigns/baclofen/steps/3", data={
-        "csrf": form_token(page.text), "subject": "x" * 70, "preheader": "p", "delay_days": "2"})
+    answer = client.post(
+        "/admin/campaigns/baclofen/steps/3",
+        data={"csrf": form_token(page.text), "subject": "x" * 70, "preheader": "p", "delay_days": "2"},
+    )
     assert answer.status_code == 409
     assert "the subject is 70 characters; keep it to 60" in answer.text
     answer = client.post("/admin/campaigns/baclofen/resume", data={"csrf": form_token(page.text)})

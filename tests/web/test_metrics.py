@@ -1,4 +1,5 @@
 """GET /metrics: Prometheus text with deliveries, events, queue, latency and suppressions from the database."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,17 +15,30 @@ from tests.web.admin_support import admin_app
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def test_metrics_report_the_database(db_url, session_factory, tmp_path):
     _, d = sent_campaign(session_factory, 4)
     with session_factory.begin() as s:
-        record_events(s, [from_sendgrid(e, START) for e in (
-            sg_event("delivered", 0, d[(0, 1)], START), sg_event("delivered", 1, d[(1, 1)], START),
-            sg_event("bounce", 2, d[(2, 1)], START, type="bounce"), sg_event("open", 9, None, START))],
-            START, soft_bounce_limit=3)
+        record_events(
+            s,
+            [
+                from_sendgrid(e, START)
+                for e in (
+                    sg_event("delivered", 0, d[(0, 1)], START),
+                    sg_event("delivered", 1, d[(1, 1)], START),
+                    sg_event("bounce", 2, d[(2, 1)], START, type="bounce"),
+                    sg_event("open", 9, None, START),
+                )
+            ],
+            START,
+            soft_bounce_limit=3,
+        )
     app = admin_app(db_url, session_factory, tmp_path, clock=lambda: START + timedelta(hours=1))
     response = TestClient(app).get("/metrics")  # no login: counts only, for the Prometheus scraper
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")

@@ -1,4 +1,5 @@
 """The preference page: pause, name and time zone, leave, download my data, erase (with a confirm step)."""
+
 from __future__ import annotations
 
 import json

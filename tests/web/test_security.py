@@ -1,4 +1,5 @@
 """Security across the public pages: headers, no address in any page or URL, no inline code, error pages."""
+
 from __future__ import annotations
 
 import re
@@ -18,14 +19,17 @@ def every_page(client, session_factory, campaign_id) -> dict[str, object]:
     sid = add_subscriber(session_factory, campaign_id)
     u, p = f"/u/{TOKENS.make('unsubscribe', sid)}", f"/p/{TOKENS.make('preferences', sid)}"
     pages = {"signup": client.get("/signup"), "unsubscribe": client.get(u), "preferences": client.get(p)}
-    pages["signup sent"] = client.post("/signup", data={"email": "new@example.com", "timezone": "UTC",
-                                                        "csrf_token": csrf(pages["signup"].text)})
-    pages["signup error"] = client.post("/signup", data={"email": ADDRESS, "timezone": "Bad/Zone",
-                                                         "csrf_token": csrf(pages["signup"].text)})
+    pages["signup sent"] = client.post(
+        "/signup", data={"email": "new@example.com", "timezone": "UTC", "csrf_token": csrf(pages["signup"].text)}
+    )
+    pages["signup error"] = client.post(
+        "/signup", data={"email": ADDRESS, "timezone": "Bad/Zone", "csrf_token": csrf(pages["signup"].text)}
+    )
     pages["confirmed"] = client.get(f"/c/{TOKENS.make('confirm', sid, campaign_id)}")
     pages["erase confirm"] = client.post(p, data={"action": "erase", "csrf_token": csrf(pages["preferences"].text)})
-    pages["unsubscribed"] = client.post(u, data={"action": "unsubscribe",
-                                                 "csrf_token": csrf(pages["unsubscribe"].text)})
+    pages["unsubscribed"] = client.post(
+        u, data={"action": "unsubscribe", "csrf_token": csrf(pages["unsubscribe"].text)}
+    )
     pages["bad token"] = client.get("/u/forged")
     pages["not found"] = client.get("/nowhere")
     return pages
@@ -46,8 +50,9 @@ def test_security_headers_on_every_page(client, session_factory, campaign_id):
 
 
 def test_hsts_when_served_over_https(session_factory, tmp_path, web_provider, web_clock):
-    settings = load_settings(database_url="sqlite://", base_url="https://outreach.example.org", secret_key=SECRET,
-                             outbox_dir=tmp_path)
+    settings = load_settings(
+        database_url="sqlite://", base_url="https://outreach.example.org", secret_key=SECRET, outbox_dir=tmp_path
+    )
     client = TestClient(create_app(settings, session_factory, web_provider, web_clock))
     assert client.get("/brand.css").headers["strict-transport-security"].startswith("max-age=31536000")
 

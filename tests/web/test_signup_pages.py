@@ -1,4 +1,5 @@
 """Sign-up (form and JSON), double opt-in confirmation, and the rate limit, over HTTP on the real app."""
+
 from __future__ import annotations
 
 import re
@@ -56,15 +57,20 @@ def test_form_has_labelled_fields_a_guessable_time_zone_and_no_inline_script(cli
     assert client.get("/static/js/timezone.js").status_code == 200
 
 
-def test_sign_up_makes_a_pending_subscriber_and_sends_the_confirmation(client, session_factory, web_provider,
-                                                                        campaign_id):
+def test_sign_up_makes_a_pending_subscriber_and_sends_the_confirmation(
+    client, session_factory, web_provider, campaign_id
+):
     answer = sign_up(client, "Maria.Lopez@Example.com")
     assert answer.status_code == 200
     assert "Check your inbox" in answer.text and "maria" not in answer.text.lower().split("<main", 1)[1]
     with session_factory() as s:
         sub = s.scalar(select(Subscriber))
         assert (sub.email, sub.status, sub.timezone, sub.consent_at) == (
-            "Maria.Lopez@example.com", "pending", "Europe/Madrid", None)
+            "Maria.Lopez@example.com",
+            "pending",
+            "Europe/Madrid",
+            None,
+        )
         assert s.scalar(select(func.count()).select_from(Enrollment)) == 0  # enrolled only on confirmation
     [batch] = web_provider.batches
     assert batch.recipients[0].email == "Maria.Lopez@example.com"
@@ -78,11 +84,19 @@ def test_confirmation_activates_records_consent_and_enrolls_once(client, session
     assert first.status_code == 200 and "Thank you, Maria" in first.text
     sub = subscriber(session_factory, 1)
     assert (sub.status, sub.consent_at, sub.consent_source, sub.consent_ip) == (
-        "active", NOW, "signup form", "testclient")
+        "active",
+        NOW,
+        "signup form",
+        "testclient",
+    )
     with session_factory() as s:
         [enrollment] = s.scalars(select(Enrollment)).all()
     assert (enrollment.campaign_id, enrollment.next_step, enrollment.next_due_at, enrollment.status) == (
-        campaign_id, 1, None, "active")
+        campaign_id,
+        1,
+        None,
+        "active",
+    )
     before = snapshot(session_factory)
     again = client.get(confirm_path(web_provider))
     assert again.status_code == 200 and "already confirmed" in again.text
@@ -97,8 +111,7 @@ def test_repeated_sign_ups_never_duplicate_and_answer_the_same(client, session_f
     assert len(web_provider.batches) == 2  # a pending person may ask for the link again
 
 
-def test_a_known_address_gets_the_same_answer_and_no_second_email(client, session_factory, web_provider,
-                                                                   campaign_id):
+def test_a_known_address_gets_the_same_answer_and_no_second_email(client, session_factory, web_provider, campaign_id):
     add_subscriber(session_factory, campaign_id)  # active and already enrolled
     known = sign_up(client)
     unknown = sign_up(client, "someone.new@example.com")
@@ -115,13 +128,17 @@ def test_a_complained_address_is_never_mailed_and_not_revealed(client, session_f
     assert web_provider.batches == []
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("email", "not-an-address", "valid email address"),
-    ("timezone", "Mars/Olympus_Mons", "time zone"),
-    ("name", "x" * 201, "under 200 characters"),
-])
-def test_a_bad_field_is_named_and_nothing_is_stored(client, session_factory, web_provider, campaign_id, field,
-                                                    value, message):
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("email", "not-an-address", "valid email address"),
+        ("timezone", "Mars/Olympus_Mons", "time zone"),
+        ("name", "x" * 201, "under 200 characters"),
+    ],
+)
+def test_a_bad_field_is_named_and_nothing_is_stored(
+    client, session_factory, web_provider, campaign_id, field, value, message
+):
     answer = sign_up(client, **{field: value})
     assert answer.status_code == 400
     assert message in answer.text and f'id="{field}-error"' in answer.text and 'aria-invalid="true"' in answer.text
@@ -195,4 +212,4 @@ def test_a_confirm_link_for_an_unknown_subscriber_is_a_404(client, session_facto
 
 
 def _main(html: str) -> str:
-    return html.split('<main', 1)[1].split('</main>', 1)[0]
+    return html.split("<main", 1)[1].split("</main>", 1)[0]

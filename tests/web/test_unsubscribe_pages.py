@@ -1,4 +1,5 @@
 """Unsubscribe: the page (GET never unsubscribes), RFC 8058 one-click POST, the button, and resubscribe."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,8 +41,9 @@ def test_rfc8058_one_click_post_unsubscribes_at_once(client, session_factory, ca
     url = f"/u/{TOKENS.make('unsubscribe', sid, campaign_id)}"
     client.cookies.clear()  # a mailbox provider has none
     if encoding == "urlencoded":
-        answer = client.post(url, content=b"List-Unsubscribe=One-Click",
-                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+        answer = client.post(
+            url, content=b"List-Unsubscribe=One-Click", headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
     else:
         answer = client.post(url, files={"List-Unsubscribe": (None, "One-Click")})
     assert answer.status_code == 200
@@ -137,8 +139,10 @@ def test_a_bad_unsubscribe_token_changes_nothing(client, session_factory, campai
     assert page.status_code == 400 and "This link does not work" in page.text
     one_click = client.post(f"/u/{token}", data={"List-Unsubscribe": "One-Click"})
     assert one_click.status_code == 400
-    button = client.post(f"/u/{token}", data={"action": "unsubscribe", "csrf_token": csrf(
-        client.get(f"/u/{TOKENS.make('unsubscribe', sid)}").text)})
+    button = client.post(
+        f"/u/{token}",
+        data={"action": "unsubscribe", "csrf_token": csrf(client.get(f"/u/{TOKENS.make('unsubscribe', sid)}").text)},
+    )
     assert button.status_code == 400
     assert snapshot(session_factory) == before
 

@@ -1,4 +1,5 @@
 """POST /webhooks/sendgrid through the real route: signed batches are stored once, anything else stores nothing."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,13 @@ def signer() -> Signer:
 
 def client_for(session_factory, db_url, signer, *, inline=True, dispatch=None, clock=None) -> TestClient:
     app = FastAPI()
-    app.state.settings = load_settings(database_url=db_url, sendgrid_webhook_public_key=signer.public_key,
-                                       webhook_max_age_seconds=600, events_inline=inline, soft_bounce_limit=3)
+    app.state.settings = load_settings(
+        database_url=db_url,
+        sendgrid_webhook_public_key=signer.public_key,
+        webhook_max_age_seconds=600,
+        events_inline=inline,
+        soft_bounce_limit=3,
+    )
     app.state.session_factory = session_factory
     app.state.clock = clock or Clock(START)
     app.include_router(make_webhook_router(dispatch or (lambda: None)))
@@ -40,8 +46,9 @@ def stored(factory) -> int:
 
 
 def batch(deliveries) -> bytes:
-    return json.dumps([sg_event("delivered", 0, deliveries[(0, 1)], START),
-                       sg_event("spamreport", 1, deliveries[(1, 1)], START)]).encode()
+    return json.dumps(
+        [sg_event("delivered", 0, deliveries[(0, 1)], START), sg_event("spamreport", 1, deliveries[(1, 1)], START)]
+    ).encode()
 
 
 def test_signed_batch_is_stored_once_and_applied(session_factory, db_url, signer):
@@ -51,8 +58,7 @@ def test_signed_batch_is_stored_once_and_applied(session_factory, db_url, signer
     ts = int(START.timestamp())
     first = client.post(URL, content=body, headers=signer.headers(body, ts))
     again = client.post(URL, content=body, headers=signer.headers(body, ts + 30))  # SendGrid's retry
-    assert first.status_code == 200 and first.json() == {"received": 2, "stored": 2, "duplicates": 0,
-                                                         "unmatched": 0}
+    assert first.status_code == 200 and first.json() == {"received": 2, "stored": 2, "duplicates": 0, "unmatched": 0}
     assert again.status_code == 200 and again.json()["duplicates"] == 2
     assert stored(session_factory) == 2
     with session_factory() as s:
@@ -70,16 +76,21 @@ def test_altered_body_is_refused(session_factory, db_url, signer):
     _, d = sent_campaign(session_factory, 2)
     body = batch(d)
     headers = signer.headers(body, int(START.timestamp()))
-    error = refused(client_for(session_factory, db_url, signer), session_factory,
-                    body.replace(b"delivered", b"bounce"), headers)
+    error = refused(
+        client_for(session_factory, db_url, signer), session_factory, body.replace(b"delivered", b"bounce"), headers
+    )
     assert "does not verify" in error
 
 
 def test_wrong_key_is_refused(session_factory, db_url, signer):
     _, d = sent_campaign(session_factory, 2)
     body = batch(d)
-    assert "does not verify" in refused(client_for(session_factory, db_url, signer), session_factory, body,
-                                        Signer().headers(body, int(START.timestamp())))
+    assert "does not verify" in refused(
+        client_for(session_factory, db_url, signer),
+        session_factory,
+        body,
+        Signer().headers(body, int(START.timestamp())),
+    )
 
 
 def test_timestamp_is_part_of_what_is_signed(session_factory, db_url, signer):
@@ -94,8 +105,12 @@ def test_timestamp_is_part_of_what_is_signed(session_factory, db_url, signer):
 def test_stale_or_future_timestamp_is_refused(session_factory, db_url, signer, offset, words):
     _, d = sent_campaign(session_factory, 2)
     body = batch(d)
-    error = refused(client_for(session_factory, db_url, signer), session_factory, body,
-                    signer.headers(body, int((START + timedelta(seconds=offset)).timestamp())))
+    error = refused(
+        client_for(session_factory, db_url, signer),
+        session_factory,
+        body,
+        signer.headers(body, int((START + timedelta(seconds=offset)).timestamp())),
+    )
     assert words in error
 
 
@@ -111,7 +126,8 @@ def test_missing_header_is_refused(session_factory, db_url, signer, drop):
 def test_signed_but_malformed_body_is_a_400(session_factory, db_url, signer):
     body = b'{"event": "open"}'
     response = client_for(session_factory, db_url, signer).post(
-        URL, content=body, headers=signer.headers(body, int(START.timestamp())))
+        URL, content=body, headers=signer.headers(body, int(START.timestamp()))
+    )
     assert response.status_code == 400 and "JSON array" in response.json()["error"]
     assert stored(session_factory) == 0
 
@@ -136,6 +152,7 @@ def test_queued_mode_stores_now_and_hands_the_reactions_to_the_task(session_fact
         assert s.scalar(select(func.count()).select_from(Event).where(Event.processed_at.is_(None))) == 2
         assert s.scalar(select(func.count()).select_from(Suppression)) == 0  # not yet: the task does it
     from campaigns.insight.reactions import process_pending
+
     with session_factory.begin() as s:
         assert process_pending(s, START, 3) == 2
     with session_factory() as s:
@@ -159,7 +176,8 @@ def test_an_oversized_body_is_refused_before_anything_else(session_factory, db_u
     monkeypatch.setattr(web.webhooks, "MAX_BODY_BYTES", 100)
     body = json.dumps([sg_event("delivered", 0, 1, START)] * 5).encode()
     response = client_for(session_factory, db_url, signer).post(
-        URL, content=body, headers=signer.headers(body, int(START.timestamp())))
+        URL, content=body, headers=signer.headers(body, int(START.timestamp()))
+    )
     assert response.status_code == 413 and stored(session_factory) == 0
 
 

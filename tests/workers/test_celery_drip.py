@@ -1,7 +1,8 @@
 """The drip on a real Celery worker process and a real Redis broker (no eager mode), on both databases."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from celery import Celery
 from sqlalchemy import func, select
@@ -16,13 +17,21 @@ from tests.servers import CeleryWorker, wait_until
 def test_worker_sends_every_due_email_once(db_url, redis_server, tmp_path):
     upgrade(db_url)
     factory = make_session_factory(make_engine(db_url))
-    an_hour_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     cid = make_campaign(factory, start=an_hour_ago)
     enroll(factory, cid, 30, enrolled_at=an_hour_ago)
     outbox = tmp_path / "outbox"
-    worker = CeleryWorker({"OUTREACH_DATABASE_URL": db_url, "CELERY_BROKER_URL": redis_server.url,
-                           "OUTREACH_OUTBOX_DIR": str(outbox), "OUTREACH_EMAIL_BACKEND": "outbox",
-                           "OUTREACH_BATCH_SIZE": "7"}, tmp_path / "worker.log", concurrency=2)
+    worker = CeleryWorker(
+        {
+            "OUTREACH_DATABASE_URL": db_url,
+            "CELERY_BROKER_URL": redis_server.url,
+            "OUTREACH_OUTBOX_DIR": str(outbox),
+            "OUTREACH_EMAIL_BACKEND": "outbox",
+            "OUTREACH_BATCH_SIZE": "7",
+        },
+        tmp_path / "worker.log",
+        concurrency=2,
+    )
     client = Celery(broker=redis_server.url)
 
     def accepted() -> int:
@@ -39,8 +48,11 @@ def test_worker_sends_every_due_email_once(db_url, redis_server, tmp_path):
         client.send_task("outreach.send_batch", args=[ids[:7]], queue="send")  # a task delivered twice
         client.send_task("outreach.tick", queue="tick")
         # The repeated batch finds nothing left to claim, and says so in its result.
-        wait_until(lambda: "{'accepted': 0, 'failed': 0, 'unknown': 0, 'skipped': 0}" in worker.log_text(),
-                   timeout=60, what="the repeated send task to run")
+        wait_until(
+            lambda: "{'accepted': 0, 'failed': 0, 'unknown': 0, 'skipped': 0}" in worker.log_text(),
+            timeout=60,
+            what="the repeated send task to run",
+        )
     finally:
         worker.stop()
     with factory() as s:

@@ -7,8 +7,9 @@
     NAV             the top navigation, a list of (label, path) to append to
 Templates live in web/admin/templates/ and extend "base.html" (see web/admin/render.py).
 """
+
 from web.admin.auth import AdminSession, require_admin, require_csrf
 from web.admin.pages import router
 from web.admin.render import NAV, render_admin
 
-__all__ = ["AdminSession", "NAV", "render_admin", "require_admin", "require_csrf", "router"]
+__all__ = ["NAV", "AdminSession", "render_admin", "require_admin", "require_csrf", "router"]

@@ -6,6 +6,7 @@ so changing the password ends every session. It is HttpOnly, SameSite=Lax, and S
 https. The lockout counts failures per client IP in this process's memory: with several web processes each keeps
 its own count (the limit is per process), which still caps guessing at a handful of tries per quarter hour each.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,12 +36,14 @@ _hasher = PasswordHasher()
 @dataclass(frozen=True)
 class AdminSession:
     """The signed-in admin; `csrf` goes into every form this session posts."""
+
     csrf: str
 
 
 @dataclass
 class LoginThrottle:
     """Failed logins per client IP: MAX_FAILURES within LOCKOUT_SECONDS locks that IP out for LOCKOUT_SECONDS."""
+
     clock: Callable[[], float] = time.monotonic
     failures: dict[str, list[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -119,7 +122,9 @@ def read_session(request: Request) -> AdminSession | None:
         data = _serializer(settings, "session").loads(raw, max_age=SESSION_SECONDS)
     except BadSignature:
         return None
-    if not isinstance(data, dict) or not hmac.compare_digest(str(data.get("pw", "")).encode(), _fingerprint(settings).encode()):
+    if not isinstance(data, dict) or not hmac.compare_digest(
+        str(data.get("pw", "")).encode(), _fingerprint(settings).encode()
+    ):
         return None
     return AdminSession(csrf=str(data.get("csrf", "")))
 

@@ -2,9 +2,10 @@
 versions and their diff, step previews (HTML, text, a 375 px phone) and test sends. A thin shell over campaigns/:
 each POST calls one domain function with actor "admin" and redirects back (303) with a fixed message code.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -26,15 +27,20 @@ if ("Campaigns", "/admin/campaigns") not in NAV:
 
 # What a redirect after a successful POST says; only these fixed texts are ever shown (no text from the URL).
 DONE = {
-    "scheduled": "Scheduled.", "paused": "Paused: nothing more is sent until you resume.", "resumed": "Resumed.",
-    "archived": "Archived: nothing more is sent.", "edited": "Saved as a new version.",
-    "window": "Sending window saved as a new version.", "enrolled": "Subscribers enrolled.",
-    "reimported": "Compiled again as a new version.", "tested": "Test sent.",
+    "scheduled": "Scheduled.",
+    "paused": "Paused: nothing more is sent until you resume.",
+    "resumed": "Resumed.",
+    "archived": "Archived: nothing more is sent.",
+    "edited": "Saved as a new version.",
+    "window": "Sending window saved as a new version.",
+    "enrolled": "Subscribers enrolled.",
+    "reimported": "Compiled again as a new version.",
+    "tested": "Test sent.",
 }
 # The email preview frame: no script, no plugin, no form, no navigation out; the email's own inline styles allowed.
 PREVIEW_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; "
-                               "font-src https: data:; frame-ancestors 'self'; sandbox",
+    "font-src https: data:; frame-ancestors 'self'; sandbox",
     "X-Frame-Options": "SAMEORIGIN",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -55,6 +61,7 @@ def _back(slug: str, done: str, anchor: str = "") -> RedirectResponse:
 
 # --- pages -----------------------------------------------------------------------------------------------------------
 
+
 @router.get("", include_in_schema=False)
 def campaign_list(request: Request, session: AdminSession = Depends(require_admin)) -> Response:
     from campaigns.management.overview import campaigns_overview
@@ -66,8 +73,11 @@ def campaign_list(request: Request, session: AdminSession = Depends(require_admi
 
 @router.get("/_static/manage.css", include_in_schema=False)
 def stylesheet() -> Response:
-    return FileResponse(CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=3600",
-                                                             "X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        CSS,
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.get("/{slug}/manage", include_in_schema=False)
@@ -75,8 +85,9 @@ def manage(slug: str, request: Request, done: str = "", session: AdminSession = 
     return _manage_page(request, session, slug, message=DONE.get(done, ""))
 
 
-def _manage_page(request: Request, session: AdminSession, slug: str, *, message: str = "", error: str = "",
-                 status_code: int = 200) -> Response:
+def _manage_page(
+    request: Request, session: AdminSession, slug: str, *, message: str = "", error: str = "", status_code: int = 200
+) -> Response:
     from campaigns.management.checks import check_campaign
     from campaigns.management.lifecycle import MOVES
     from campaigns.management.overview import campaign_overview
@@ -87,22 +98,51 @@ def _manage_page(request: Request, session: AdminSession, slug: str, *, message:
         o = campaign_overview(s, slug, now, audit_limit=100)
         problems = check_campaign(s, get_campaign(s, slug), brand=ctx.brand, settings=settings_of(request))
     can = {move: o["status"] in statuses for move, statuses in MOVES.items()}
-    start = (datetime.fromisoformat(o["start_at"]) if o["status"] == "scheduled" and o["start_at"] else
-             (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)).astimezone(timezone.utc)
-    return render_admin(request, "campaign_manage.html", session, title=f"Manage {o['title']}", o=o, can=can,
-                        problems=problems, blocking=[p for p in problems if p.blocking], message=message,
-                        error=error, day_names=DAY_NAMES, default_start=start.strftime("%Y-%m-%dT%H:%M"),
-                        status_code=status_code)
+    start = (
+        datetime.fromisoformat(o["start_at"])
+        if o["status"] == "scheduled" and o["start_at"]
+        else (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    ).astimezone(UTC)
+    return render_admin(
+        request,
+        "campaign_manage.html",
+        session,
+        title=f"Manage {o['title']}",
+        o=o,
+        can=can,
+        problems=problems,
+        blocking=[p for p in problems if p.blocking],
+        message=message,
+        error=error,
+        day_names=DAY_NAMES,
+        default_start=start.strftime("%Y-%m-%dT%H:%M"),
+        status_code=status_code,
+    )
 
 
 @router.get("/{slug}/steps/{number}", include_in_schema=False)
-def preview_page(slug: str, number: int, request: Request, version: int | None = None, done: str = "",
-                 session: AdminSession = Depends(require_admin)) -> Response:
+def preview_page(
+    slug: str,
+    number: int,
+    request: Request,
+    version: int | None = None,
+    done: str = "",
+    session: AdminSession = Depends(require_admin),
+) -> Response:
     return _preview_page(request, session, slug, number, version, message=DONE.get(done, ""))
 
 
-def _preview_page(request: Request, session: AdminSession, slug: str, number: int, version: int | None, *,
-                  message: str = "", error: str = "", status_code: int = 200) -> Response:
+def _preview_page(
+    request: Request,
+    session: AdminSession,
+    slug: str,
+    number: int,
+    version: int | None,
+    *,
+    message: str = "",
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
     from campaigns.management.checks import SAMPLE_NAME
     from campaigns.management.previews import render_step, stored_step
     from campaigns.management.records import current_steps, get_campaign
@@ -115,16 +155,32 @@ def _preview_page(request: Request, session: AdminSession, slug: str, number: in
         title, current = campaign.title, campaign.current_version
     shown = version or current
     query = f"?version={shown}"
-    return render_admin(request, "campaign_preview.html", session, title=f"Step {number}: {row.subject}",
-                        slug=slug, campaign_title=title, step=row, text=rendered.text, number=number, steps=steps,
-                        version=shown, current=current, frame=f"/admin/campaigns/{slug}/steps/{number}/email{query}",
-                        html_kb=len(rendered.html.encode()) / 1024, sample_name=SAMPLE_NAME, message=message,
-                        error=error, status_code=status_code)
+    return render_admin(
+        request,
+        "campaign_preview.html",
+        session,
+        title=f"Step {number}: {row.subject}",
+        slug=slug,
+        campaign_title=title,
+        step=row,
+        text=rendered.text,
+        number=number,
+        steps=steps,
+        version=shown,
+        current=current,
+        frame=f"/admin/campaigns/{slug}/steps/{number}/email{query}",
+        html_kb=len(rendered.html.encode()) / 1024,
+        sample_name=SAMPLE_NAME,
+        message=message,
+        error=error,
+        status_code=status_code,
+    )
 
 
 @router.get("/{slug}/steps/{number}/email", include_in_schema=False)
-def email_frame(slug: str, number: int, request: Request, version: int | None = None,
-                session: AdminSession = Depends(require_admin)) -> Response:
+def email_frame(
+    slug: str, number: int, request: Request, version: int | None = None, session: AdminSession = Depends(require_admin)
+) -> Response:
     """The step's HTML, filled with the sample subscriber's values, for the preview frames (sandboxed)."""
     from campaigns.management.previews import render_step, stored_step
 
@@ -134,8 +190,13 @@ def email_frame(slug: str, number: int, request: Request, version: int | None = 
 
 
 @router.get("/{slug}/diff", include_in_schema=False)
-def diff_page(slug: str, request: Request, a: int | None = None, b: int | None = None,
-              session: AdminSession = Depends(require_admin)) -> Response:
+def diff_page(
+    slug: str,
+    request: Request,
+    a: int | None = None,
+    b: int | None = None,
+    session: AdminSession = Depends(require_admin),
+) -> Response:
     from campaigns.management.editing import diff_versions, version_notes
     from campaigns.management.records import get_campaign
 
@@ -145,14 +206,31 @@ def diff_page(slug: str, request: Request, a: int | None = None, b: int | None =
         a = a or max(1, b - 1)
         changes = diff_versions(s, slug, a, b)
         notes = version_notes(s, slug, a, b)
-        numbers = list(s.scalars(select(CampaignVersion.number).where(CampaignVersion.campaign_id == campaign.id)
-                                 .order_by(CampaignVersion.number)))
+        numbers = list(
+            s.scalars(
+                select(CampaignVersion.number)
+                .where(CampaignVersion.campaign_id == campaign.id)
+                .order_by(CampaignVersion.number)
+            )
+        )
         title = campaign.title
-    return render_admin(request, "campaign_diff.html", session, title=f"Versions {a} and {b}", slug=slug,
-                        campaign_title=title, a=a, b=b, changes=changes, notes=notes, numbers=numbers)
+    return render_admin(
+        request,
+        "campaign_diff.html",
+        session,
+        title=f"Versions {a} and {b}",
+        slug=slug,
+        campaign_title=title,
+        a=a,
+        b=b,
+        changes=changes,
+        notes=notes,
+        numbers=numbers,
+    )
 
 
 # --- actions ---------------------------------------------------------------------------------------------------------
+
 
 def _act(request: Request, session: AdminSession, slug: str, done: str, action, anchor: str = "") -> Response:
     """Run one domain action in a transaction; a refusal shows the page again with the reason (409)."""
@@ -165,18 +243,20 @@ def _act(request: Request, session: AdminSession, slug: str, done: str, action, 
 
 
 @router.post("/{slug}/schedule", include_in_schema=False)
-def schedule(slug: str, request: Request, start: str = Form(""),
-             session: AdminSession = Depends(require_csrf)) -> Response:
+def schedule(
+    slug: str, request: Request, start: str = Form(""), session: AdminSession = Depends(require_csrf)
+) -> Response:
     from campaigns.management.lifecycle import schedule_campaign
 
     ctx, now = _context(request), now_of(request)
 
     def action(s):
         try:  # the form's datetime-local has no zone: the page says it is UTC
-            at = datetime.fromisoformat(start).replace(tzinfo=timezone.utc) if start else now
+            at = datetime.fromisoformat(start).replace(tzinfo=UTC) if start else now
         except ValueError:
             raise StateError(f"start time {start!r}: use the date and time picker") from None
         schedule_campaign(s, slug, at, now, actor=ACTOR, brand=ctx.brand, settings=settings_of(request))
+
     return _act(request, session, slug, "scheduled", action)
 
 
@@ -184,8 +264,14 @@ def _lifecycle_route(move: str, done: str) -> None:
     def route(slug: str, request: Request, session: AdminSession = Depends(require_csrf)) -> Response:
         from campaigns.management import lifecycle
 
-        return _act(request, session, slug, done,
-                    lambda s: getattr(lifecycle, f"{move}_campaign")(s, slug, now_of(request), actor=ACTOR))
+        return _act(
+            request,
+            session,
+            slug,
+            done,
+            lambda s: getattr(lifecycle, f"{move}_campaign")(s, slug, now_of(request), actor=ACTOR),
+        )
+
     router.post(f"/{{slug}}/{move}", include_in_schema=False, name=f"campaign_{move}")(route)
 
 
@@ -194,8 +280,15 @@ for _move, _done in (("pause", "paused"), ("resume", "resumed"), ("archive", "ar
 
 
 @router.post("/{slug}/steps/{number}", include_in_schema=False)
-def edit_step(slug: str, number: int, request: Request, subject: str = Form(...), preheader: str = Form(""),
-              delay_days: int | None = Form(None), session: AdminSession = Depends(require_csrf)) -> Response:
+def edit_step(
+    slug: str,
+    number: int,
+    request: Request,
+    subject: str = Form(...),
+    preheader: str = Form(""),
+    delay_days: int | None = Form(None),
+    session: AdminSession = Depends(require_csrf),
+) -> Response:
     """One form per step sends all three fields; only what differs from the stored step makes the new version."""
     from campaigns.management.editing import edit_step as edit
     from campaigns.management.records import current_steps, get_campaign
@@ -206,10 +299,18 @@ def edit_step(slug: str, number: int, request: Request, subject: str = Form(...)
         row = current_steps(s, get_campaign(s, slug))[number - 1] if number >= 1 else None
         if row is None:
             raise StateError(f"no step {number}")
-        edit(s, slug, number, ctx.brand, now, actor=ACTOR,
-             subject=subject if " ".join(subject.split()) != row.subject else None,
-             preheader=preheader if " ".join(preheader.split()) != row.preheader else None,
-             delay_days=delay_days if delay_days is not None and delay_days != row.delay_days else None)
+        edit(
+            s,
+            slug,
+            number,
+            ctx.brand,
+            now,
+            actor=ACTOR,
+            subject=subject if " ".join(subject.split()) != row.subject else None,
+            preheader=preheader if " ".join(preheader.split()) != row.preheader else None,
+            delay_days=delay_days if delay_days is not None and delay_days != row.delay_days else None,
+        )
+
     return _act(request, session, slug, "edited", action, f"#step-{number}")
 
 
@@ -231,18 +332,25 @@ async def edit_window(slug: str, request: Request, session: AdminSession = Depen
         except ValueError:
             raise StateError("hours and the daily cap must be whole numbers") from None
         edit(s, slug, now, actor=ACTOR, window=SendingWindow.parse(days, f"{start}-{end}"), daily_cap=cap)
+
     return _act(request, session, slug, "window", action, "#window")
 
 
 @router.post("/{slug}/enroll", include_in_schema=False)
-def enroll(slug: str, request: Request, who: str = Form("all"), tag: str = Form(""),
-           session: AdminSession = Depends(require_csrf)) -> Response:
+def enroll(
+    slug: str,
+    request: Request,
+    who: str = Form("all"),
+    tag: str = Form(""),
+    session: AdminSession = Depends(require_csrf),
+) -> Response:
     from campaigns.management.enrollment import enroll_subscribers
 
     def action(s):
         if who == "tag" and not tag.strip():
             raise StateError("type the tag to enroll")
         enroll_subscribers(s, slug, now_of(request), actor=ACTOR, tag=tag if who == "tag" else None)
+
     return _act(request, session, slug, "enrolled", action, "#audience")
 
 
@@ -252,27 +360,40 @@ def reimport(slug: str, request: Request, session: AdminSession = Depends(requir
     from campaigns.management.editing import reimport_article
 
     ctx = _context(request)
-    return _act(request, session, slug, "reimported",
-                lambda s: reimport_article(s, slug, None, ctx.brand, now_of(request), actor=ACTOR))
+    return _act(
+        request,
+        session,
+        slug,
+        "reimported",
+        lambda s: reimport_article(s, slug, None, ctx.brand, now_of(request), actor=ACTOR),
+    )
 
 
 @router.post("/{slug}/steps/{number}/test", include_in_schema=False)
-def send_test(slug: str, number: int, request: Request, addresses: str = Form(""),
-              session: AdminSession = Depends(require_csrf)) -> Response:
+def send_test(
+    slug: str, number: int, request: Request, addresses: str = Form(""), session: AdminSession = Depends(require_csrf)
+) -> Response:
     from campaigns.management.previews import send_test as send
 
     ctx = _context(request)
     to = [a for a in addresses.replace(",", "\n").replace(";", "\n").split() if a]
     try:
         with sessions_of(request).begin() as s:
-            results = send(s, slug, number, to, ctx.provider, ctx.brand, settings_of(request), now_of(request),
-                           actor=ACTOR)
+            results = send(
+                s, slug, number, to, ctx.provider, ctx.brand, settings_of(request), now_of(request), actor=ACTOR
+            )
     except OutreachError as err:
         return _preview_page(request, session, slug, number, None, error=str(err), status_code=409)
     failed = [r for r in results if r.status != "accepted"]
     if failed:
-        return _preview_page(request, session, slug, number, None, status_code=502,
-                             error=f"{len(failed)} of {len(results)} test emails were not accepted: "
-                                   f"{failed[0].error or failed[0].status}")
+        return _preview_page(
+            request,
+            session,
+            slug,
+            number,
+            None,
+            status_code=502,
+            error=f"{len(failed)} of {len(results)} test emails were not accepted: "
+            f"{failed[0].error or failed[0].status}",
+        )
     return RedirectResponse(f"/admin/campaigns/{slug}/steps/{number}?done=tested", status_code=303)
-

@@ -3,6 +3,7 @@
 Their script and style (web/static/admin/) and the vendored Chart.js (web/static/vendor/) are served by the app
 at /static/ (no CDN).
 """
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -38,11 +39,20 @@ LOW_VOLUME = 1000
 
 # --- login ---------------------------------------------------------------------------------------------------------
 
+
 def _login_page(request: Request, *, error: str = "", status_code: int = 200) -> Response:
     token, cookie = login_token(request)
     configured = bool(settings_of(request).admin_password_hash)
-    response = render_admin(request, "login.html", None, title="Sign in", login_csrf=token, error=error,
-                            configured=configured, status_code=status_code)
+    response = render_admin(
+        request,
+        "login.html",
+        None,
+        title="Sign in",
+        login_csrf=token,
+        error=error,
+        configured=configured,
+        status_code=status_code,
+    )
     response.set_cookie(LOGIN_COOKIE, cookie, max_age=3600, **cookie_options(settings_of(request)))
     return response
 
@@ -59,8 +69,11 @@ def login(request: Request, password: str = Form(""), csrf: str = Form("")) -> R
     settings, throttle, ip = settings_of(request), throttle_of(request), client_ip(request)
     wait = throttle.locked_for(ip)
     if wait:
-        return _login_page(request, status_code=429,
-                           error=f"Too many failed sign-ins from your address. Try again in {duration(wait)}.")
+        return _login_page(
+            request,
+            status_code=429,
+            error=f"Too many failed sign-ins from your address. Try again in {duration(wait)}.",
+        )
     if not login_token_ok(request, csrf):
         return _login_page(request, status_code=403, error="The form expired. Please sign in again.")
     if not settings.admin_password_hash:
@@ -85,16 +98,20 @@ def logout(request: Request, session: AdminSession = Depends(require_csrf)) -> R
 
 # --- pages ---------------------------------------------------------------------------------------------------------
 
+
 def _thresholds() -> dict:
-    return {"complaint_warn": st.COMPLAINT_WARN, "complaint_danger": st.COMPLAINT_DANGER,
-            "bounce_warn": st.BOUNCE_WARN, "bounce_danger": st.BOUNCE_DANGER}
+    return {
+        "complaint_warn": st.COMPLAINT_WARN,
+        "complaint_danger": st.COMPLAINT_DANGER,
+        "bounce_warn": st.BOUNCE_WARN,
+        "bounce_danger": st.BOUNCE_DANGER,
+    }
 
 
 def _series(days: list[st.DayStats]) -> dict:
     """Chart data for a per-day chart."""
     names = ("sent", "delivered", "opened", "clicked", "bounced", "complained", "unsubscribed")
-    return {"labels": [d.day.isoformat() for d in days],
-            **{n: [getattr(d.counts, n) for d in days] for n in names}}
+    return {"labels": [d.day.isoformat() for d in days], **{n: [getattr(d.counts, n) for d in days] for n in names}}
 
 
 @router.get("", include_in_schema=False)
@@ -109,9 +126,21 @@ def overview(request: Request, session: AdminSession = Depends(require_admin)) -
     total = st.Counts()
     for c in campaigns:
         total.add(c.total)
-    return render_admin(request, "overview.html", session, title="Overview", campaigns=campaigns, total=total,
-                        queue=queue, unmatched=unmatched, suppressed=suppressed, chart={"daily": _series(days)},
-                        thresholds=_thresholds(), low_volume=LOW_VOLUME, opens_note=st.OPENS_NOTE)
+    return render_admin(
+        request,
+        "overview.html",
+        session,
+        title="Overview",
+        campaigns=campaigns,
+        total=total,
+        queue=queue,
+        unmatched=unmatched,
+        suppressed=suppressed,
+        chart={"daily": _series(days)},
+        thresholds=_thresholds(),
+        low_volume=LOW_VOLUME,
+        opens_note=st.OPENS_NOTE,
+    )
 
 
 @router.get("/campaigns/{slug}", include_in_schema=False)
@@ -122,10 +151,22 @@ def campaign_page(slug: str, request: Request, session: AdminSession = Depends(r
             raise HTTPException(status_code=404, detail=f"no campaign named {slug!r}")
         (stats,) = st.campaign_stats(s, campaign_id, with_days=True)
         events = st.recent_events(s, 15, campaign_id=campaign_id)
-    chart = {"daily": _series(stats.days),
-             "funnel": {"labels": [name for name, _ in stats.funnel], "values": [n for _, n in stats.funnel]}}
-    return render_admin(request, "campaign.html", session, title=stats.title, c=stats, events=events, chart=chart,
-                        thresholds=_thresholds(), low_volume=LOW_VOLUME, opens_note=st.OPENS_NOTE)
+    chart = {
+        "daily": _series(stats.days),
+        "funnel": {"labels": [name for name, _ in stats.funnel], "values": [n for _, n in stats.funnel]},
+    }
+    return render_admin(
+        request,
+        "campaign.html",
+        session,
+        title=stats.title,
+        c=stats,
+        events=events,
+        chart=chart,
+        thresholds=_thresholds(),
+        low_volume=LOW_VOLUME,
+        opens_note=st.OPENS_NOTE,
+    )
 
 
 @router.get("/events", include_in_schema=False)
@@ -137,17 +178,37 @@ def events_page(request: Request, kind: str = "", session: AdminSession = Depend
         totals = st.event_totals(s)
         unmatched = st.unmatched_events(s)
         slugs = dict(s.execute(select(Campaign.id, Campaign.slug)).all())
-    return render_admin(request, "events.html", session, title="Events", events=events, totals=totals, kinds=kinds,
-                        kind=chosen, unmatched=unmatched, slugs=slugs)
+    return render_admin(
+        request,
+        "events.html",
+        session,
+        title="Events",
+        events=events,
+        totals=totals,
+        kinds=kinds,
+        kind=chosen,
+        unmatched=unmatched,
+        slugs=slugs,
+    )
 
 
-def _suppressions_page(request: Request, session: AdminSession, *, searched: bool = False, found=None,
-                       status_code: int = 200) -> Response:
+def _suppressions_page(
+    request: Request, session: AdminSession, *, searched: bool = False, found=None, status_code: int = 200
+) -> Response:
     with sessions_of(request)() as s:
         totals = st.suppression_totals(s)
         recent = st.recent_suppressions(s, 50)
-    return render_admin(request, "suppressions.html", session, title="Suppressions", totals=totals, recent=recent,
-                        searched=searched, found=found, status_code=status_code)
+    return render_admin(
+        request,
+        "suppressions.html",
+        session,
+        title="Suppressions",
+        totals=totals,
+        recent=recent,
+        searched=searched,
+        found=found,
+        status_code=status_code,
+    )
 
 
 @router.get("/suppressions", include_in_schema=False)
@@ -156,8 +217,9 @@ def suppressions(request: Request, session: AdminSession = Depends(require_admin
 
 
 @router.post("/suppressions", include_in_schema=False)
-def search_suppressions(request: Request, address: str = Form(""),
-                        session: AdminSession = Depends(require_csrf)) -> Response:
+def search_suppressions(
+    request: Request, address: str = Form(""), session: AdminSession = Depends(require_csrf)
+) -> Response:
     """Search by address with a POST, so the address stays out of URLs and access logs; it is hashed and dropped."""
     address = address.strip()
     if not address or "@" not in address:

@@ -6,6 +6,7 @@ APIRouter of your own, prefix /admin, included by the app) with `session = Depen
 `Depends(require_csrf)` on POST; forms carry `<input type="hidden" name="csrf" value="{{ csrf }}">`), answer with
 `render_admin(request, "yours.html", session, title=..., **ctx)`, and append a NAV entry for a top-level page.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -31,7 +32,7 @@ NAV: list[tuple[str, str]] = [
 # Only what the pages themselves serve: no inline script, no third-party origin (charts are served from here).
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -56,15 +57,26 @@ def duration(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
-env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
-                  trim_blocks=True, lstrip_blocks=True)
+env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 env.filters.update(pct=pct, when=when, duration=duration)
 
 
-def render_admin(request: Request, template: str, session: AdminSession | None = None, *,
-                 status_code: int = 200, **ctx) -> HTMLResponse:
+def render_admin(
+    request: Request, template: str, session: AdminSession | None = None, *, status_code: int = 200, **ctx
+) -> HTMLResponse:
     """An admin page from `template` (a file in web/admin/templates/) with the shell's context."""
     html = env.get_template(template).render(
-        request=request, csrf=session.csrf if session else "", signed_in=session is not None, nav=NAV,
-        path=request.url.path, now=now_of(request), **ctx)
+        request=request,
+        csrf=session.csrf if session else "",
+        signed_in=session is not None,
+        nav=NAV,
+        path=request.url.path,
+        now=now_of(request),
+        **ctx,
+    )
     return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)

@@ -1,4 +1,5 @@
 """Article files (raw text, Markdown, HTML) into the typed `Article`; see `assemble` for the rules they share."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,16 @@ from campaigns.authoring.parsing.from_text import parse_text
 from campaigns.authoring.parsing.source import read_article_text
 from campaigns.errors import ArticleError
 
-__all__ = ["FORMATS", "SUFFIXES", "parse_article", "parse_html", "parse_markdown", "parse_source", "parse_text",
-           "read_article_text"]
+__all__ = [
+    "FORMATS",
+    "SUFFIXES",
+    "parse_article",
+    "parse_html",
+    "parse_markdown",
+    "parse_source",
+    "parse_text",
+    "read_article_text",
+]
 
 # The format each file suffix is read as, and the reader of each format.
 FORMATS = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
@@ -29,6 +38,7 @@ def parse_article(path: Path) -> Article:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise ArticleError(path, None, f"unsupported file type {suffix or '(none)'!r}; use one of "
-                                       + ", ".join(SUFFIXES))
+        raise ArticleError(
+            path, None, f"unsupported file type {suffix or '(none)'!r}; use one of " + ", ".join(SUFFIXES)
+        )
     return parse_source(read_article_text(path), FORMATS[suffix], path)

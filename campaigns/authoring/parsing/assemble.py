@@ -4,13 +4,15 @@ Every format (raw text, Markdown, HTML) only says what each piece of the page is
 article *means* live here once: which lines are page residue, where the title comes from, how headings without body
 join the next one, which trailing paragraph is the author's bio, and which last section is the call to action.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import takewhile
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Literal
 
 from campaigns.authoring.article import Article, Block, BulletList, Paragraph, Section
 from campaigns.authoring.parsing import residue
@@ -34,14 +36,46 @@ class Element:
 _FILENAME_NOISE = {"article", "post", "blog", "draft", "final", "copy", "page", "raw", "text", "content", "v1", "v2"}
 _SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "vs", "with"}
 
-_AUTHOR_LABEL = re.compile(r"^(about the author|about the writer|about the reviewer|author bio|meet the author|"
-                           r"author|written by)\s*:?$", re.I)
+_AUTHOR_LABEL = re.compile(
+    r"^(about the author|about the writer|about the reviewer|author bio|meet the author|"
+    r"author|written by)\s*:?$",
+    re.I,
+)
 # "Stephanie Robilio is ...", "Dr. Maya Chen has ..." (a first and last name, then what they are or do).
-_BIO_START = re.compile(r"^(?:[A-Z][\w.'’-]+\s+){2,3}?(?:is|was|has|serves|works|holds|brings|joined|leads|earned|"
-                        r"began|specializes|specialises)\b")
+_BIO_START = re.compile(
+    r"^(?:[A-Z][\w.'’-]+\s+){2,3}?(?:is|was|has|serves|works|holds|brings|joined|leads|earned|"
+    r"began|specializes|specialises)\b"
+)
 # Words that start a sentence but never a person's name.
-_NOT_A_NAME = {"a", "an", "the", "this", "that", "these", "those", "it", "he", "she", "they", "we", "there", "here",
-               "our", "your", "his", "her", "their", "its", "each", "every", "some", "many", "most", "one", "no"}
+_NOT_A_NAME = {
+    "a",
+    "an",
+    "the",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "he",
+    "she",
+    "they",
+    "we",
+    "there",
+    "here",
+    "our",
+    "your",
+    "his",
+    "her",
+    "their",
+    "its",
+    "each",
+    "every",
+    "some",
+    "many",
+    "most",
+    "one",
+    "no",
+}
 _THIRD_PERSON = re.compile(r"\b(he|she|they|his|her|hers|their|him|them)\b", re.I)
 _SECOND_PERSON = re.compile(r"\b(you|your|yours)\b", re.I)
 
@@ -71,17 +105,26 @@ def assemble_article(elements: Iterable[Element], path: Path, *, leading_heading
     items, bio_parts = _take_labelled_bio(items)
     intro, sections = _group(items, path)
     if not sections:
-        raise ArticleError(path, items[0].line if items else 1,
-                           "no section headings found (in raw text a heading is a short line with no final "
-                           "period, followed by body text)")
+        raise ArticleError(
+            path,
+            items[0].line if items else 1,
+            "no section headings found (in raw text a heading is a short line with no final "
+            "period, followed by body text)",
+        )
     if not bio_parts:
         sections, found = _take_trailing_bio(sections)
         bio_parts = [found] if found else []
     closing = None
     if len(sections) > 1 and is_call_to_action(sections[-1]):
         closing, sections = sections[-1], sections[:-1]
-    return Article(title=title, intro=tuple(intro), sections=tuple(sections), closing=closing,
-                   author_bio=" ".join(bio_parts) or None, source=path)
+    return Article(
+        title=title,
+        intro=tuple(intro),
+        sections=tuple(sections),
+        closing=closing,
+        author_bio=" ".join(bio_parts) or None,
+        source=path,
+    )
 
 
 def drop_residue(elements: list[Element]) -> list[Element]:
@@ -101,7 +144,7 @@ def drop_residue(elements: list[Element]) -> list[Element]:
             i = _skip_link_titles(cleaned, i + 1)
         elif e.kind == "item":
             # A list goes only as a whole (a share bar written as a list): "Email" in a real list is content.
-            group = list(takewhile(lambda x: x.kind == "item" and x.group == e.group, cleaned[i:]))
+            group = _list_at(cleaned, i)
             if not all(residue.is_residue(x.text) for x in group):
                 kept.extend(group)
             i += len(group)
@@ -113,11 +156,17 @@ def drop_residue(elements: list[Element]) -> list[Element]:
     return kept
 
 
+def _list_at(elements: list[Element], i: int) -> list[Element]:
+    """The items of the list that starts at `i`."""
+    group = elements[i].group
+    return list(takewhile(lambda x: x.kind == "item" and x.group == group, elements[i:]))
+
+
 def _skip_contents_entries(elements: list[Element], start: int) -> int:
     """Past a contents box's entries: lines that repeat a heading found later in the article."""
     headings = [e.text.lower() if e.kind in ("heading", "title") else None for e in elements]
     i = start
-    while i < len(elements) and elements[i].kind != "bio" and elements[i].text.lower() in headings[i + 1:]:
+    while i < len(elements) and elements[i].kind != "bio" and elements[i].text.lower() in headings[i + 1 :]:
         i += 1
     return i
 
@@ -128,9 +177,9 @@ def _skip_link_titles(elements: list[Element], start: int) -> int:
     while i < len(elements):
         e = elements[i]
         followed_by_body = i + 1 < len(elements) and elements[i + 1].kind in ("paragraph", "item")
-        if e.kind == "item" and is_short_line(e.text):
-            i += 1
-        elif e.kind in ("heading", "paragraph") and is_short_line(e.text) and not followed_by_body:
+        if (e.kind == "item" and is_short_line(e.text)) or (
+            e.kind in ("heading", "paragraph") and is_short_line(e.text) and not followed_by_body
+        ):
             i += 1
         else:
             break
@@ -160,8 +209,9 @@ def title_from_filename(path: Path) -> str:
     words = [w for w in re.split(r"[\s_\-.]+", path.stem) if w and w.lower() not in _FILENAME_NOISE]
     if not words:
         return path.stem
-    return " ".join(w.lower() if i and w.lower() in _SMALL_WORDS else w[:1].upper() + w[1:]
-                    for i, w in enumerate(words))
+    return " ".join(
+        w.lower() if i and w.lower() in _SMALL_WORDS else w[:1].upper() + w[1:] for i, w in enumerate(words)
+    )
 
 
 def _take_labelled_bio(items: list[Element]) -> tuple[list[Element], list[str]]:
@@ -239,7 +289,7 @@ def is_author_bio(text: str) -> bool:
     if any(word.lower() in _NOT_A_NAME for word in name):
         return False
     first_name = name[1] if name[0].endswith(".") and len(name) > 2 else name[0]  # "Dr. Maya Chen": Maya
-    rest = text[m.end():]
+    rest = text[m.end() :]
     return bool(_THIRD_PERSON.search(rest) or re.search(rf"\b{re.escape(first_name)}\b", rest))
 
 

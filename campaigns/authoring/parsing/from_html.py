@@ -4,9 +4,11 @@ The body is the page's <article>, else its <main>, else the smallest element hol
 Navigation, sidebars, share bars, category and tag lists, comment areas and the like are removed by tag and by what
 their class or id says; an author box becomes the author's bio.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
@@ -15,8 +17,22 @@ from campaigns.authoring.article import Article
 from campaigns.authoring.parsing.assemble import Element, assemble_article
 from campaigns.errors import ArticleError
 
-_CHROME_TAGS = ["script", "style", "noscript", "template", "svg", "iframe", "form", "button", "select", "input",
-                "nav", "aside", "footer", "header"]
+_CHROME_TAGS = [
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "iframe",
+    "form",
+    "button",
+    "select",
+    "input",
+    "nav",
+    "aside",
+    "footer",
+    "header",
+]
 # Class or id words that mark page chrome (WordPress, Elementor, Yoast, Jetpack and hand-made themes alike).
 _CHROME_CLASS = re.compile(
     r"(?:^|[-_])(share|shares|sharing|sharedaddy|social|sidebar|related|category|categories|cat-links|tags|"
@@ -28,10 +44,42 @@ _CHROME_CLASS = re.compile(
 )
 # WordPress labels the post itself (and <body>) with its taxonomy: "category-opioids", "tag-naloxone".
 _TAXONOMY_CLASS = re.compile(r"^(category|tag|post_tag|format)-(?!links$|list$|cloud$)[\w-]+$", re.I)
-_AUTHOR_CLASS = re.compile(r"(?:^|[-_])(author-?box|author-?bio|author-?info|author-?card|about-?(the-)?author|"
-                           r"author-?description|saboxplugin-wrap|post-author|entry-author)(?:$|[-_])", re.I)
-_INLINE = {"a", "abbr", "b", "strong", "em", "i", "u", "span", "small", "sup", "sub", "mark", "code", "cite", "q",
-           "time", "s", "del", "ins", "font", "label", "bdi", "bdo", "kbd", "var", "dfn", "data", "wbr", "br"}
+_AUTHOR_CLASS = re.compile(
+    r"(?:^|[-_])(author-?box|author-?bio|author-?info|author-?card|about-?(the-)?author|"
+    r"author-?description|saboxplugin-wrap|post-author|entry-author)(?:$|[-_])",
+    re.I,
+)
+_INLINE = {
+    "a",
+    "abbr",
+    "b",
+    "strong",
+    "em",
+    "i",
+    "u",
+    "span",
+    "small",
+    "sup",
+    "sub",
+    "mark",
+    "code",
+    "cite",
+    "q",
+    "time",
+    "s",
+    "del",
+    "ins",
+    "font",
+    "label",
+    "bdi",
+    "bdo",
+    "kbd",
+    "var",
+    "dfn",
+    "data",
+    "wbr",
+    "br",
+}
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _SKIP = {"img", "picture", "video", "audio", "source", "canvas", "map", "object", "embed", "hr", "link", "meta"}
 _TITLE_SUFFIX = re.compile(r"\s+[|–—-]\s+[^|–—-]+$")  # "Kratom Withdrawal | Agape Detox" -> "Kratom Withdrawal"
@@ -56,7 +104,8 @@ def html_elements(source: str) -> list[Element]:
         elif header_title:
             elements.insert(0, Element("title", header_title[0], header_title[1] or 1, level=1))
         elif page_title:
-            elements.insert(0, Element("title", page_title, soup.title.sourceline or 1, level=1))
+            line = (soup.title.sourceline if soup.title else None) or 1
+            elements.insert(0, Element("title", page_title, line, level=1))
     return elements + bio
 
 
@@ -82,8 +131,9 @@ def _text(node: Tag | None) -> str:
 
 
 def _class_words(node: Tag) -> list[str]:
-    classes = node.get("class") or []
-    return [*classes, *([node["id"]] if node.get("id") else [])]
+    classes: Iterable[str] = node.get("class") or []  # bs4 gives "class" as a list
+    ident = node.get("id")
+    return [*classes, *([str(ident)] if ident else [])]
 
 
 def _is_chrome(node: Tag) -> bool:
@@ -99,8 +149,11 @@ def _paragraph_chars(node: Tag) -> int:
 def _take_author_boxes(soup: BeautifulSoup) -> list[Element]:
     """Author boxes become bio elements (their paragraphs, meta and social links left out) and leave the page."""
     bio: list[Element] = []
-    boxes = [t for t in soup.find_all(True) if any(_AUTHOR_CLASS.search(w) for w in _class_words(t))
-             and t.name not in ("html", "body", "article", "main")]
+    boxes = [
+        t
+        for t in soup.find_all(True)
+        if any(_AUTHOR_CLASS.search(w) for w in _class_words(t)) and t.name not in ("html", "body", "article", "main")
+    ]
     box_ids = {id(b) for b in boxes}
     for box in boxes:
         if box.decomposed or any(id(parent) in box_ids for parent in box.parents):

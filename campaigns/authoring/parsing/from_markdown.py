@@ -1,4 +1,5 @@
 """Markdown articles (CommonMark, read with markdown-it-py): `#` is the title, `##`/`###` are sections."""
+
 from __future__ import annotations
 
 import re
@@ -34,10 +35,9 @@ def markdown_elements(source: str) -> list[Element]:
             list_depth += 1
         elif token.type in ("bullet_list_close", "ordered_list_close"):
             list_depth -= 1
-            if list_depth == 0:
-                # A list of links to this page's own headings is a contents box, not content.
-                if not all(anchor for _, anchor in list_items):
-                    elements.extend(e for e, _ in list_items)
+            # A list of links to this page's own headings is a contents box, not content.
+            if list_depth == 0 and not all(anchor for _, anchor in list_items):
+                elements.extend(e for e, _ in list_items)
         elif token.type == "heading_open":
             heading_tag = token.tag
         elif token.type == "heading_close":
@@ -45,7 +45,7 @@ def markdown_elements(source: str) -> list[Element]:
         elif token.type == "tr_open":
             row, row_line = [], line
         elif token.type == "tr_close":
-            if any(row or []):
+            if row and any(row):
                 elements.append(Element("paragraph", " | ".join(row), row_line))
             row = None
         elif token.type == "inline":
@@ -86,8 +86,12 @@ def inline_text(token: Token) -> str:
 
 def _is_anchor_link(token: Token) -> bool:
     children = [c for c in token.children or [] if not (c.type == "text" and not c.content.strip())]
-    return (len(children) >= 3 and children[0].type == "link_open" and children[-1].type == "link_close"
-            and str(children[0].attrs.get("href", "")).startswith("#"))
+    return (
+        len(children) >= 3
+        and children[0].type == "link_open"
+        and children[-1].type == "link_close"
+        and str(children[0].attrs.get("href", "")).startswith("#")
+    )
 
 
 def _without_front_matter(source: str) -> tuple[str, str | None]:
@@ -96,4 +100,4 @@ def _without_front_matter(source: str) -> tuple[str, str | None]:
     if not m:
         return source, None
     title = _FRONT_TITLE.search(m.group(1))
-    return "\n" * m.group(0).count("\n") + source[m.end():], (title.group(1).strip() or None) if title else None
+    return "\n" * m.group(0).count("\n") + source[m.end() :], (title.group(1).strip() or None) if title else None

@@ -1,4 +1,5 @@
 """Raw text copied from a web page: one paragraph a line, headings known only by their shape."""
+
 from __future__ import annotations
 
 import re
@@ -27,7 +28,7 @@ def text_elements(source: str) -> list[Element]:
         if marker:
             if not elements or elements[-1].kind != "item":
                 group += 1
-            elements.append(Element("item", raw[marker.end():].strip(), number, group=group))
+            elements.append(Element("item", raw[marker.end() :].strip(), number, group=group))
         elif is_short_line(line):
             elements.append(Element("heading", line, number))
         else:

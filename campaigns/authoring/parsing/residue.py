@@ -3,6 +3,7 @@
 Every rule here is general (the shape of a share bar, a breadcrumb, a contents box), never a list of one article's
 lines. Only short lines can be residue, so a real paragraph is never dropped by accident.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,16 +20,66 @@ _CONTENTS = re.compile(
 _TOGGLE_PREFIX = re.compile(r"^Toggle(?=[A-Z0-9\"“‘'])")
 
 _SHARE_WORDS = {
-    "share", "shares", "shared", "sharing", "this", "post", "article", "page", "on", "via", "with", "friends",
-    "facebook", "twitter", "tweet", "x", "pin", "it", "pinterest", "linkedin", "email", "e-mail", "print", "copy",
-    "link", "whatsapp", "reddit", "messenger", "telegram", "threads", "mastodon", "bluesky", "save", "views",
+    "share",
+    "shares",
+    "shared",
+    "sharing",
+    "this",
+    "post",
+    "article",
+    "page",
+    "on",
+    "via",
+    "with",
+    "friends",
+    "facebook",
+    "twitter",
+    "tweet",
+    "x",
+    "pin",
+    "it",
+    "pinterest",
+    "linkedin",
+    "email",
+    "e-mail",
+    "print",
+    "copy",
+    "link",
+    "whatsapp",
+    "reddit",
+    "messenger",
+    "telegram",
+    "threads",
+    "mastodon",
+    "bluesky",
+    "save",
+    "views",
 }
-_SHARE_STRONG = {"share", "shares", "facebook", "tweet", "twitter", "pinterest", "linkedin", "whatsapp", "reddit",
-                 "messenger", "telegram", "pin", "copy", "print", "email", "e-mail"}
+_SHARE_STRONG = {
+    "share",
+    "shares",
+    "facebook",
+    "tweet",
+    "twitter",
+    "pinterest",
+    "linkedin",
+    "whatsapp",
+    "reddit",
+    "messenger",
+    "telegram",
+    "pin",
+    "copy",
+    "print",
+    "email",
+    "e-mail",
+}
 
 _BREADCRUMB_SEP = r"(?:>|»|›|/|\||→)"
-_BREADCRUMB = re.compile(rf"^(home|blog)\s*{_BREADCRUMB_SEP}|^[^.!?]{{1,60}}\s{_BREADCRUMB_SEP}\s[^.!?]{{1,60}}\s"
-                         rf"{_BREADCRUMB_SEP}\s", re.I)
+_BREADCRUMB = re.compile(
+    rf"^(home|blog)\s*{_BREADCRUMB_SEP}|^[^.!?]{{1,60}}\s{_BREADCRUMB_SEP}\s[^.!?]{{1,60}}\s"
+    rf"{_BREADCRUMB_SEP}\s",
+    re.I,
+)
 
 # Links to other pages, and the blog's own labels (categories, tags, comments): the label alone, or "Label: ...".
 _LINK_LABEL = re.compile(
@@ -77,8 +128,9 @@ def is_residue(line: str) -> bool:
     if _is_byline(bare):
         return True
     counters_removed = [w for w in words if not re.fullmatch(r"\d[\d,.]*k?", w)]
-    return bool(counters_removed) and set(counters_removed) <= _SHARE_WORDS and bool(
-        set(counters_removed) & _SHARE_STRONG)
+    return (
+        bool(counters_removed) and set(counters_removed) <= _SHARE_WORDS and bool(set(counters_removed) & _SHARE_STRONG)
+    )
 
 
 def _is_byline(text: str) -> bool:

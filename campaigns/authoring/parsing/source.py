@@ -1,4 +1,5 @@
 """Reading an article file as text, with every way it can fail turned into an ArticleError naming file and line."""
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,9 @@ def read_article_text(path: Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ArticleError(path, line_of(data, err.start),
-                           f"not UTF-8 text (byte 0x{data[err.start]:02x}); save the article as UTF-8") from None
+        raise ArticleError(
+            path, line_of(data, err.start), f"not UTF-8 text (byte 0x{data[err.start]:02x}); save the article as UTF-8"
+        ) from None
     if not text.strip():
         raise ArticleError(path, 1, "the file is empty")
     # Windows and old-Mac line endings count as line breaks like any other.

@@ -1,4 +1,5 @@
 """Alembic environment: run by campaigns.db.migrate with a connection (or a URL) given in code."""
+
 from __future__ import annotations
 
 from alembic import context
@@ -29,8 +30,12 @@ def _configure(connection) -> None:
 
 def run_offline() -> None:
     """Emit SQL to stdout (alembic --sql) instead of running it."""
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                      literal_binds=True, render_item=render_item)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_item=render_item,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -43,8 +48,12 @@ def run_online() -> None:
             context.run_migrations()
         return
     from campaigns.db.session import make_engine
+    from campaigns.errors import ConfigError
 
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise ConfigError("the migrations were started without a database URL (use `outreach db upgrade`)")
+    engine = make_engine(url)
     try:
         with engine.begin() as conn:
             _configure(conn)

@@ -1,4 +1,5 @@
 """The one interface every transport implements, and the values that cross it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,18 +13,19 @@ SendStatus = Literal["accepted", "failed", "unknown"]
 
 @dataclass(frozen=True)
 class Recipient:
-    delivery_id: int              # our delivery row (0 for a test send)
+    delivery_id: int  # our delivery row (0 for a test send)
     email: str
     name: str | None
-    values: dict[str, str]        # slot values: first_name, unsubscribe_url, preferences_url
+    values: dict[str, str]  # slot values: first_name, unsubscribe_url, preferences_url
 
 
 @dataclass(frozen=True)
 class Batch:
     """One step of one campaign to up to 1000 recipients: content once, recipients many."""
+
     content: StepContent
     brand: Brand
-    campaign: str                 # campaign slug (opaque to third parties: no personal data)
+    campaign: str  # campaign slug (opaque to third parties: no personal data)
     step: int
     recipients: tuple[Recipient, ...]
     is_test: bool = False
@@ -59,6 +61,7 @@ class EmailProvider(Protocol):
 @dataclass
 class RecordingProvider:
     """A provider for unit tests: records each batch and accepts every recipient."""
+
     name: str = "recording"
     batches: list[Batch] = field(default_factory=list)
 

@@ -1,4 +1,5 @@
 """Builds the configured provider, refusing a real one while the setup would send unsafe or placeholder mail."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,8 +13,7 @@ from campaigns.errors import ConfigError
 from campaigns.settings import DEV_SECRET_KEY, Settings
 
 
-def build_provider(settings: Settings, brand: Brand,
-                   clock: Callable[[], datetime] | None = None) -> EmailProvider:
+def build_provider(settings: Settings, brand: Brand, clock: Callable[[], datetime] | None = None) -> EmailProvider:
     """The provider OUTREACH_EMAIL_BACKEND names; ConfigError (one line) when a real one is not safe to start."""
     backend = settings.email_backend
     if backend == "outbox":
@@ -22,8 +22,14 @@ def build_provider(settings: Settings, brand: Brand,
     if backend == "smtp":
         if settings.smtp_user and not settings.smtp_password:
             raise ConfigError("setting OUTREACH_SMTP_PASSWORD: not set, but OUTREACH_SMTP_USER is")
-        return SMTPProvider(settings.smtp_host, settings.smtp_port, settings.smtp_security, settings.smtp_user,
-                            settings.smtp_password, clock=clock)
+        return SMTPProvider(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_security,
+            settings.smtp_user,
+            settings.smtp_password,
+            clock=clock,
+        )
     if backend == "sendgrid":
         if not settings.sendgrid_api_key:
             raise ConfigError("setting SENDGRID_API_KEY: not set, and OUTREACH_EMAIL_BACKEND=sendgrid needs it")
@@ -31,8 +37,9 @@ def build_provider(settings: Settings, brand: Brand,
             SendGridProvider,  # imported only when used
         )
 
-        return SendGridProvider(api_key=settings.sendgrid_api_key, host=settings.sendgrid_api_host,
-                                sandbox=settings.sendgrid_sandbox)
+        return SendGridProvider(
+            api_key=settings.sendgrid_api_key, host=settings.sendgrid_api_host, sandbox=settings.sendgrid_sandbox
+        )
     raise ConfigError(f"setting OUTREACH_EMAIL_BACKEND: unknown backend {backend!r}")
 
 
@@ -40,11 +47,17 @@ def check_real_sending(settings: Settings, brand: Brand) -> None:
     """Mail to real people needs the real brand (CAN-SPAM: a true postal address) and https links (RFC 8058)."""
     backend = settings.email_backend
     if brand.is_example:
-        raise ConfigError(f"OUTREACH_EMAIL_BACKEND={backend} refused: {settings.brand_file} still holds example "
-                          f"values for {', '.join(brand.examples)} (replace them and remove them from `examples`)")
+        raise ConfigError(
+            f"OUTREACH_EMAIL_BACKEND={backend} refused: {settings.brand_file} still holds example "
+            f"values for {', '.join(brand.examples)} (replace them and remove them from `examples`)"
+        )
     if not settings.base_url.startswith("https://"):
-        raise ConfigError(f"OUTREACH_EMAIL_BACKEND={backend} refused: OUTREACH_BASE_URL must be https "
-                          f"(unsubscribe links, RFC 8058), not {settings.base_url}")
+        raise ConfigError(
+            f"OUTREACH_EMAIL_BACKEND={backend} refused: OUTREACH_BASE_URL must be https "
+            f"(unsubscribe links, RFC 8058), not {settings.base_url}"
+        )
     if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 16:
-        raise ConfigError(f"OUTREACH_EMAIL_BACKEND={backend} refused: set OUTREACH_SECRET_KEY to a random value of "
-                          "16 characters or more (it signs every unsubscribe and confirmation link)")
+        raise ConfigError(
+            f"OUTREACH_EMAIL_BACKEND={backend} refused: set OUTREACH_SECRET_KEY to a random value of "
+            "16 characters or more (it signs every unsubscribe and confirmation link)"
+        )

@@ -1,11 +1,12 @@
 """The embedded default provider: every email becomes an RFC 5322 `.eml` file in a folder (the demo's "inbox")."""
+
 from __future__ import annotations
 
 import os
 import re
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from campaigns.delivery.message import build_message
@@ -16,7 +17,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class OutboxProvider:

@@ -7,6 +7,7 @@ HTML, `%%first_name.text%%` in the text and subject) and every personalization c
 
 Retries live in campaigns.delivery.retrying, not here: this module only says what an answer means (`_OUTCOMES`).
 """
+
 from __future__ import annotations
 
 import html
@@ -26,12 +27,12 @@ from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
 from campaigns.authoring.content import SLOT
-from campaigns.delivery.providers.base import Batch, Recipient, SendResult
+from campaigns.delivery.providers.base import Batch, Recipient, SendResult, SendStatus
 from campaigns.errors import ConfigError, ProviderError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_HOST = "https://api.sendgrid.com"     # the EU region is https://api.eu.sendgrid.com
+DEFAULT_HOST = "https://api.sendgrid.com"  # the EU region is https://api.eu.sendgrid.com
 MAX_PERSONALIZATIONS = 1000
 MAX_CATEGORIES = 10
 _PERSONALIZATION = re.compile(r"^personalizations\.(\d+)(\.|$)")
@@ -48,10 +49,10 @@ logging.getLogger("python_http_client.client").addFilter(_DropClientDebug())
 
 
 class Outcome(Enum):
-    ACCEPTED = "accepted"   # queued by SendGrid
-    REJECTED = "rejected"   # the request itself is wrong: these recipients failed, retrying would not help
-    RETRY = "retry"         # SendGrid is busy or broken: the whole batch may be sent again later
-    STOP = "stop"           # the key or host is wrong: every further batch would fail the same way
+    ACCEPTED = "accepted"  # queued by SendGrid
+    REJECTED = "rejected"  # the request itself is wrong: these recipients failed, retrying would not help
+    RETRY = "retry"  # SendGrid is busy or broken: the whole batch may be sent again later
+    STOP = "stop"  # the key or host is wrong: every further batch would fail the same way
 
 
 _OUTCOMES: dict[int, Outcome] = {
@@ -67,7 +68,7 @@ _OUTCOMES: dict[int, Outcome] = {
 _STOP_REASONS = {
     401: "SendGrid rejected the API key: stop sending (check SENDGRID_API_KEY)",
     403: "SendGrid refused this API key or sender: stop sending (check the key's mail.send permission and the "
-         "verified sender)",
+    "verified sender)",
     404: "SendGrid has no /v3/mail/send at this host: stop sending (check SENDGRID_API_HOST)",
 }
 
@@ -93,15 +94,22 @@ class SendGridProvider:
 
     name = "sendgrid"
 
-    def __init__(self, api_key: str, host: str = DEFAULT_HOST, sandbox: bool = False, timeout: float = 30, *,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        host: str = DEFAULT_HOST,
+        sandbox: bool = False,
+        timeout: float = 30,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if not api_key:
             raise ConfigError("SENDGRID_API_KEY is empty: set it to send through SendGrid")
         self.host = host.rstrip("/")
         self.sandbox = sandbox
         self.timeout = timeout
         self.clock = clock
-        self._client = SendGridAPIClient(api_key=api_key, host=self.host)   # the key stays inside the client
+        self._client = SendGridAPIClient(api_key=api_key, host=self.host)  # the key stays inside the client
 
     def __repr__(self) -> str:
         return f"SendGridProvider(host={self.host!r}, sandbox={self.sandbox})"
@@ -110,8 +118,9 @@ class SendGridProvider:
         if not batch.recipients:
             return []
         if len(batch.recipients) > MAX_PERSONALIZATIONS:
-            raise ValueError(f"a SendGrid batch holds at most {MAX_PERSONALIZATIONS} recipients, "
-                             f"not {len(batch.recipients)}")
+            raise ValueError(
+                f"a SendGrid batch holds at most {MAX_PERSONALIZATIONS} recipients, not {len(batch.recipients)}"
+            )
         body = mail_body(batch, sandbox=self.sandbox)
         recipients = list(batch.recipients)
         try:
@@ -125,17 +134,23 @@ class SendGridProvider:
             return self._settle(reply, recipients)
         # One bad address must not block the batch: fail the named ones, send the rest once more.
         keep = [i for i in range(len(recipients)) if i not in bad]
-        log.warning("SendGrid answered 400 (error id %s): %d of %d recipients rejected, re-sending %d",
-                    reply.error_id, len(bad), len(recipients), len(keep))
+        log.warning(
+            "SendGrid answered 400 (error id %s): %d of %d recipients rejected, re-sending %d",
+            reply.error_id,
+            len(bad),
+            len(recipients),
+            len(keep),
+        )
         retry_body = {**body, "personalizations": [body["personalizations"][i] for i in keep]}
         rest = [recipients[i] for i in keep]
         try:
             settled = self._settle(self._post(retry_body), rest)
         except _AnswerLost as lost:
             settled = _all(rest, "unknown", error=str(lost))
-        results = dict(zip(keep, settled))
-        results.update({i: SendResult(recipients[i].delivery_id, "failed", error="; ".join(msgs))
-                        for i, msgs in bad.items()})
+        results = dict(zip(keep, settled, strict=True))
+        results.update(
+            {i: SendResult(recipients[i].delivery_id, "failed", error="; ".join(msgs)) for i, msgs in bad.items()}
+        )
         return [results[i] for i in range(len(recipients))]
 
     def _post(self, body: dict[str, Any]) -> _Reply:
@@ -143,15 +158,17 @@ class SendGridProvider:
         try:
             response = self._client.client.mail.send.post(request_body=body, timeout=self.timeout)
             status, headers, raw = response.status_code, response.headers, response.body
-        except HTTPError as err:   # python_http_client turns every non-2xx answer into one of these
+        except HTTPError as err:  # python_http_client turns every non-2xx answer into one of these
             status, headers, raw = err.status_code, err.headers, err.body
         except urllib.error.URLError as err:
             # urllib wraps only errors raised while connecting and writing the request: SendGrid has not got it.
             raise ProviderError(f"could not reach SendGrid at {self.host}: {err.reason}", retryable=True) from None
         except (TimeoutError, ConnectionError, http.client.HTTPException, OSError) as err:
             # Raised while waiting for or reading the answer: the request went out and may have been queued.
-            raise _AnswerLost(f"no answer from SendGrid after the request was sent ({type(err).__name__}); "
-                              "not re-sent, to be reconciled from events") from None
+            raise _AnswerLost(
+                f"no answer from SendGrid after the request was sent ({type(err).__name__}); "
+                "not re-sent, to be reconciled from events"
+            ) from None
         errors, error_id = _parse_errors(raw)
         outcome = outcome_of(status)
         if outcome is Outcome.ACCEPTED:
@@ -159,21 +176,26 @@ class SendGridProvider:
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
         if outcome is Outcome.RETRY:
             log.warning("SendGrid answered %d (error id %s); the batch will be retried", status, error_id)
-            raise ProviderError(f"SendGrid answered {status}: {_describe(errors) or 'no details'}", status=status,
-                                body=text, retryable=True, retry_after=_retry_after(headers, self.clock()))
+            raise ProviderError(
+                f"SendGrid answered {status}: {_describe(errors) or 'no details'}",
+                status=status,
+                body=text,
+                retryable=True,
+                retry_after=_retry_after(headers, self.clock()),
+            )
         if outcome is Outcome.STOP:
             log.error("SendGrid answered %d (error id %s): stopping", status, error_id)
             reason = _STOP_REASONS.get(status, f"SendGrid answered {status}: stop sending")
             detail = _describe(errors)
             raise ProviderError(f"{reason}: {detail}" if detail else reason, status=status, body=text, fatal=True)
-        return _Reply(status, errors=tuple(errors) or ({"message": f"SendGrid answered {status}"},),
-                      error_id=error_id)
+        return _Reply(status, errors=tuple(errors) or ({"message": f"SendGrid answered {status}"},), error_id=error_id)
 
     def _settle(self, reply: _Reply, recipients: Sequence[Recipient]) -> list[SendResult]:
         if outcome_of(reply.status) is Outcome.ACCEPTED:
             return _all(recipients, "accepted", message_id=reply.message_id)
-        log.error("SendGrid answered %d (error id %s): %d recipients failed", reply.status, reply.error_id,
-                  len(recipients))
+        log.error(
+            "SendGrid answered %d (error id %s): %d recipients failed", reply.status, reply.error_id, len(recipients)
+        )
         return _all(recipients, "failed", error=f"SendGrid {reply.status}: {_describe(reply.errors)}")
 
 
@@ -186,8 +208,10 @@ def mail_body(batch: Batch, *, sandbox: bool = False) -> dict[str, Any]:
         "from": {"email": brand.sender_email, "name": brand.sender_name},
         "subject": _text_markers(content.subject),
         # text/plain first, then text/html: SendGrid requires this order.
-        "content": [{"type": "text/plain", "value": _text_markers(content.text)},
-                    {"type": "text/html", "value": content.html}],
+        "content": [
+            {"type": "text/plain", "value": _text_markers(content.text)},
+            {"type": "text/html", "value": content.html},
+        ],
         "categories": batch.categories[:MAX_CATEGORIES],
         "tracking_settings": {
             "click_tracking": {"enable": batch.track_clicks, "enable_text": False},
@@ -197,7 +221,7 @@ def mail_body(batch: Batch, *, sandbox: bool = False) -> dict[str, Any]:
         },
         "mail_settings": {"sandbox_mode": {"enable": sandbox}},
     }
-    if brand.reply_to:   # an empty reply_to is a 400 ("does not contain a valid address"), as in message.py
+    if brand.reply_to:  # an empty reply_to is a 400 ("does not contain a valid address"), as in message.py
         body["reply_to"] = {"email": brand.reply_to}
     return body
 
@@ -232,8 +256,9 @@ def _text_markers(text: str) -> str:
     return SLOT.sub(lambda m: _text_key(m.group(1)), text)
 
 
-def _all(recipients: Sequence[Recipient], status: str, *, message_id: str | None = None,
-         error: str | None = None) -> list[SendResult]:
+def _all(
+    recipients: Sequence[Recipient], status: SendStatus, *, message_id: str | None = None, error: str | None = None
+) -> list[SendResult]:
     return [SendResult(r.delivery_id, status, message_id=message_id, error=error) for r in recipients]
 
 
@@ -250,8 +275,7 @@ def _parse_errors(raw: bytes | str | None) -> tuple[list[dict[str, Any]], str | 
 
 
 def _describe(errors: Sequence[Mapping[str, Any]]) -> str:
-    return "; ".join(f"{e['field']}: {e.get('message')}" if e.get("field") else str(e.get("message"))
-                     for e in errors)
+    return "; ".join(f"{e['field']}: {e.get('message')}" if e.get("field") else str(e.get("message")) for e in errors)
 
 
 def _rejected_personalizations(errors: Sequence[Mapping[str, Any]], count: int) -> dict[int, list[str]]:
@@ -260,7 +284,7 @@ def _rejected_personalizations(errors: Sequence[Mapping[str, Any]], count: int) 
     for e in errors:
         match = _PERSONALIZATION.match(str(e.get("field") or ""))
         if not match or int(match.group(1)) >= count:
-            return {}   # an error about the whole request: no recipient can be sent as it stands
+            return {}  # an error about the whole request: no recipient can be sent as it stands
         bad.setdefault(int(match.group(1)), []).append(f"{e['field']}: {e.get('message')}")
     return bad
 

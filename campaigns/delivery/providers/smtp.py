@@ -1,6 +1,8 @@
 """SMTP relay provider: one connection per batch, one message per recipient, the same bytes the outbox writes."""
+
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import ssl
@@ -34,10 +36,19 @@ class SMTPProvider:
 
     name = "smtp"
 
-    def __init__(self, host: str, port: int, security: Security = "starttls", user: str | None = None,
-                 password: str | None = None, *, timeout: float = 30.0,
-                 clock: Callable[[], datetime] | None = None, ssl_context: ssl.SSLContext | None = None,
-                 local_hostname: str | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: Security = "starttls",
+        user: str | None = None,
+        password: str | None = None,
+        *,
+        timeout: float = 30.0,
+        clock: Callable[[], datetime] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        local_hostname: str | None = None,
+    ) -> None:
         if security not in ("starttls", "tls", "none"):
             raise ValueError(f"SMTP security must be starttls, tls or none, not {security!r}")
         self.host, self.port, self.security = host, port, security
@@ -74,21 +85,37 @@ class SMTPProvider:
                     if lost.maybe_sent:
                         # The data went out but no final reply came back: the server may have queued it. "unknown"
                         # is reconciled later; sending it again could deliver it twice.
-                        results.append(SendResult(recipient.delivery_id, "unknown", message_id=message_id,
-                                                  error=f"connection lost after the message was sent: {lost}"))
+                        results.append(
+                            SendResult(
+                                recipient.delivery_id,
+                                "unknown",
+                                message_id=message_id,
+                                error=f"connection lost after the message was sent: {lost}",
+                            )
+                        )
                         i += 1
                     # else: the server dropped us before the message went out; this recipient is tried again.
-                    log.warning("smtp %s:%s: connection lost mid-batch (campaign=%s step=%s, %d of %d done)%s",
-                                self.host, self.port, batch.campaign, batch.step, i, len(recipients),
-                                "" if reconnected else "; reconnecting once")
-                    conn = None if reconnected else self._reconnect()
+                    log.warning(
+                        "smtp %s:%s: connection lost mid-batch (campaign=%s step=%s, %d of %d done)%s",
+                        self.host,
+                        self.port,
+                        batch.campaign,
+                        batch.step,
+                        i,
+                        len(recipients),
+                        "" if reconnected else "; reconnecting once",
+                    )
+                    fresh = None if reconnected else self._reconnect()
                     reconnected = True
-                    if conn is None:
+                    if fresh is None:
                         # Not a ProviderError: some of this batch were already accepted, and retrying the whole
                         # batch would send those twice. The rest come back "failed" so the caller retries only them.
-                        results += [SendResult(r.delivery_id, "failed", error=f"connection lost: {lost}")
-                                    for r in recipients[i:]]
+                        results += [
+                            SendResult(r.delivery_id, "failed", error=f"connection lost: {lost}")
+                            for r in recipients[i:]
+                        ]
                         break
+                    conn = fresh
                     continue
                 if refusal is None:
                     results.append(SendResult(recipient.delivery_id, "accepted", message_id=message_id))
@@ -96,8 +123,7 @@ class SMTPProvider:
                     results.append(SendResult(recipient.delivery_id, "failed", error=refusal))
                 i += 1
         finally:
-            if conn is not None:
-                _quit(conn)
+            _quit(conn)  # after a lost connection this only closes the socket
         return results
 
     def _message(self, batch: Batch, recipient: Recipient, now: datetime) -> tuple[str, bytes]:
@@ -112,8 +138,9 @@ class SMTPProvider:
         conn: smtplib.SMTP | None = None
         try:
             if self.security == "tls":
-                conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context,
-                                        local_hostname=self.local_hostname)
+                conn = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=context, local_hostname=self.local_hostname
+                )
             else:
                 conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname)
             conn.ehlo()
@@ -126,12 +153,14 @@ class SMTPProvider:
         except smtplib.SMTPAuthenticationError as err:
             _close(conn)
             reply = _reply(err.smtp_code, err.smtp_error)
-            raise ProviderError(f"{where}: login refused for user {self.user!r}: {reply}", status=err.smtp_code,
-                                fatal=True) from None
+            raise ProviderError(
+                f"{where}: login refused for user {self.user!r}: {reply}", status=err.smtp_code, fatal=True
+            ) from None
         except smtplib.SMTPNotSupportedError as err:  # no STARTTLS or no AUTH offered: a setting is wrong
             _close(conn)
-            raise ProviderError(f"{where}: {err} (check OUTREACH_SMTP_SECURITY and OUTREACH_SMTP_USER)",
-                                fatal=True) from None
+            raise ProviderError(
+                f"{where}: {err} (check OUTREACH_SMTP_SECURITY and OUTREACH_SMTP_USER)", fatal=True
+            ) from None
         except ssl.SSLCertVerificationError as err:
             _close(conn)
             raise ProviderError(f"{where}: TLS certificate not trusted: {err.verify_message}", fatal=True) from None
@@ -154,6 +183,7 @@ def _transact(conn: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> s
     to try again), after it the server may have queued the message.
     """
     maybe_sent = False
+    reply: bytes | str
     try:
         code, reply = conn.mail(sender)
         if code == 250:
@@ -173,10 +203,9 @@ def _transact(conn: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> s
     if code == 421:  # "service closing": the server is going away and did not take this message
         _close(conn)
         raise _ConnectionLost(_reply(code, reply), maybe_sent=False)
-    try:
-        conn.rset()  # end the refused transaction so the next recipient starts clean
-    except (smtplib.SMTPServerDisconnected, OSError):
-        pass  # the next transaction notices the drop and reconnects
+    # End the refused transaction so the next recipient starts clean; after a drop, the next one reconnects.
+    with contextlib.suppress(smtplib.SMTPServerDisconnected, OSError):
+        conn.rset()
     # 4xx is temporary (greylisting, mailbox busy): worth trying again later; 5xx is final.
     return ("temporary, retry later: " if 400 <= code < 500 else "") + _reply(code, reply)
 
@@ -195,7 +224,5 @@ def _quit(conn: smtplib.SMTP) -> None:
 
 def _close(conn: smtplib.SMTP | None) -> None:
     if conn is not None:
-        try:
+        with contextlib.suppress(OSError):
             conn.close()
-        except OSError:
-            pass

@@ -1,4 +1,5 @@
 """Helpers for the parsing tests: paths, and checks on what a parsed article holds."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,4 +41,5 @@ def assert_each_once_in_order(units: list[str], article: Article) -> None:
 def lists_of(article: Article) -> list[BulletList]:
     sections = [*article.sections, *([article.closing] if article.closing else [])]
     return [b for s in sections for b in s.blocks if isinstance(b, BulletList)] + [
-        b for b in article.intro if isinstance(b, BulletList)]
+        b for b in article.intro if isinstance(b, BulletList)
+    ]

@@ -1,4 +1,5 @@
 """The rules every format shares: title from the file name, closing call to action, author bio, residue runs."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,43 +16,58 @@ from campaigns.authoring.parsing.assemble import (
 )
 
 BODY = "Recovery takes time, and it rarely follows a straight line."
-BIO = ("Jane Marlow is a licensed counselor at Example Recovery. She has worked with families affected by "
-       "addiction for twelve years.")
+BIO = (
+    "Jane Marlow is a licensed counselor at Example Recovery. She has worked with families affected by "
+    "addiction for twelve years."
+)
 
 
-@pytest.mark.parametrize("name, title", [
-    ("baclofen-misuse-article.txt", "Baclofen Misuse"),
-    ("fentanyl-questions-answered-blog-post.txt", "Fentanyl Questions Answered"),
-    ("the_risks_of_mixing_alcohol_and_opioids.md", "The Risks of Mixing Alcohol and Opioids"),
-    ("article.html", "article"),
-])
+@pytest.mark.parametrize(
+    "name, title",
+    [
+        ("baclofen-misuse-article.txt", "Baclofen Misuse"),
+        ("fentanyl-questions-answered-blog-post.txt", "Fentanyl Questions Answered"),
+        ("the_risks_of_mixing_alcohol_and_opioids.md", "The Risks of Mixing Alcohol and Opioids"),
+        ("article.html", "article"),
+    ],
+)
 def test_title_from_filename(name: str, title: str) -> None:
     assert title_from_filename(Path(name)) == title
 
 
-@pytest.mark.parametrize("heading, body, expected", [
-    ("Seeking Help for Baclofen Dependence or Misuse at Agape Detox", BODY, True),
-    ("Where Can I Get Help?", BODY, True),
-    ("Talk to Our Team", BODY, True),
-    ("Moving Forward", "When you are ready, contact Agape Detox to talk about next steps.", True),
-    ("Moving Forward", "Reach out to us any time; we answer every message.", True),
-    ("Free Classes at Riverside Recovery", "Every month Riverside Recovery runs a class, and we keep it free.", True),
-    ("Life After the First Week", "Talk to your doctor before changing any dose.", False),
-    ("Treatment at Home", "Some people recover at home with support from a doctor.", False),
-    ("If Someone Overdoses", "Call 911 at once and give naloxone if you have it.", False),
-])
+@pytest.mark.parametrize(
+    "heading, body, expected",
+    [
+        ("Seeking Help for Baclofen Dependence or Misuse at Agape Detox", BODY, True),
+        ("Where Can I Get Help?", BODY, True),
+        ("Talk to Our Team", BODY, True),
+        ("Moving Forward", "When you are ready, contact Agape Detox to talk about next steps.", True),
+        ("Moving Forward", "Reach out to us any time; we answer every message.", True),
+        (
+            "Free Classes at Riverside Recovery",
+            "Every month Riverside Recovery runs a class, and we keep it free.",
+            True,
+        ),
+        ("Life After the First Week", "Talk to your doctor before changing any dose.", False),
+        ("Treatment at Home", "Some people recover at home with support from a doctor.", False),
+        ("If Someone Overdoses", "Call 911 at once and give naloxone if you have it.", False),
+    ],
+)
 def test_call_to_action(heading: str, body: str, expected: bool) -> None:
     assert is_call_to_action(Section(heading, (Paragraph(body),))) is expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    (BIO, True),
-    ("Stephanie Robilio is an accomplished Clinical Director. Stephanie’s joy comes from her patients.", True),
-    ("Dr. Maya Chen has helped hundreds of patients. Her research looks at tapering.", True),
-    ("It is normal for sleep to take a while. They say patience helps.", False),
-    ("The Agape Team is here for you. They answer calls day and night.", False),
-    ("Jane Marlow is a counselor who can help you. Call her today.", False),  # speaks to the reader
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (BIO, True),
+        ("Stephanie Robilio is an accomplished Clinical Director. Stephanie’s joy comes from her patients.", True),
+        ("Dr. Maya Chen has helped hundreds of patients. Her research looks at tapering.", True),
+        ("It is normal for sleep to take a while. They say patience helps.", False),
+        ("The Agape Team is here for you. They answer calls day and night.", False),
+        ("Jane Marlow is a counselor who can help you. Call her today.", False),  # speaks to the reader
+    ],
+)
 def test_author_bio(text: str, expected: bool) -> None:
     assert is_author_bio(text) is expected
 
@@ -62,49 +78,73 @@ def _article(*elements: Element):
 
 def test_closing_and_bio_are_taken_from_the_end() -> None:
     article = _article(
-        Element("paragraph", BODY, 1), Element("heading", "What Recovery Looks Like", 2),
-        Element("paragraph", BODY, 3), Element("heading", "Get Help Today", 4),
+        Element("paragraph", BODY, 1),
+        Element("heading", "What Recovery Looks Like", 2),
+        Element("paragraph", BODY, 3),
+        Element("heading", "Get Help Today", 4),
         Element("paragraph", "Call us and we will talk you through the options.", 5),
-        Element("item", "Detox", 6, group=1), Element("item", "Therapy", 7, group=1),
-        Element("paragraph", BIO, 8))
+        Element("item", "Detox", 6, group=1),
+        Element("item", "Therapy", 7, group=1),
+        Element("paragraph", BIO, 8),
+    )
     assert [s.heading for s in article.sections] == ["What Recovery Looks Like"]
-    assert article.closing == Section("Get Help Today", (
-        Paragraph("Call us and we will talk you through the options."), BulletList(("Detox", "Therapy"))))
+    assert article.closing == Section(
+        "Get Help Today",
+        (Paragraph("Call us and we will talk you through the options."), BulletList(("Detox", "Therapy"))),
+    )
     assert article.author_bio == BIO and article.author_name == "Jane Marlow"
 
 
 def test_a_lone_call_to_action_section_stays_a_section() -> None:
-    article = _article(Element("paragraph", BODY, 1), Element("heading", "Get Help Today", 2),
-                       Element("paragraph", "Call us and we will talk you through the options.", 3))
+    article = _article(
+        Element("paragraph", BODY, 1),
+        Element("heading", "Get Help Today", 2),
+        Element("paragraph", "Call us and we will talk you through the options.", 3),
+    )
     assert [s.heading for s in article.sections] == ["Get Help Today"] and article.closing is None
 
 
 def test_bio_that_is_a_sections_only_paragraph_is_left_in_place() -> None:
-    article = _article(Element("paragraph", BODY, 1), Element("heading", "Our Counselor", 2),
-                       Element("paragraph", BIO, 3))
+    article = _article(
+        Element("paragraph", BODY, 1), Element("heading", "Our Counselor", 2), Element("paragraph", BIO, 3)
+    )
     assert article.author_bio is None and article.sections[0].blocks == (Paragraph(BIO),)
 
 
 def test_bio_under_an_about_the_author_heading() -> None:
-    article = _article(Element("paragraph", BODY, 1), Element("heading", "Why It Matters", 2),
-                       Element("paragraph", BODY, 3), Element("heading", "About the Author", 4),
-                       Element("paragraph", "Written for families, by a counselor who has been there.", 5))
+    article = _article(
+        Element("paragraph", BODY, 1),
+        Element("heading", "Why It Matters", 2),
+        Element("paragraph", BODY, 3),
+        Element("heading", "About the Author", 4),
+        Element("paragraph", "Written for families, by a counselor who has been there.", 5),
+    )
     assert article.author_bio == "Written for families, by a counselor who has been there."
     assert [s.heading for s in article.sections] == ["Why It Matters"]
 
 
 def test_separate_lists_stay_separate_and_each_stays_whole() -> None:
-    article = _article(Element("heading", "Title", 1), Element("heading", "Lists", 2),
-                       Element("item", "a", 3, group=1), Element("item", "b", 4, group=1),
-                       Element("item", "c", 5, group=2), Element("paragraph", BODY, 6))
+    article = _article(
+        Element("heading", "Title", 1),
+        Element("heading", "Lists", 2),
+        Element("item", "a", 3, group=1),
+        Element("item", "b", 4, group=1),
+        Element("item", "c", 5, group=2),
+        Element("paragraph", BODY, 6),
+    )
     assert article.sections[0].blocks == (BulletList(("a", "b")), BulletList(("c",)), Paragraph(BODY))
 
 
 def test_a_list_is_residue_only_as_a_whole() -> None:
-    article = _article(Element("heading", "Title", 1), Element("paragraph", BODY, 2),
-                       Element("item", "Facebook", 3, group=1), Element("item", "Tweet", 4, group=1),
-                       Element("heading", "Ways to Reach a Counselor", 5),
-                       Element("item", "Phone", 6, group=2), Element("item", "Email", 7, group=2),
-                       Element("item", "Text message", 8, group=2))
+    article = _article(
+        Element("heading", "Title", 1),
+        Element("paragraph", BODY, 2),
+        Element("item", "Facebook", 3, group=1),
+        Element("item", "Tweet", 4, group=1),
+        Element("heading", "Ways to Reach a Counselor", 5),
+        Element("item", "Phone", 6, group=2),
+        Element("item", "Email", 7, group=2),
+        Element("item", "Text message", 8, group=2),
+    )
     assert article.intro == (Paragraph(BODY),)
     assert article.sections[0].blocks == (BulletList(("Phone", "Email", "Text message")),)

@@ -1,4 +1,5 @@
 """Files that cannot be read as articles: one ArticleError naming the file and the line, never a traceback."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -72,11 +73,18 @@ def test_no_section_headings(tmp_path: Path) -> None:
     assert err.line == 2 and "no section headings" in err.reason
 
 
-@pytest.mark.parametrize("name, source, line", [
-    ("end.txt", f"{BODY}\nFirst Section\n{BODY}\nA Heading Left Dangling\n", 4),
-    ("end.md", f"# Title\n\n{BODY}\n\n## First\n\n{BODY}\n\n## Dangling\n", 9),
-    ("end.html", f"<article>\n<h1>T</h1>\n<p>{BODY}</p>\n<h2>First</h2>\n<p>{BODY}</p>\n<h2>Dangling</h2>\n</article>", 6),
-])
+@pytest.mark.parametrize(
+    "name, source, line",
+    [
+        ("end.txt", f"{BODY}\nFirst Section\n{BODY}\nA Heading Left Dangling\n", 4),
+        ("end.md", f"# Title\n\n{BODY}\n\n## First\n\n{BODY}\n\n## Dangling\n", 9),
+        (
+            "end.html",
+            f"<article>\n<h1>T</h1>\n<p>{BODY}</p>\n<h2>First</h2>\n<p>{BODY}</p>\n<h2>Dangling</h2>\n</article>",
+            6,
+        ),
+    ],
+)
 def test_heading_with_no_body_at_the_end(tmp_path: Path, name: str, source: str, line: int) -> None:
     path = tmp_path / name
     path.write_text(source, encoding="utf-8")
@@ -86,9 +94,11 @@ def test_heading_with_no_body_at_the_end(tmp_path: Path, name: str, source: str,
 
 def test_html_with_no_article_content(tmp_path: Path) -> None:
     path = tmp_path / "shell.html"
-    path.write_text("<html>\n<head><title>Blog</title></head>\n<body>\n<nav><a href='/'>Home</a></nav>\n"
-                    "<div class='sidebar'><p>Recent posts from our blog and more news.</p></div>\n</body>\n</html>\n",
-                    encoding="utf-8")
+    path.write_text(
+        "<html>\n<head><title>Blog</title></head>\n<body>\n<nav><a href='/'>Home</a></nav>\n"
+        "<div class='sidebar'><p>Recent posts from our blog and more news.</p></div>\n</body>\n</html>\n",
+        encoding="utf-8",
+    )
     err = fails(path)
     assert err.line == 3 and "no article content" in err.reason
 

@@ -1,4 +1,5 @@
 """HTML pages: the article body found without its chrome (nav, sidebar, share bar, categories, comments)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,13 +18,21 @@ def test_main_div_page_with_sidebar_share_bar_and_author_box() -> None:
     # The h1 sits outside the content div (in the page title block); it is still the title.
     assert article.title == "Prescription Stimulant Misuse: Risks, Signs and Support"
     assert [s.heading for s in article.sections] == [
-        "What Counts as Misuse?", "Why People Misuse Stimulants", "Effects on Body and Mind",
-        "Dependence and Withdrawal"]
+        "What Counts as Misuse?",
+        "Why People Misuse Stimulants",
+        "Effects on Body and Mind",
+        "Dependence and Withdrawal",
+    ]
     assert [p.text[:20] for p in article.intro] == ["Stimulant medication", "The same medicines a"]
     effects = article.sections[2]
-    assert effects.blocks[1] == BulletList(("Loss of appetite and weight loss", "Trouble sleeping",
-                                            "Anxiety, irritability and restlessness",
-                                            "A racing or irregular heartbeat"))
+    assert effects.blocks[1] == BulletList(
+        (
+            "Loss of appetite and weight loss",
+            "Trouble sleeping",
+            "Anxiety, irritability and restlessness",
+            "A racing or irregular heartbeat",
+        )
+    )
     # Inline markup (strong, em, a) becomes plain text, curly apostrophes kept.
     assert "taking higher or more frequent doses, taking someone else’s pills" in article.sections[0].blocks[0].text
     assert "a crash often follows" in article.sections[3].blocks[0].text
@@ -35,10 +44,30 @@ def test_main_div_page_with_sidebar_share_bar_and_author_box() -> None:
 def test_main_div_page_residue_is_gone() -> None:
     text = all_text(parse_article(STIMULANTS))
     assert not {"Stimulants", "ADHD", "Home", "Blog"} & set(text.splitlines())  # category list, breadcrumb
-    for residue in ("Programs", "Home »", "Share this", "Facebook", "LinkedIn", "Table of Contents", "Categories",
-                    "Tags", "View all posts", "PharmD", "Recent Posts", "Kratom",
-                    "newsletter", "Related Articles", "Cocaine and the heart", "Leave a Reply", "email address",
-                    "Example Street", "dataLayer", "float", "Editorial Team", "6 min read"):
+    for residue in (
+        "Programs",
+        "Home »",
+        "Share this",
+        "Facebook",
+        "LinkedIn",
+        "Table of Contents",
+        "Categories",
+        "Tags",
+        "View all posts",
+        "PharmD",
+        "Recent Posts",
+        "Kratom",
+        "newsletter",
+        "Related Articles",
+        "Cocaine and the heart",
+        "Leave a Reply",
+        "email address",
+        "Example Street",
+        "dataLayer",
+        "float",
+        "Editorial Team",
+        "6 min read",
+    ):
         assert residue not in text, residue
     assert len(lists_of(parse_article(STIMULANTS))) == 1  # the contents and category lists are gone
 
@@ -53,28 +82,48 @@ def test_article_page_with_header_contents_and_nested_list() -> None:
     article = parse_article(NALOXONE)
     assert article.title == "Naloxone: A Guide for Families"  # the h1 inside the article's <header>
     assert [s.heading for s in article.sections] == [
-        "How Naloxone Works", "Forms of Naloxone", "Giving Naloxone Step by Step: Before You Give It",
-        "Giving the Dose", "After the Dose"]
+        "How Naloxone Works",
+        "Forms of Naloxone",
+        "Giving Naloxone Step by Step: Before You Give It",
+        "Giving the Dose",
+        "After the Dose",
+    ]
     forms = article.sections[1]
     assert forms.blocks[1].items == (
         "A nasal spray, the most common form for families, which needs no assembly",
-        "An injection into a muscle, usually in the outer thigh", "available as a prefilled syringe",
-        "or as a vial with a separate needle", "An auto-injector that talks the user through each step")
+        "An injection into a muscle, usually in the outer thigh",
+        "available as a prefilled syringe",
+        "or as a vial with a separate needle",
+        "An auto-injector that talks the user through each step",
+    )
     assert len(article.sections[3].blocks[0].items) == 4
     # The last section names the organisation in its heading and speaks as "we": it is the closing.
     assert article.closing is not None
     assert article.closing.heading == "Free Naloxone Training at Riverside Recovery"
     assert article.closing.blocks[-1] == Paragraph(
-        "Our classes are held in the evening, and no one has to share their reasons for attending.")
+        "Our classes are held in the evening, and no one has to share their reasons for attending."
+    )
     assert article.author_bio is None
 
 
 def test_article_page_residue_is_gone() -> None:
     text = all_text(parse_article(NALOXONE))
     assert not {"Riverside Recovery", "Opioids", "X"} & set(text.splitlines())  # logo, category link, share icon
-    for residue in ("About", "Posted on", "Riverside Staff", "Facebook", "Email",
-                    "In This Article", "Related Posts", "Fentanyl Questions Answered", "Short answers",
-                    "Comments", "Thank you for writing", "newsletter", "555-0100"):
+    for residue in (
+        "About",
+        "Posted on",
+        "Riverside Staff",
+        "Facebook",
+        "Email",
+        "In This Article",
+        "Related Posts",
+        "Fentanyl Questions Answered",
+        "Short answers",
+        "Comments",
+        "Thank you for writing",
+        "newsletter",
+        "555-0100",
+    ):
         assert residue not in text, residue
 
 
@@ -130,5 +179,6 @@ def test_page_wrapped_in_one_form_and_text_in_bare_divs(tmp_path: Path) -> None:
     assert article.intro == (Paragraph("Gabapentin is often prescribed for nerve pain and seizures."),)
     assert article.sections[0].blocks == (
         Paragraph("Taken together, gabapentin and opioids slow breathing more than either does alone."),
-        Paragraph("Doctors lower doses and watch closely when both are needed."))
+        Paragraph("Doctors lower doses and watch closely when both are needed."),
+    )
     assert "newsletter" not in all_text(article) and "Home" not in all_text(article)

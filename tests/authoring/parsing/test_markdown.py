@@ -1,4 +1,5 @@
 """Markdown articles: headings by level, inline markup made plain, contents lists and share bars dropped."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,10 +38,17 @@ def test_subsections_links_and_star_lists() -> None:
     assert [p.text[:30] for p in article.intro] == ["Benzodiazepines such as alpraz", "Trouble tends to start when a "]
     symptoms = article.sections[2]
     # A nested list stays inside its parent list.
-    assert symptoms.blocks[1] == BulletList((
-        "Anxiety, irritability and panic attacks", "Trouble sleeping and vivid dreams",
-        "Tremor, sweating and a pounding heart", "Sensitivity to light, sound and touch",
-        "Difficulty concentrating", 'sometimes described as "brain fog"', "often the slowest symptom to clear"))
+    assert symptoms.blocks[1] == BulletList(
+        (
+            "Anxiety, irritability and panic attacks",
+            "Trouble sleeping and vivid dreams",
+            "Tremor, sweating and a pounding heart",
+            "Sensitivity to light, sound and touch",
+            "Difficulty concentrating",
+            'sometimes described as "brain fog"',
+            "often the slowest symptom to clear",
+        )
+    )
     # Inline markup and links become plain text.
     assert "The FDA added a boxed warning about dependence" in symptoms.blocks[2].text
     assert "](" not in all_text(article) and "*" not in all_text(article)
@@ -76,8 +84,10 @@ def test_front_matter_setext_blockquote_table_and_html_share_bar() -> None:
         "Starting the conversation",
     ]
     memory = article.sections[1]
-    assert memory.blocks[1] == Paragraph("Young people who use cannabis weekly or more are more likely to struggle at "
-                                         "school and to leave education early than their peers who do not use it.")
+    assert memory.blocks[1] == Paragraph(
+        "Young people who use cannabis weekly or more are more likely to struggle at "
+        "school and to leave education early than their peers who do not use it."
+    )
     assert [len(b.items) for b in lists_of(article)] == [5]
     assert article.closing is None and article.author_bio is None
     # A table's rows are kept as text, one paragraph a row.
@@ -96,6 +106,7 @@ def test_front_matter_every_unit_once(article_units, tmp_path: Path) -> None:
 
 def test_line_numbers_count_the_front_matter(tmp_path: Path) -> None:
     from campaigns.errors import ArticleError
+
     source = "---\ntitle: T\n---\n\nIntro text here that is body.\n\n## Ends with a heading\n"
     try:
         parse_markdown(source, tmp_path / "x.md")

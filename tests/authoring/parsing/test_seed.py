@@ -1,4 +1,5 @@
 """The seed article (raw text copied from Agape Detox's page) parses into the article a reader sees."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Raw text articles other than the seed: headings by shape, titles, lists, residue, closing and bio."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -61,8 +62,21 @@ def test_question_headings_with_residue_on_top() -> None:
 
 def test_question_headings_residue_is_gone() -> None:
     text = all_text(parse_article(FENTANYL))
-    for residue in ("Home >", "Share", "Facebook", "Tweet", "Pin it", "Copy link", "Posted on", "In This Article",
-                    "Toggle", "148", "Related Posts", "Opioid Withdrawal Timeline", "Naloxone: A Guide"):
+    for residue in (
+        "Home >",
+        "Share",
+        "Facebook",
+        "Tweet",
+        "Pin it",
+        "Copy link",
+        "Posted on",
+        "In This Article",
+        "Toggle",
+        "148",
+        "Related Posts",
+        "Opioid Withdrawal Timeline",
+        "Naloxone: A Guide",
+    ):
         assert residue not in text, residue
     # The contents box repeated the headings: each heading is now found once, as a heading.
     assert text.count("Why Is Fentanyl So Dangerous?") == 1
@@ -73,44 +87,60 @@ def test_question_headings_every_unit_once(article_units) -> None:
 
 
 def test_heading_shape_rules(tmp_path: Path) -> None:
-    source = "\n".join([
-        "Sleep and Recovery",
-        "Sleep is often the last thing to return after heavy substance use.",
-        "Why Sleep Breaks Down",
-        "Several things work against sleep in early recovery:",
-        "- Withdrawal keeps the nervous system on alert.",
-        "- Routines that once revolved around use have gone.",
-        "Short line without a period, but followed by body text",
-        "This line is body text, because it ends with a period.",
-        "Tips That Help",
-        "1. Keep the same wake-up time every day.",
-        "2. Keep screens out of the bedroom.",
-        "3. Get outside in the morning light.",
-    ])
+    source = "\n".join(
+        [
+            "Sleep and Recovery",
+            "Sleep is often the last thing to return after heavy substance use.",
+            "Why Sleep Breaks Down",
+            "Several things work against sleep in early recovery:",
+            "- Withdrawal keeps the nervous system on alert.",
+            "- Routines that once revolved around use have gone.",
+            "Short line without a period, but followed by body text",
+            "This line is body text, because it ends with a period.",
+            "Tips That Help",
+            "1. Keep the same wake-up time every day.",
+            "2. Keep screens out of the bedroom.",
+            "3. Get outside in the morning light.",
+        ]
+    )
     article = parse_text(source, tmp_path / "sleep.txt")
     assert article.title == "Sleep and Recovery"
     assert article.intro == (Paragraph("Sleep is often the last thing to return after heavy substance use."),)
     assert [s.heading for s in article.sections] == [
-        "Why Sleep Breaks Down", "Short line without a period, but followed by body text", "Tips That Help"]
+        "Why Sleep Breaks Down",
+        "Short line without a period, but followed by body text",
+        "Tips That Help",
+    ]
     why = article.sections[0]
     # The paragraph ending in ':' is body text, the list after it is one list.
-    assert why.blocks == (Paragraph("Several things work against sleep in early recovery:"),
-                          BulletList(("Withdrawal keeps the nervous system on alert.",
-                                      "Routines that once revolved around use have gone.")))
-    assert article.sections[-1].blocks == (BulletList((
-        "Keep the same wake-up time every day.", "Keep screens out of the bedroom.",
-        "Get outside in the morning light.")),)
+    assert why.blocks == (
+        Paragraph("Several things work against sleep in early recovery:"),
+        BulletList(
+            ("Withdrawal keeps the nervous system on alert.", "Routines that once revolved around use have gone.")
+        ),
+    )
+    assert article.sections[-1].blocks == (
+        BulletList(
+            (
+                "Keep the same wake-up time every day.",
+                "Keep screens out of the bedroom.",
+                "Get outside in the morning light.",
+            )
+        ),
+    )
 
 
 def test_heading_without_body_joins_the_next(tmp_path: Path) -> None:
-    source = "\n".join([
-        "Opening paragraph that is plainly body text.",
-        "Part One",
-        "The Body",
-        "What happens in the body comes first.",
-        "Part Two",
-        "The Mind",
-        "What happens in the mind comes second.",
-    ])
+    source = "\n".join(
+        [
+            "Opening paragraph that is plainly body text.",
+            "Part One",
+            "The Body",
+            "What happens in the body comes first.",
+            "Part Two",
+            "The Mind",
+            "What happens in the mind comes second.",
+        ]
+    )
     article = parse_text(source, tmp_path / "parts.txt")
     assert [s.heading for s in article.sections] == ["Part One: The Body", "Part Two: The Mind"]

@@ -1,4 +1,5 @@
 """Fixtures for provider tests: a local SendGrid API server on a free loopback port."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,9 +1,10 @@
 """build_provider: the outbox by default, and the real providers refused until the setup is safe to send."""
+
 from __future__ import annotations
 
 import dataclasses
 import importlib.util
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -26,7 +27,7 @@ def settings(**overrides):
 def test_outbox_by_default_even_with_the_example_brand_and_http(tmp_path):
     s = settings(outbox_dir=tmp_path, base_url="http://localhost:8000")
     assert s.email_backend == "outbox"
-    clock = lambda: datetime(2030, 1, 1, tzinfo=timezone.utc)  # noqa: E731
+    clock = lambda: datetime(2030, 1, 1, tzinfo=UTC)  # noqa: E731
     provider = build_provider(s, EXAMPLE_BRAND, clock=clock)
     assert isinstance(provider, OutboxProvider)
     assert provider.directory == tmp_path and provider.clock is clock
@@ -45,8 +46,9 @@ def test_real_providers_refuse_the_example_brand_naming_the_keys(backend):
 @pytest.mark.parametrize("backend", ["smtp", "sendgrid"])
 def test_real_providers_refuse_a_base_url_that_is_not_https(backend):
     with pytest.raises(ConfigError, match=r"OUTREACH_BASE_URL must be https .*http://outreach\.agape\.test$"):
-        build_provider(settings(email_backend=backend, sendgrid_api_key="SG.x", base_url="http://outreach.agape.test"),
-                       REAL_BRAND)
+        build_provider(
+            settings(email_backend=backend, sendgrid_api_key="SG.x", base_url="http://outreach.agape.test"), REAL_BRAND
+        )
 
 
 @pytest.mark.parametrize("secret", [None, "short"])
@@ -69,16 +71,25 @@ def test_smtp_user_without_password_is_refused():
 
 
 def test_smtp_built_from_settings_and_its_password_never_shown():
-    s = settings(email_backend="smtp", smtp_host="relay.agape.test", smtp_port=465, smtp_security="tls",
-                 smtp_user="relay", smtp_password="hunter2-secret", **SAFE)
+    s = settings(
+        email_backend="smtp",
+        smtp_host="relay.agape.test",
+        smtp_port=465,
+        smtp_security="tls",
+        smtp_user="relay",
+        smtp_password="hunter2-secret",
+        **SAFE,
+    )
     provider = build_provider(s, REAL_BRAND)
     assert isinstance(provider, SMTPProvider)
     assert (provider.host, provider.port, provider.security, provider.user) == ("relay.agape.test", 465, "tls", "relay")
     assert "hunter2-secret" not in repr(provider) and "hunter2-secret" not in repr(s)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("campaigns.delivery.providers.sendgrid") is None,
-                    reason="campaigns/providers/sendgrid.py is not written yet")
+@pytest.mark.skipif(
+    importlib.util.find_spec("campaigns.delivery.providers.sendgrid") is None,
+    reason="campaigns/providers/sendgrid.py is not written yet",
+)
 def test_sendgrid_built_lazily_when_safe():
     provider = build_provider(settings(email_backend="sendgrid", sendgrid_api_key="SG.test", **SAFE), REAL_BRAND)
     assert provider.name == "sendgrid"

@@ -1,8 +1,9 @@
 """The outbox provider: one RFC 5322 file per delivery, written atomically, stamped with the (simulated) clock."""
+
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -12,21 +13,30 @@ from campaigns.delivery.providers.base import Batch, Recipient
 from campaigns.delivery.providers.outbox import OutboxProvider
 from tests.builders import BRAND
 
-SIMULATED = datetime(2031, 6, 2, 13, 0, tzinfo=timezone.utc)
+SIMULATED = datetime(2031, 6, 2, 13, 0, tzinfo=UTC)
 CONTENT = StepContent(
-    subject="Baclofen, lesson 1", preheader="Why it matters",
-    html=("<p>Hi %%first_name%%,</p><p>Lesson text.</p><p>500 Harbor Road, Fort Lauderdale, FL 33301</p>"
-          "<p>This email is educational, not medical advice. If you are in crisis, call or text 988.</p>"
-          '<p><a href="%%unsubscribe_url%%">Unsubscribe</a></p>'),
-    text=("Hi %%first_name%%,\n\nLesson text.\n\n500 Harbor Road, Fort Lauderdale, FL 33301\n"
-          "This email is educational, not medical advice. If you are in crisis, call or text 988.\n"
-          "Unsubscribe: %%unsubscribe_url%%\n"),
+    subject="Baclofen, lesson 1",
+    preheader="Why it matters",
+    html=(
+        "<p>Hi %%first_name%%,</p><p>Lesson text.</p><p>500 Harbor Road, Fort Lauderdale, FL 33301</p>"
+        "<p>This email is educational, not medical advice. If you are in crisis, call or text 988.</p>"
+        '<p><a href="%%unsubscribe_url%%">Unsubscribe</a></p>'
+    ),
+    text=(
+        "Hi %%first_name%%,\n\nLesson text.\n\n500 Harbor Road, Fort Lauderdale, FL 33301\n"
+        "This email is educational, not medical advice. If you are in crisis, call or text 988.\n"
+        "Unsubscribe: %%unsubscribe_url%%\n"
+    ),
 )
 
 
 def recipient(delivery_id: int, first: str = "Dana") -> Recipient:
-    return Recipient(delivery_id, f"reader{delivery_id}@mail.test", f"{first} Reyes",
-                     {"first_name": first, "unsubscribe_url": f"https://outreach.agape.test/u/tok{delivery_id}"})
+    return Recipient(
+        delivery_id,
+        f"reader{delivery_id}@mail.test",
+        f"{first} Reyes",
+        {"first_name": first, "unsubscribe_url": f"https://outreach.agape.test/u/tok{delivery_id}"},
+    )
 
 
 def batch(*recipients: Recipient, is_test: bool = False) -> Batch:
@@ -75,7 +85,7 @@ def test_a_failed_write_keeps_the_old_file_whole_and_leaves_no_temp_file(tmp_pat
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    later = OutboxProvider(tmp_path, clock=lambda: datetime(2031, 6, 9, tzinfo=timezone.utc))
+    later = OutboxProvider(tmp_path, clock=lambda: datetime(2031, 6, 9, tzinfo=UTC))
     [result] = later.send_batch(batch(recipient(11)))
     assert result.status == "failed" and "No space left" in result.error
     assert all_files(tmp_path) == [path] and path.read_bytes() == old
@@ -102,17 +112,17 @@ def test_a_file_has_everything_every_email_needs(tmp_path):
 
 
 def test_date_is_the_simulated_send_time(tmp_path):
-    times = iter([SIMULATED, datetime(2031, 6, 5, 9, 15, tzinfo=timezone.utc)])
+    times = iter([SIMULATED, datetime(2031, 6, 5, 9, 15, tzinfo=UTC)])
     outbox = OutboxProvider(tmp_path, clock=lambda: next(times))
     outbox.send_batch(batch(recipient(1)))
     outbox.send_batch(batch(recipient(2)))
     step_dir = tmp_path / "baclofen" / "step-03"
     assert parsedate_to_datetime(read(step_dir / "1.eml")["Date"]) == SIMULATED
-    assert parsedate_to_datetime(read(step_dir / "2.eml")["Date"]) == datetime(2031, 6, 5, 9, 15, tzinfo=timezone.utc)
+    assert parsedate_to_datetime(read(step_dir / "2.eml")["Date"]) == datetime(2031, 6, 5, 9, 15, tzinfo=UTC)
 
 
 def test_default_clock_is_now_in_utc(tmp_path):
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     OutboxProvider(tmp_path).send_batch(batch(recipient(1)))
     stamped = parsedate_to_datetime(read(tmp_path / "baclofen" / "step-03" / "1.eml")["Date"])
     assert stamped >= before and stamped.utcoffset().total_seconds() == 0

@@ -3,6 +3,7 @@
 The server's own checks are tested at the end: other tests (faults, benchmark) rely on it refusing what the real
 API refuses.
 """
+
 from __future__ import annotations
 
 import email.message
@@ -31,27 +32,52 @@ from campaigns.errors import ProviderError
 from tests.sendgrid_server import API_KEY, SendGridServer, check_mail
 
 ROOT = Path(__file__).resolve().parents[3]
-BRAND = Brand(name="Agape Detox", legal_name="Agape Detox LLC", address="1 Main St, Town, ST 00000",
-              phone="+1 555 0100", phone_display="(555) 0100", website="https://agape.example",
-              cta_url="https://agape.example/contact", sender_name="Agape Detox", sender_email="news@agape.example",
-              reply_to="help@agape.example", language="en", crisis_line="988", notice="Educational, not advice.",
-              accent_color="#123456")
+BRAND = Brand(
+    name="Agape Detox",
+    legal_name="Agape Detox LLC",
+    address="1 Main St, Town, ST 00000",
+    phone="+1 555 0100",
+    phone_display="(555) 0100",
+    website="https://agape.example",
+    cta_url="https://agape.example/contact",
+    sender_name="Agape Detox",
+    sender_email="news@agape.example",
+    reply_to="help@agape.example",
+    language="en",
+    crisis_line="988",
+    notice="Educational, not advice.",
+    accent_color="#123456",
+)
 CONTENT = StepContent(
-    subject="Lesson for %%first_name%%", preheader="What baclofen does",
+    subject="Lesson for %%first_name%%",
+    preheader="What baclofen does",
     html='<p>Hi %%first_name%%,</p><a href="%%unsubscribe_url%%">Unsubscribe</a> <a href="%%preferences_url%%">P</a>',
-    text="Hi %%first_name%%,\nUnsubscribe: %%unsubscribe_url%%\nPreferences: %%preferences_url%%\n")
+    text="Hi %%first_name%%,\nUnsubscribe: %%unsubscribe_url%%\nPreferences: %%preferences_url%%\n",
+)
 
 
 def recipient(i: int, name: str | None = "Ana Díaz") -> Recipient:
-    return Recipient(delivery_id=i, email=f"person{i}@example.org", name=name, values={
-        "first_name": (name or "there").split()[0],
-        "unsubscribe_url": f"https://outreach.example/u/tok{i}?a=1&b=2",
-        "preferences_url": f"https://outreach.example/p/tok{i}"})
+    return Recipient(
+        delivery_id=i,
+        email=f"person{i}@example.org",
+        name=name,
+        values={
+            "first_name": (name or "there").split()[0],
+            "unsubscribe_url": f"https://outreach.example/u/tok{i}?a=1&b=2",
+            "preferences_url": f"https://outreach.example/p/tok{i}",
+        },
+    )
 
 
 def make_batch(n: int = 3, start: int = 1, **kw) -> Batch:
-    return Batch(content=kw.pop("content", CONTENT), brand=kw.pop("brand", BRAND), campaign="baclofen", step=2,
-                 recipients=tuple(recipient(i) for i in range(start, start + n)), **kw)
+    return Batch(
+        content=kw.pop("content", CONTENT),
+        brand=kw.pop("brand", BRAND),
+        campaign="baclofen",
+        step=2,
+        recipients=tuple(recipient(i) for i in range(start, start + n)),
+        **kw,
+    )
 
 
 def provider(server: SendGridServer, **kw) -> SendGridProvider:
@@ -73,6 +99,7 @@ def substitute(text: str, subs: dict[str, str]) -> str:
 
 
 # -- the request ---------------------------------------------------------------------------------------------
+
 
 def test_ten_thousand_recipients_take_ten_requests_each_recipient_once(sendgrid_server):
     sg = provider(sendgrid_server)
@@ -100,10 +127,12 @@ def test_each_personalization_carries_its_own_address_values_headers_and_ids(sen
     # Content once per request, text first; subject once.
     assert [c["type"] for c in body["content"]] == ["text/plain", "text/html"]
     assert isinstance(body["subject"], str)
-    for r, p in zip(batch.recipients, body["personalizations"]):
+    for r, p in zip(batch.recipients, body["personalizations"], strict=True):
         assert p["to"] == [{"email": r.email, "name": r.name}]
-        assert p["headers"] == {"List-Unsubscribe": f"<{r.values['unsubscribe_url']}>",
-                                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        assert p["headers"] == {
+            "List-Unsubscribe": f"<{r.values['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
         assert p["custom_args"] == {"delivery_id": str(r.delivery_id), "campaign": "baclofen", "step": "2"}
         # SendGrid's substitution yields exactly what the outbox/SMTP path renders: escaped HTML, raw text.
         html, text = CONTENT.fill(r.values)
@@ -121,25 +150,30 @@ def test_categories_tracking_and_sandbox_follow_batch_and_settings(sendgrid_serv
 
     [exchange] = sendgrid_server.exchanges
     body = exchange.body
-    assert exchange.status == 200                  # sandbox: valid, not queued
+    assert exchange.status == 200  # sandbox: valid, not queued
     assert [r.status for r in results] == ["accepted", "accepted"]
     assert body["categories"] == ["campaign-baclofen", "step-2", "test"]
     assert body["tracking_settings"]["open_tracking"] == {"enable": True}
     assert body["tracking_settings"]["click_tracking"]["enable"] is False
     assert body["mail_settings"] == {"sandbox_mode": {"enable": True}}
-    assert sendgrid_server.sent == []              # nothing delivered in sandbox mode
+    assert sendgrid_server.sent == []  # nothing delivered in sandbox mode
 
     assert mail_body(make_batch(1, track_clicks=True))["tracking_settings"]["click_tracking"]["enable"] is True
     assert mail_body(make_batch(1))["mail_settings"] == {"sandbox_mode": {"enable": False}}
 
 
 def test_names_lose_characters_sendgrid_refuses_and_empty_batches_send_nothing(sendgrid_server):
-    batch = Batch(content=CONTENT, brand=BRAND, campaign="c", step=1,
-                  recipients=(Recipient(0, "ana@example.org", "Díaz, Ana; MD", {"first_name": "Ana"}),))
+    batch = Batch(
+        content=CONTENT,
+        brand=BRAND,
+        campaign="c",
+        step=1,
+        recipients=(Recipient(0, "ana@example.org", "Díaz, Ana; MD", {"first_name": "Ana"}),),
+    )
     [result] = provider(sendgrid_server).send_batch(batch)
     assert result.status == "accepted"
     assert sendgrid_server.accepted[0]["personalizations"][0]["to"][0]["name"] == "Díaz  Ana  MD"
-    assert "headers" not in sendgrid_server.accepted[0]["personalizations"][0]   # no link, no header
+    assert "headers" not in sendgrid_server.accepted[0]["personalizations"][0]  # no link, no header
     assert provider(sendgrid_server).send_batch(make_batch(0)) == []
     with pytest.raises(ValueError, match="at most 1000"):
         provider(sendgrid_server).send_batch(make_batch(1001))
@@ -148,16 +182,16 @@ def test_names_lose_characters_sendgrid_refuses_and_empty_batches_send_nothing(s
 
 # -- answers and retries -------------------------------------------------------------------------------------
 
+
 def test_rate_limit_then_errors_are_retried_honouring_retry_after_with_growing_backoff(sendgrid_server):
     sendgrid_server.rate_limit_next(1, retry_after=3)
     sendgrid_server.fail_next(2, status=500)
     sleeps = Sleeps()
 
-    results = send_with_retry(provider(sendgrid_server), make_batch(4), RetryPolicy(base=1, jitter=False),
-                              sleep=sleeps)
+    results = send_with_retry(provider(sendgrid_server), make_batch(4), RetryPolicy(base=1, jitter=False), sleep=sleeps)
 
     assert [x.status for x in sendgrid_server.exchanges] == [429, 500, 500, 202]
-    assert sleeps == [3, 2, 4]          # Retry-After 3 s beat the 1 s back-off; then 2 s, 4 s
+    assert sleeps == [3, 2, 4]  # Retry-After 3 s beat the 1 s back-off; then 2 s, 4 s
     assert {r.status for r in results} == {"accepted"}
     assert set(sendgrid_server.emails_per_recipient().values()) == {1}
 
@@ -175,7 +209,7 @@ def test_retry_after_falls_back_to_rate_limit_reset():
     headers = email.message.Message()
     headers["X-RateLimit-Reset"] = "1000"
     assert _retry_after(headers, now=990.0) == 10
-    headers["Retry-After"] = "Thu, 01 Jan 1970 00:16:50 GMT"   # 1010
+    headers["Retry-After"] = "Thu, 01 Jan 1970 00:16:50 GMT"  # 1010
     assert _retry_after(headers, now=1000.0) == 10
     assert _retry_after(email.message.Message(), now=0) is None
 
@@ -183,18 +217,22 @@ def test_retry_after_falls_back_to_rate_limit_reset():
 def test_server_errors_past_the_limit_fail_every_recipient_with_the_reason(sendgrid_server):
     sendgrid_server.fail_next(5, status=503)
     sleeps = Sleeps()
-    results = send_with_retry(provider(sendgrid_server), make_batch(3), RetryPolicy(max_attempts=3, jitter=False),
-                              sleep=sleeps)
+    results = send_with_retry(
+        provider(sendgrid_server), make_batch(3), RetryPolicy(max_attempts=3, jitter=False), sleep=sleeps
+    )
     assert len(sendgrid_server.exchanges) == 3 and len(sleeps) == 2
     assert {r.status for r in results} == {"failed"}
     assert all("gave up after 3 attempt(s)" in r.error and "503" in r.error for r in results)
     assert sendgrid_server.sent == []
 
 
-@pytest.mark.parametrize("key, status, message", [
-    ("SG.wrong", 401, "SendGrid rejected the API key: stop sending"),
-    ("SG.no-mail-send", 403, "stop sending"),
-])
+@pytest.mark.parametrize(
+    "key, status, message",
+    [
+        ("SG.wrong", 401, "SendGrid rejected the API key: stop sending"),
+        ("SG.no-mail-send", 403, "stop sending"),
+    ],
+)
 def test_bad_credentials_are_fatal_and_never_retried(sendgrid_server, key, status, message):
     sleeps = Sleeps()
     with pytest.raises(ProviderError) as caught:
@@ -205,8 +243,13 @@ def test_bad_credentials_are_fatal_and_never_retried(sendgrid_server, key, statu
 
 
 def test_one_rejected_recipient_does_not_block_the_rest(sendgrid_server):
-    batch = Batch(content=CONTENT, brand=BRAND, campaign="c", step=1, recipients=tuple(
-        [recipient(1), recipient(2), Recipient(3, "not-an-address", None, {}), recipient(4)]))
+    batch = Batch(
+        content=CONTENT,
+        brand=BRAND,
+        campaign="c",
+        step=1,
+        recipients=tuple([recipient(1), recipient(2), Recipient(3, "not-an-address", None, {}), recipient(4)]),
+    )
     sendgrid_server.reject_address("person2@example.org")
 
     results = send_with_retry(provider(sendgrid_server), batch, RetryPolicy(), sleep=Sleeps())
@@ -221,11 +264,9 @@ def test_one_rejected_recipient_does_not_block_the_rest(sendgrid_server):
 
 def test_a_request_refused_as_a_whole_fails_every_recipient_at_once(sendgrid_server):
     bad_brand = Brand(**{**BRAND.__dict__, "sender_email": "not an address"})
-    results = send_with_retry(provider(sendgrid_server), make_batch(2, brand=bad_brand), RetryPolicy(),
-                              sleep=Sleeps())
+    results = send_with_retry(provider(sendgrid_server), make_batch(2, brand=bad_brand), RetryPolicy(), sleep=Sleeps())
     assert {r.status for r in results} == {"failed"}
-    assert all(r.error == "SendGrid 400: from.email: The from email does not contain a valid address."
-               for r in results)
+    assert all(r.error == "SendGrid 400: from.email: The from email does not contain a valid address." for r in results)
     assert len(sendgrid_server.exchanges) == 1
 
 
@@ -237,11 +278,11 @@ def test_a_lost_answer_leaves_every_recipient_unknown_and_is_not_resent(sendgrid
     assert {r.status for r in results} == {"unknown"}
     assert all("not re-sent" in r.error for r in results)
     assert len(sendgrid_server.exchanges) == 1 and sleeps == []
-    assert set(sendgrid_server.emails_per_recipient().values()) == {1}   # it went out once, and only once
+    assert set(sendgrid_server.emails_per_recipient().values()) == {1}  # it went out once, and only once
 
 
 def test_connection_refused_before_sending_is_retryable():
-    with socket.socket() as s:      # a port nobody listens on
+    with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     sg = SendGridProvider(API_KEY, host=f"http://127.0.0.1:{port}", timeout=2)
@@ -254,7 +295,7 @@ def test_connection_refused_before_sending_is_retryable():
 
 
 def test_the_api_key_and_addresses_never_reach_the_logs(sendgrid_server, caplog):
-    caplog.set_level(logging.DEBUG)     # every logger, including the HTTP client's, at its most talkative
+    caplog.set_level(logging.DEBUG)  # every logger, including the HTTP client's, at its most talkative
     secret = "SG.very-secret-key"
     sendgrid_server.api_key = secret
     sendgrid_server.rate_limit_next(1)
@@ -272,6 +313,7 @@ def test_the_api_key_and_addresses_never_reach_the_logs(sendgrid_server, caplog)
 
 
 # -- the server's own checks ---------------------------------------------------------------------------------
+
 
 def post(server: SendGridServer, body: object, key: str | None = API_KEY) -> tuple[int, dict, dict]:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -314,28 +356,35 @@ def _set(path: str, value: object):
         for part in parents:
             node = node[int(part)] if part.isdigit() else node[part]
         node[last] = value
+
     return change
 
 
-@pytest.mark.parametrize("change, field", [
-    (_without_from, "from"),
-    (_thousand_and_one, "personalizations"),
-    (_too_many_recipients, "personalizations"),
-    (_set("personalizations.0.custom_args", {"delivery_id": 7}), "personalizations.0.custom_args.delivery_id"),
-    (_set("personalizations.0.custom_args", {"big": "x" * 10_000}), "personalizations.0.custom_args"),
-    (_set("personalizations.1.headers", {"Reply-To": "x@example.org"}), "personalizations.1.headers.Reply-To"),
-    (_set("headers", {"subject": "override"}), "headers.subject"),
-    (_set("personalizations.0.to", []), "personalizations.0.to"),
-    (_set("personalizations.1.to", [{"email": "person1@example.org"}]), "personalizations.1.to.0.email"),
-    (_set("personalizations.0.to", [{"email": "a@example.org", "name": "A, B"}]), "personalizations.0.to.0.name"),
-    (_set("personalizations.0.substitutions", {"%%x%%": "y" * 50_001}), "personalizations.0.substitutions"),
-    (_set("subject", None), "subject"),
-    (_set("content", [{"type": "text/html", "value": "<p>x</p>"}, {"type": "text/plain", "value": "x"}]), "content"),
-    (_set("content.0.value", ""), "content.0.value"),
-    (_set("categories", [f"c{i}" for i in range(11)]), "categories"),
-    (_set("categories", ["x" * 256]), "categories.0"),
-    (_set("send_at", int(time.time()) + 73 * 3600), "send_at"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (_without_from, "from"),
+        (_thousand_and_one, "personalizations"),
+        (_too_many_recipients, "personalizations"),
+        (_set("personalizations.0.custom_args", {"delivery_id": 7}), "personalizations.0.custom_args.delivery_id"),
+        (_set("personalizations.0.custom_args", {"big": "x" * 10_000}), "personalizations.0.custom_args"),
+        (_set("personalizations.1.headers", {"Reply-To": "x@example.org"}), "personalizations.1.headers.Reply-To"),
+        (_set("headers", {"subject": "override"}), "headers.subject"),
+        (_set("personalizations.0.to", []), "personalizations.0.to"),
+        (_set("personalizations.1.to", [{"email": "person1@example.org"}]), "personalizations.1.to.0.email"),
+        (_set("personalizations.0.to", [{"email": "a@example.org", "name": "A, B"}]), "personalizations.0.to.0.name"),
+        (_set("personalizations.0.substitutions", {"%%x%%": "y" * 50_001}), "personalizations.0.substitutions"),
+        (_set("subject", None), "subject"),
+        (
+            _set("content", [{"type": "text/html", "value": "<p>x</p>"}, {"type": "text/plain", "value": "x"}]),
+            "content",
+        ),
+        (_set("content.0.value", ""), "content.0.value"),
+        (_set("categories", [f"c{i}" for i in range(11)]), "categories"),
+        (_set("categories", ["x" * 256]), "categories.0"),
+        (_set("send_at", int(time.time()) + 73 * 3600), "send_at"),
+    ],
+)
 def test_server_refuses_what_sendgrid_refuses(sendgrid_server, change, field):
     body = valid_body()
     change(body)
@@ -367,14 +416,21 @@ def test_server_runs_as_a_process_steered_over_http(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "tests.sendgrid_server", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.sendgrid_server", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout.readline().strip() == f"listening on http://127.0.0.1:{port}"
-        remote = SendGridServer(port=port)          # not started: only lends .url to the helpers here
+        remote = SendGridServer(port=port)  # not started: only lends .url to the helpers here
         control = f"{remote.url}/_test/"
-        req = urllib.request.Request(control + "faults", method="POST",
-                                     data=json.dumps({"kind": "rate_limit", "count": 1, "retry_after": 2}).encode())
+        req = urllib.request.Request(
+            control + "faults",
+            method="POST",
+            data=json.dumps({"kind": "rate_limit", "count": 1, "retry_after": 2}).encode(),
+        )
         urllib.request.urlopen(req, timeout=5).close()
         sleeps = Sleeps()
         results = send_with_retry(provider(remote), make_batch(2), RetryPolicy(jitter=False), sleep=sleeps)
@@ -382,7 +438,9 @@ def test_server_runs_as_a_process_steered_over_http(tmp_path):
         with urllib.request.urlopen(control + "sent", timeout=5) as answer:
             sent = json.loads(answer.read())
         assert [(s["email"], s["custom_args"]["delivery_id"]) for s in sent] == [
-            ("person1@example.org", "1"), ("person2@example.org", "2")]
+            ("person1@example.org", "1"),
+            ("person2@example.org", "2"),
+        ]
         with urllib.request.urlopen(control + "requests", timeout=5) as answer:
             assert json.loads(answer.read()) == [{"status": 429}, {"status": 202}]
     finally:

@@ -1,4 +1,5 @@
 """The SMTP provider against a real aiosmtpd server on loopback: refusals, dropped connections, STARTTLS, AUTH."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,9 +25,10 @@ from campaigns.delivery.providers.smtp import SMTPProvider
 from campaigns.errors import ProviderError
 from tests.builders import BRAND
 
-NOW = dt.datetime(2031, 6, 2, 13, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2031, 6, 2, 13, 0, tzinfo=dt.UTC)
 CONTENT = StepContent(
-    subject="Baclofen, lesson 1", preheader="Why it matters",
+    subject="Baclofen, lesson 1",
+    preheader="Why it matters",
     # A line starting with "." checks SMTP dot-stuffing round-trips.
     html='<p>Hi %%first_name%%,</p>\n.<p>Lesson text, é.</p><a href="%%unsubscribe_url%%">Unsubscribe</a>',
     text="Hi %%first_name%%,\n.\nLesson text, é.\nUnsubscribe: %%unsubscribe_url%%\n",
@@ -35,19 +37,26 @@ PASSWORD = "s3cret-pass-do-not-log"
 
 
 def batch(n: int = 5, **kw) -> Batch:
-    recipients = tuple(Recipient(i, f"reader{i}@mail.test", f"Reader {i}",
-                                 {"first_name": f"R{i}", "unsubscribe_url": f"https://outreach.agape.test/u/t{i}"})
-                       for i in range(1, n + 1))
+    recipients = tuple(
+        Recipient(
+            i,
+            f"reader{i}@mail.test",
+            f"Reader {i}",
+            {"first_name": f"R{i}", "unsubscribe_url": f"https://outreach.agape.test/u/t{i}"},
+        )
+        for i in range(1, n + 1)
+    )
     return Batch(CONTENT, BRAND, "baclofen", 1, recipients, **kw)
 
 
 @dataclass
 class Recorder:
     """An aiosmtpd handler that keeps what it received and misbehaves on request."""
+
     messages: list[tuple[tuple, str, list[str], bytes]] = field(default_factory=list)  # (peer, from, to, data)
     refuse: dict[str, str] = field(default_factory=dict)  # address -> reply to its RCPT
-    drop_in_data: int | None = None   # hang up on the Nth DATA (1-based) after reading it, without answering
-    drop_in_mail: int | None = None   # hang up on the Nth MAIL FROM, before any data
+    drop_in_data: int | None = None  # hang up on the Nth DATA (1-based) after reading it, without answering
+    drop_in_mail: int | None = None  # hang up on the Nth MAIL FROM, before any data
     stop_listening_on_drop: bool = False
     controller: Controller | None = None
     logins: list[tuple[bytes, bytes]] = field(default_factory=list)
@@ -89,8 +98,9 @@ class Recorder:
         assert isinstance(auth_data, LoginPassword)
         self.logins.append((auth_data.login, auth_data.password))
         # handled=False: aiosmtpd answers the client itself (535 on failure)
-        return AuthResult(success=auth_data.login == b"relay" and auth_data.password == PASSWORD.encode(),
-                          handled=False)
+        return AuthResult(
+            success=auth_data.login == b"relay" and auth_data.password == PASSWORD.encode(), handled=False
+        )
 
 
 def free_port() -> int:
@@ -122,18 +132,25 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 (cert file, key file)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
     folder = tmp_path_factory.mktemp("tls")
     cert_file, key_file = folder / "cert.pem", folder / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_file, key_file
 
 
@@ -172,14 +189,23 @@ def test_one_connection_per_batch_and_the_outbox_bytes_on_the_wire(start_server,
 
 
 def test_a_refused_recipient_fails_alone(start_server):
-    server, port = start_server(Recorder(refuse={"reader2@mail.test": "550 5.1.1 mailbox unavailable",
-                                                 "reader4@mail.test": "451 4.7.1 greylisted, try again"}))
+    server, port = start_server(
+        Recorder(
+            refuse={
+                "reader2@mail.test": "550 5.1.1 mailbox unavailable",
+                "reader4@mail.test": "451 4.7.1 greylisted, try again",
+            }
+        )
+    )
     results = provider(port).send_batch(batch(5))
     assert statuses(results) == [(1, "accepted"), (2, "failed"), (3, "accepted"), (4, "failed"), (5, "accepted")]
     assert results[1].error == "550 5.1.1 mailbox unavailable"
     assert results[3].error == "temporary, retry later: 451 4.7.1 greylisted, try again"
-    assert [rcpt for _, _, rcpt, _ in server.messages] == [["reader1@mail.test"], ["reader3@mail.test"],
-                                                          ["reader5@mail.test"]]
+    assert [rcpt for _, _, rcpt, _ in server.messages] == [
+        ["reader1@mail.test"],
+        ["reader3@mail.test"],
+        ["reader5@mail.test"],
+    ]
     assert server.connections == 1  # a refusal does not cost the connection
 
 
@@ -220,18 +246,29 @@ def test_connection_refused_before_anything_was_sent_is_retryable():
 
 def test_starttls_and_login(start_server, certificate, caplog):
     recorder = Recorder()
-    server, port = start_server(recorder, tls_context=server_tls(certificate), require_starttls=True,
-                                auth_required=True, authenticator=recorder.authenticate)
-    smtp = provider(port, security="starttls", user="relay", password=PASSWORD,
-                    ssl_context=client_trusting(certificate))
+    server, port = start_server(
+        recorder,
+        tls_context=server_tls(certificate),
+        require_starttls=True,
+        auth_required=True,
+        authenticator=recorder.authenticate,
+    )
+    smtp = provider(
+        port, security="starttls", user="relay", password=PASSWORD, ssl_context=client_trusting(certificate)
+    )
     assert statuses(smtp.send_batch(batch(2))) == [(1, "accepted"), (2, "accepted")]
     assert server.logins == [(b"relay", PASSWORD.encode())]
     assert len(server.messages) == 2 and server.connections == 1
 
     refused = pytest.raises(ProviderError, match="login refused for user 'relay'")
     with caplog.at_level(logging.DEBUG, logger="campaigns"), refused as err:
-        provider(port, security="starttls", user="relay", password="wrong-" + PASSWORD,
-                 ssl_context=client_trusting(certificate)).send_batch(batch(1))
+        provider(
+            port,
+            security="starttls",
+            user="relay",
+            password="wrong-" + PASSWORD,
+            ssl_context=client_trusting(certificate),
+        ).send_batch(batch(1))
     assert err.value.fatal  # a wrong password will not fix itself: stop sending
     assert PASSWORD not in str(err.value) and PASSWORD not in caplog.text
 
