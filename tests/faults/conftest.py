@@ -29,6 +29,7 @@ from campaigns.db.models import Delivery, Enrollment
 from campaigns.db.session import make_engine, make_session_factory
 from tests.builders import enroll, make_campaign
 from tests.conftest import PG_ADMIN, PG_URL, _postgres_unreachable
+from tests.parts import require_part
 from tests.servers import ROOT, CeleryWorker, RedisServer, free_port, wait_for_port
 
 API_KEY = "SG.fault-test-key"
@@ -51,7 +52,7 @@ def pg_url() -> Iterator[str]:
     """A PostgreSQL database of this test's own (dropped at the end, whatever still holds a connection)."""
     reason = _postgres_unreachable()
     if reason:
-        pytest.skip(reason)
+        require_part("postgresql", reason)
     name = f"outreach_fault_{secrets.token_hex(5)}"
     pg_admin(f'CREATE DATABASE "{name}"')
     try:
