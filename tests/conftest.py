@@ -132,3 +132,9 @@ def chromium() -> Path:
     if not CHROMIUM.exists():
         require_part("chromium", f"Debian's chromium is not installed at {CHROMIUM}")
     return CHROMIUM
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests (processes, a browser) first: xdist's first round hands tests out one at a time to each worker in
+    turn, so these start at once side by side instead of queueing behind each other at the end of one worker."""
+    items.sort(key=lambda item: not (item.get_closest_marker("slow") or item.get_closest_marker("browser")))
