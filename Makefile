@@ -17,7 +17,9 @@ UPGRADE ?= --upgrade
 # `make test` lints first; `make test LINT=` leaves lint out (while its findings are being cleared).
 LINT ?= lint
 # pytest-xdist processes. Many tests wait on processes they start (Celery workers, redis-server, the SendGrid
-# server, Chromium), so on 2 cores 4 finish sooner than 2 (measured: see the README's Tests section).
+# server, Chromium), so more than the cores pay. Measured on 2 cores, seconds of pytest: 1 process 199, 2 → 107,
+# 3 → 79-92, 4 → 71-77 (up to 140 while other test runs shared the machine), 5 → 77-105, 6 → 84.
+# `make test TEST_WORKERS=0` runs in one process.
 TEST_WORKERS ?= 4
 
 .PHONY: demo test lint system-parts lock bench install clean
