@@ -135,6 +135,6 @@ def chromium() -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests (processes, a browser) first: xdist's first round hands tests out one at a time to each worker in
-    turn, so these start at once side by side instead of queueing behind each other at the end of one worker."""
+    """Slow tests (processes, a browser) first: xdist hands tests out one at a time (--maxschedchunk 1 in
+    pyproject.toml), so these start at once side by side instead of queueing on one worker at the end."""
     items.sort(key=lambda item: not (item.get_closest_marker("slow") or item.get_closest_marker("browser")))
