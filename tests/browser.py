@@ -2,6 +2,7 @@
 
 Never `playwright install`: this network is closed, so the tests drive the distribution's browser by path.
 """
+
 from __future__ import annotations
 
 import threading
@@ -12,16 +13,24 @@ from pathlib import Path
 
 import pytest
 
+from tests.parts import CHROMIUM
 from tests.servers import free_port
 
-CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps dialling Google's hosts, which this closed network refuses.
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
-needs_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
+# Through the `chromium` fixture (tests/conftest.py): a missing browser skips, and fails under CI=true.
+needs_chromium = pytest.mark.usefixtures("chromium")
 
 
 @contextmanager

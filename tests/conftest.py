@@ -1,52 +1,56 @@
 """Shared fixtures: a real database of each kind, sessions on it, settings and brand pointing at it.
 
     db_url           an EMPTY database, once as SQLite (a file in tmp_path) and once as PostgreSQL (a fresh schema,
-                     named in the URL's search_path, in a throwaway database `outreach_test_<random>` on
-                     127.0.0.1:5432 that is dropped at the end of the run). Tests using it run twice:
-                     test_x[sqlite], test_x[postgresql]. PostgreSQL is skipped only if no server answers.
+                     named in the URL's search_path, in a throwaway database `outreach_test_<random>` made once per
+                     test process, so once per xdist worker, and dropped at its end). Tests using it run twice:
+                     test_x[sqlite], test_x[postgresql]. The server is the machine's on 127.0.0.1:5432 when it lets
+                     user postgres in, else a throwaway cluster of the run's own (tests/postgres.py).
     session_factory  sessionmaker on db_url, migrated to the newest schema (campaigns.db.migrate.upgrade).
     settings         Settings with database_url=db_url and outbox_dir in tmp_path.
     brand            the Brand from settings.brand_file.
     now              a fixed, timezone-aware UTC time for tests that need "now".
     redis_server     a redis-server of the test's own on a free port (tests.servers.RedisServer), stopped after.
+    chromium         the path of Debian's chromium (browser tests use it through tests.browser.needs_chromium).
+
+A missing system part (PostgreSQL, redis-server, chromium) skips the tests that need it, saying how to install it,
+and fails them under CI=true (tests.parts.require_part).
 """
+
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.brand import Brand, load_brand
 from campaigns.settings import Settings, load_settings
+from tests.parts import CHROMIUM, require_part
+from tests.postgres import admin_dsn, choose_server, why_not
 from tests.servers import RedisServer, redis_binary
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+# Chosen when this module is first imported, before any test (and before xdist starts its workers, which inherit it).
+PG_PORT, _PG_PROBLEM = choose_server()
+PG_ADMIN = admin_dsn(PG_PORT)
+PG_URL = f"postgresql+psycopg://postgres@127.0.0.1:{PG_PORT}/{{name}}"
 
 
 @lru_cache(maxsize=1)
 def _postgres_unreachable() -> str | None:
-    """Why PostgreSQL can't be used, or None when it can (asked once per test run)."""
-    import psycopg
-
-    try:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as err:
-        return f"PostgreSQL not reachable on 127.0.0.1:5432 as user postgres: {str(err).strip().splitlines()[0]}"
-    return None
+    """Why PostgreSQL can't be used, or None when it can (asked once per test process)."""
+    return _PG_PROBLEM or why_not(PG_PORT)
 
 
 @pytest.fixture(scope="session")
 def _postgres_database() -> Iterator[str]:
-    """One throwaway PostgreSQL database for the whole run; each test gets its own schema in it (see db_url)."""
+    """One throwaway PostgreSQL database per test process; each test gets its own schema in it (see db_url)."""
     reason = _postgres_unreachable()
     if reason:
-        pytest.skip(reason)
+        require_part("postgresql", reason)
     import psycopg
 
     name = f"outreach_test_{secrets.token_hex(6)}"
@@ -116,8 +120,22 @@ def now() -> datetime:
 def redis_server(tmp_path) -> Iterator[RedisServer]:
     """A redis-server of the test's own on a free port; skipped only when the binary is absent."""
     if redis_binary() is None:
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+        require_part("redis-server", "redis-server is not installed")
     server = RedisServer(tmp_path)
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's chromium, which Playwright drives by path (never `playwright install`: this network is closed)."""
+    if not CHROMIUM.exists():
+        require_part("chromium", f"Debian's chromium is not installed at {CHROMIUM}")
+    return CHROMIUM
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests (processes, a browser) first: xdist hands tests out one at a time (--maxschedchunk 1 in
+    pyproject.toml), so these start at once side by side instead of queueing on one worker at the end."""
+    items.sort(key=lambda item: not (item.get_closest_marker("slow") or item.get_closest_marker("browser")))

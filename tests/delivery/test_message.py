@@ -1,9 +1,9 @@
 """The RFC 5322 message every provider sends: structure, headers, and the bytes on the wire."""
+
 from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes, policy
@@ -17,23 +17,41 @@ from campaigns.delivery.message import build_message
 from campaigns.delivery.providers.base import Batch, Recipient
 from campaigns.tokens import Tokens
 from tests.builders import BRAND
+from tests.parts import require_program
 
 NOW = datetime(2030, 3, 9, 14, 30, 5, tzinfo=UTC)
-HTML = ("<html><body><p>Hi %%first_name%%,</p><p>Baclofen is a muscle relaxant that doctors prescribe for spasticity."
-        "</p><p>500 Harbor Road, Fort Lauderdale, FL 33301. This email is educational, not medical advice.</p>"
-        '<p><a href="%%unsubscribe_url%%">Unsubscribe</a> · <a href="%%preferences_url%%">Preferences</a></p>'
-        "</body></html>")
-TEXT = ("Hi %%first_name%%,\n\nBaclofen is a muscle relaxant that doctors prescribe for spasticity.\n\n"
-        "500 Harbor Road, Fort Lauderdale, FL 33301. This email is educational, not medical advice.\n"
-        "Unsubscribe: %%unsubscribe_url%%\n")
-CONTENT = StepContent(subject="Baclofen, lesson 2: how misuse starts", preheader="What to watch for", html=HTML,
-                      text=TEXT)
+HTML = (
+    "<html><body><p>Hi %%first_name%%,</p><p>Baclofen is a muscle relaxant that doctors prescribe for spasticity."
+    "</p><p>500 Harbor Road, Fort Lauderdale, FL 33301. This email is educational, not medical advice.</p>"
+    '<p><a href="%%unsubscribe_url%%">Unsubscribe</a> · <a href="%%preferences_url%%">Preferences</a></p>'
+    "</body></html>"
+)
+TEXT = (
+    "Hi %%first_name%%,\n\nBaclofen is a muscle relaxant that doctors prescribe for spasticity.\n\n"
+    "500 Harbor Road, Fort Lauderdale, FL 33301. This email is educational, not medical advice.\n"
+    "Unsubscribe: %%unsubscribe_url%%\n"
+)
+CONTENT = StepContent(
+    subject="Baclofen, lesson 2: how misuse starts", preheader="What to watch for", html=HTML, text=TEXT
+)
 
 
-def recipient(delivery_id: int = 7, name: str | None = "Dana Reyes", email: str = "dana@mail.test",
-              url: str = "https://outreach.agape.test/u/tok") -> Recipient:
-    return Recipient(delivery_id, email, name, {"first_name": (name or "").split(" ")[0], "unsubscribe_url": url,
-                                                 "preferences_url": "https://outreach.agape.test/p/tok"})
+def recipient(
+    delivery_id: int = 7,
+    name: str | None = "Dana Reyes",
+    email: str = "dana@mail.test",
+    url: str = "https://outreach.agape.test/u/tok",
+) -> Recipient:
+    return Recipient(
+        delivery_id,
+        email,
+        name,
+        {
+            "first_name": (name or "").split(" ")[0],
+            "unsubscribe_url": url,
+            "preferences_url": "https://outreach.agape.test/p/tok",
+        },
+    )
 
 
 def build(r: Recipient | None = None, *, brand: Brand = BRAND, now: datetime = NOW, **batch_kw):
@@ -142,8 +160,12 @@ def test_body_lines_stay_within_rfc_2045_limits_for_long_html():
     wire = build_message(Batch(content, BRAND, "baclofen", 2, (r,)), r, now=NOW, html=html, text=text).as_bytes()
     encoded = wire.split(b"\r\n\r\n", 1)[1]
     assert max(len(line) for line in encoded.split(b"\r\n")) <= 76
-    assert body(parsed(build_message(Batch(content, BRAND, "baclofen", 2, (r,)), r, now=NOW, html=html,
-                                     text=text)), "html") == html + "\n"
+    assert (
+        body(
+            parsed(build_message(Batch(content, BRAND, "baclofen", 2, (r,)), r, now=NOW, html=html, text=text)), "html"
+        )
+        == html + "\n"
+    )
 
 
 def test_no_unsubscribe_link_no_email():
@@ -151,13 +173,17 @@ def test_no_unsubscribe_link_no_email():
         build(recipient(url=""))
 
 
-@pytest.mark.skipif(shutil.which("spamassassin") is None,
-                    reason="spamassassin is not installed (apt install spamassassin)")
 def test_spamassassin_local_score_is_low(tmp_path):
+    require_program("spamassassin")  # skips where it is missing; fails under CI=true
     token = Tokens("a-real-looking-secret").make("unsubscribe", 12345, 3)
     msg = build(recipient(url=f"https://outreach.agape.test/unsubscribe/{token}"))
     # -L: local tests only (no network); -t: report on the message; a throwaway prefs file keeps $HOME untouched.
-    out = subprocess.run(["spamassassin", "-L", "-t", "-p", str(tmp_path / "user_prefs")], input=msg.as_bytes(),
-                         capture_output=True, timeout=60, check=True).stdout
+    out = subprocess.run(
+        ["spamassassin", "-L", "-t", "-p", str(tmp_path / "user_prefs")],
+        input=msg.as_bytes(),
+        capture_output=True,
+        timeout=60,
+        check=True,
+    ).stdout
     score = float(re.search(rb"X-Spam-Status: \w+, score=(-?[0-9.]+)", out).group(1))
     assert score <= 1.0, out.decode(errors="replace")[-2000:]

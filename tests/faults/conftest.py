@@ -4,6 +4,7 @@ database, plus helpers that count what the SendGrid server accepted per (recipie
 Each test gets its own redis-server and SendGrid server process, and on PostgreSQL its own database (not a schema
 in the shared one): the database-outage test closes that database to new connections and ends its sessions.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,6 +31,7 @@ from campaigns.delivery import state as ds
 from campaigns.delivery import tick as drip
 from tests.builders import enroll, make_campaign
 from tests.conftest import PG_ADMIN, PG_URL, _postgres_unreachable
+from tests.parts import require_part
 from tests.servers import ROOT, CeleryWorker, RedisServer, free_port, wait_for_port
 
 API_KEY = "SG.fault-test-key"
@@ -52,7 +54,7 @@ def pg_url() -> Iterator[str]:
     """A PostgreSQL database of this test's own (dropped at the end, whatever still holds a connection)."""
     reason = _postgres_unreachable()
     if reason:
-        pytest.skip(reason)
+        require_part("postgresql", reason)
     name = f"outreach_fault_{secrets.token_hex(5)}"
     pg_admin(f'CREATE DATABASE "{name}"')
     try:
@@ -72,10 +74,14 @@ class SendGridProcess:
 
     def __init__(self, log: Path) -> None:
         self.port = free_port()
-        self._log = open(log, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.sendgrid_server", "--port", str(self.port),
-                                      "--api-key", API_KEY], cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
+        self._log = open(log, "ab")  # noqa: SIM115 (open while the server runs; stop() closes it)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.sendgrid_server", "--port", str(self.port), "--api-key", API_KEY],
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         wait_for_port(self.port)
 
     @property
@@ -137,6 +143,7 @@ accent_color = "#1f6f5c"
 @dataclass
 class Rig:
     """One test's world: database, broker, SendGrid server, workers started on demand, and what to check after."""
+
     db_url: str
     factory: sessionmaker[Session]
     redis: RedisServer
@@ -158,12 +165,21 @@ class Rig:
         self.emails = [f"person{i}@example.com" for i in range(n)]
 
     def worker(self, name: str, concurrency: int = 1, **env: str) -> CeleryWorker:
-        w = CeleryWorker({
-            "OUTREACH_DATABASE_URL": self.db_url, "CELERY_BROKER_URL": self.redis.url,
-            "OUTREACH_EMAIL_BACKEND": "sendgrid", "SENDGRID_API_KEY": API_KEY,
-            "SENDGRID_API_HOST": self.sendgrid.url, "OUTREACH_BASE_URL": "https://outreach.test",
-            "OUTREACH_BRAND_FILE": str(self.tmp_path / "brand.toml"), "OUTREACH_SECRET_KEY": "fault-test-secret",
-            **env}, self.tmp_path / f"{name}.log", concurrency=concurrency)
+        w = CeleryWorker(
+            {
+                "OUTREACH_DATABASE_URL": self.db_url,
+                "CELERY_BROKER_URL": self.redis.url,
+                "OUTREACH_EMAIL_BACKEND": "sendgrid",
+                "SENDGRID_API_KEY": API_KEY,
+                "SENDGRID_API_HOST": self.sendgrid.url,
+                "OUTREACH_BASE_URL": "https://outreach.test",
+                "OUTREACH_BRAND_FILE": str(self.tmp_path / "brand.toml"),
+                "OUTREACH_SECRET_KEY": "fault-test-secret",
+                **env,
+            },
+            self.tmp_path / f"{name}.log",
+            concurrency=concurrency,
+        )
         w.start()
         self.workers.append(w)
         return w
@@ -197,8 +213,9 @@ class Rig:
         counts = self.sendgrid.per_recipient_step()
         doubled = {k: v for k, v in counts.items() if v > 1}
         assert not doubled, f"sent more than once: {doubled}"
-        assert set(counts) == {(e, "1") for e in self.emails}, \
+        assert set(counts) == {(e, "1") for e in self.emails}, (
             f"{len(self.emails) - len(counts)} of {len(self.emails)} never sent"
+        )
         assert self.count(*STUCK) == 0, self.statuses()
         with self.factory() as s:
             assert s.scalar(select(func.count()).select_from(Delivery)) == len(self.emails)  # one per enrollment

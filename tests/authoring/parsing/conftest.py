@@ -1,4 +1,5 @@
 """Fixtures for the parsing tests: the seed article and the external unit check."""
+
 from __future__ import annotations
 
 import sys
@@ -9,8 +10,14 @@ import pytest
 from .support import REPO
 
 SHARED = Path("/work/shared")
-SEED = next((p for p in (REPO / "content" / "baclofen-misuse-article.txt",
-                         SHARED / "content" / "baclofen-misuse-article.txt") if p.exists()), None)
+SEED = next(
+    (
+        p
+        for p in (REPO / "content" / "baclofen-misuse-article.txt", SHARED / "content" / "baclofen-misuse-article.txt")
+        if p.exists()
+    ),
+    None,
+)
 CHECKS = SHARED / "checks"
 
 
