@@ -86,7 +86,7 @@ def test_import_list_show_remove(cli, tmp_path, db_url):
     code, out, _ = cli("subscribers", "show", "ann@example.com")
     assert code == 0 and "America/New_York" in out and "campaign drip" in out
 
-    code, out, _ = cli("subscribers", "remove", "ann@example.com")
+    code, out, _ = cli("subscribers", "remove", "ann@example.com", "--yes")
     assert code == 0 and "1 enrollments stopped" in out
     ann = json.loads(cli("subscribers", "show", "ann@example.com", "--json")[1])
     assert ann["status"] == "unsubscribed" and ann["suppressed"]["reason"] == "manual"

@@ -137,12 +137,16 @@ def test_a_test_send_goes_to_staff_only_and_touches_no_enrollment_delivery_or_ev
     assert snapshot() == before
     (batch,) = provider.batches
     assert batch.is_test and batch.step == 2 and "test" in batch.categories
-    assert [(r.delivery_id, r.email, r.values["first_name"]) for r in batch.recipients] == [
-        (0, "Staff.One@example.com", "Sam"),
-        (0, "staff.two@example.com", "Sam"),
+    # Marked in the subject, addressed to the staff address alone (no made-up name), greeted like a nameless reader.
+    assert batch.content.subject == "[Test] Step 2"
+    assert [(r.delivery_id, r.email, r.name, r.values["first_name"]) for r in batch.recipients] == [
+        (0, "Staff.One@example.com", None, "there"),
+        (0, "staff.two@example.com", None, "there"),
     ]
     html, _ = batch.content.fill(batch.recipients[0].values)
-    assert "step 2" in html and "Sam" in html
+    assert "step 2" in html and "Hi there" in html and "Sam" not in html
+    # Its links name the sample subscriber, whose pages say it was a test (tests/web/test_first_contact_pages.py).
+    assert "/u/" in batch.recipients[0].values["unsubscribe_url"]
     assert [r.status for r in results] == ["accepted", "accepted"]
     with session_factory() as s:
         detail = s.scalars(select(AuditEntry.detail).where(AuditEntry.action == "test sent")).one()

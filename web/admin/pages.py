@@ -6,6 +6,8 @@ at /static/ (no CDN).
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
@@ -35,6 +37,7 @@ router = APIRouter(prefix="/admin")
 
 #: Few sends make rates swing: say so below this many.
 LOW_VOLUME = 1000
+EVENTS_PAGE = 100
 
 
 # --- login ---------------------------------------------------------------------------------------------------------
@@ -151,6 +154,7 @@ def campaign_page(slug: str, request: Request, session: AdminSession = Depends(r
             raise HTTPException(status_code=404, detail=f"no campaign named {slug!r}")
         (stats,) = st.campaign_stats(s, campaign_id, with_days=True)
         events = st.recent_events(s, 15, campaign_id=campaign_id)
+        recipients = st.event_subscribers(s, events)
     chart = {
         "daily": _series(stats.days),
         "funnel": {"labels": [name for name, _ in stats.funnel], "values": [n for _, n in stats.funnel]},
@@ -162,6 +166,7 @@ def campaign_page(slug: str, request: Request, session: AdminSession = Depends(r
         title=stats.title,
         c=stats,
         events=events,
+        recipients=recipients,
         chart=chart,
         thresholds=_thresholds(),
         low_volume=LOW_VOLUME,
@@ -170,23 +175,50 @@ def campaign_page(slug: str, request: Request, session: AdminSession = Depends(r
 
 
 @router.get("/events", include_in_schema=False)
-def events_page(request: Request, kind: str = "", session: AdminSession = Depends(require_admin)) -> Response:
+def events_page(
+    request: Request,
+    kind: str = "",
+    campaign: str = "",
+    step: str = "",
+    before: str = "",
+    session: AdminSession = Depends(require_admin),
+) -> Response:
+    """Events newest first, EVENTS_PAGE at a time, filtered by kind, campaign and step (unknown values: no filter)."""
     kinds = [k.value for k in EventKind]
     chosen = kind if kind in kinds else ""
     with sessions_of(request)() as s:
-        events = st.recent_events(s, 100, kind=chosen or None)
+        slugs = dict(s.execute(select(Campaign.id, Campaign.slug).order_by(Campaign.slug)).all())
+        campaign_id = next((cid for cid, slug in slugs.items() if slug == campaign), None)
+        events = st.recent_events(
+            s,
+            EVENTS_PAGE + 1,
+            campaign_id=campaign_id,
+            kind=chosen or None,
+            step=int(step) if step.isdigit() else None,
+            before=int(before) if before.isdigit() else None,
+        )
+        recipients = st.event_subscribers(s, events)
         totals = st.event_totals(s)
         unmatched = st.unmatched_events(s)
-        slugs = dict(s.execute(select(Campaign.id, Campaign.slug)).all())
+    more = len(events) > EVENTS_PAGE
+    events = events[:EVENTS_PAGE]
+    query = {"kind": chosen, "campaign": campaign if campaign_id else "", "step": step if step.isdigit() else ""}
+    kept = {k: v for k, v in query.items() if v}
+    older = urlencode({**kept, "before": events[-1].id}) if more else ""
     return render_admin(
         request,
         "events.html",
         session,
         title="Events",
         events=events,
+        recipients=recipients,
         totals=totals,
         kinds=kinds,
-        kind=chosen,
+        chosen=query,
+        paged=before.isdigit(),
+        older=older,
+        newest=urlencode(kept),
+        page_size=EVENTS_PAGE,
         unmatched=unmatched,
         slugs=slugs,
     )
