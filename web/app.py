@@ -227,11 +227,10 @@ def _add_error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
         message = str(exc)
         hint, signup_again = None, False
-        if isinstance(exc, TokenError) and exc.expired and exc.purpose in EXPIRED_HINTS:
-            # Say how to get a new one, which is all a person holding an old link needs.
-            title, message, signup_again = "This link has expired", EXPIRED_HINTS[exc.purpose], exc.purpose == "confirm"
-        elif isinstance(exc, TokenError):
-            hint = TOKEN_HINT
+        if isinstance(exc, TokenError):
+            # An expired link: how to get a new one, which is all a person holding an old link needs.
+            hint = EXPIRED_HINTS.get(exc.purpose or "", TOKEN_HINT) if exc.expired else TOKEN_HINT
+            signup_again = exc.expired and exc.purpose == "confirm"
         return page(
             request,
             status,

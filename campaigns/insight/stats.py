@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -27,7 +27,6 @@ from campaigns.db.models import (
     Suppression,
 )
 from campaigns.delivery import state as ds
-from campaigns.delivery.suppression import email_key
 from campaigns.delivery.tick import cap_day_start, sendable_now
 from campaigns.insight.events import LOCAL_EVENT_PREFIX, EventKind
 
@@ -411,45 +410,7 @@ def send_latency_buckets(session: Session, bounds: list[float]) -> tuple[list[in
     return counts, float(row[-2]), int(row[-1])
 
 
-# --- read models for the dashboard ---------------------------------------------------------------------------------
-
-
-def recent_events(
-    session: Session,
-    limit: int = 50,
-    *,
-    campaign_id: int | None = None,
-    kind: str | None = None,
-    step: int | None = None,
-    before: int | None = None,
-) -> list[Event]:
-    """The newest events first, filtered; `before` (an event id) pages on from that event to older ones."""
-    q = select(Event).order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit)
-    if campaign_id is not None:
-        q = q.where(Event.campaign_id == campaign_id)
-    if kind:
-        q = q.where(Event.kind == kind)
-    if step is not None:
-        q = q.where(Event.step_number == step)
-    if before is not None:
-        at = session.scalar(select(Event.occurred_at).where(Event.id == before))
-        if at is not None:  # keyset: strictly after the cursor in (time, id) order, whatever else shares its time
-            q = q.where(or_(Event.occurred_at < at, and_(Event.occurred_at == at, Event.id < before)))
-    return list(session.scalars(q))
-
-
-def event_subscribers(session: Session, events: list[Event]) -> dict[int, int]:
-    """The subscriber each event's delivery went to, by delivery id: a person to look up (their id), not an
-    address on a page (dashboards never list who reads about treatment)."""
-    ids = sorted({e.delivery_id for e in events if e.delivery_id is not None})
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(Delivery.id, Enrollment.subscriber_id)
-        .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
-        .where(Delivery.id.in_(ids))
-    ).all()
-    return {did: sid for did, sid in rows}
+# --- totals for the dashboard and the metrics ----------------------------------------------------------------------
 
 
 def event_totals(session: Session) -> dict[str, int]:
@@ -463,15 +424,3 @@ def suppression_totals(session: Session) -> dict[str, int]:
             select(Suppression.reason, func.count()).group_by(Suppression.reason).order_by(func.count().desc())
         ).all()
     )
-
-
-def recent_suppressions(session: Session, limit: int = 50) -> list[Suppression]:
-    """Newest suppressions: reason, source, time and key; the list holds no addresses to show."""
-    return list(
-        session.scalars(select(Suppression).order_by(Suppression.created_at.desc(), Suppression.id.desc()).limit(limit))
-    )
-
-
-def find_suppression(session: Session, address: str) -> Suppression | None:
-    """The suppression of one address, found by its hash (the address itself is stored nowhere here)."""
-    return session.scalar(select(Suppression).where(Suppression.email_key == email_key(address)))

@@ -76,8 +76,8 @@ def check_campaign(
         problems.append(
             Problem(
                 None,
-                f"the brand file still holds example values for {', '.join(brand.examples)} "
-                "(replace them and remove them from `examples`)",
+                f"the brand file still holds example values for {', '.join(brand.examples)}: replace them with "
+                "the organisation's own, and take them off its `examples` list",
                 blocking=real,
             )
         )

@@ -78,6 +78,27 @@ def test_enroll_by_tag(session_factory):
     assert report.enrolled == 1 and enrolled(session_factory) == ["ann"]
 
 
+def test_a_tag_that_matches_nobody_is_refused_and_changes_nothing(session_factory):
+    make_campaign(session_factory, status="running")
+    people(session_factory, ("ann", "active", ["newsletter"]), ("bob", "unsubscribed", ["families"]))
+    with pytest.raises(StateError) as refused, session_factory.begin() as s:
+        enroll_subscribers(s, "test", START, actor="ana", tag="Families")
+    assert str(refused.value) == "no active subscriber has the tag 'families': nobody was enrolled"
+    assert refused.value.field == "tag"  # shown beside the tag field in the admin
+    with pytest.raises(StateError, match="type the tag"), session_factory.begin() as s:
+        enroll_subscribers(s, "test", START, actor="ana", tag="  ")
+    with session_factory() as s:
+        assert enrolled(session_factory) == [] and s.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_enroll_all_with_nobody_to_enroll_says_so(session_factory):
+    make_campaign(session_factory, status="draft")
+    with pytest.raises(StateError, match="there are no active subscribers to enroll yet") as refused:
+        with session_factory.begin() as s:
+            enroll_subscribers(s, "test", START, actor="ana")
+    assert refused.value.cli_hint == "`outreach subscribers import FILE` adds some"
+
+
 def test_enroll_from_a_csv_uses_the_subscriber_import(session_factory, tmp_path):
     make_campaign(session_factory, status="draft")
     csv = tmp_path / "people.csv"

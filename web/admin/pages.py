@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from campaigns.db.models import Campaign
+from campaigns.insight import activity
 from campaigns.insight import stats as st
 from campaigns.insight.events import EventKind
 from web.admin.auth import (
@@ -153,8 +154,8 @@ def campaign_page(slug: str, request: Request, session: AdminSession = Depends(r
         if campaign_id is None:
             raise HTTPException(status_code=404, detail=f"no campaign named {slug!r}")
         (stats,) = st.campaign_stats(s, campaign_id, with_days=True)
-        events = st.recent_events(s, 15, campaign_id=campaign_id)
-        recipients = st.event_subscribers(s, events)
+        events = activity.recent_events(s, 15, campaign_id=campaign_id)
+        recipients = activity.event_subscribers(s, events)
     chart = {
         "daily": _series(stats.days),
         "funnel": {"labels": [name for name, _ in stats.funnel], "values": [n for _, n in stats.funnel]},
@@ -189,7 +190,7 @@ def events_page(
     with sessions_of(request)() as s:
         slugs = dict(s.execute(select(Campaign.id, Campaign.slug).order_by(Campaign.slug)).all())
         campaign_id = next((cid for cid, slug in slugs.items() if slug == campaign), None)
-        events = st.recent_events(
+        events = activity.recent_events(
             s,
             EVENTS_PAGE + 1,
             campaign_id=campaign_id,
@@ -197,7 +198,7 @@ def events_page(
             step=int(step) if step.isdigit() else None,
             before=int(before) if before.isdigit() else None,
         )
-        recipients = st.event_subscribers(s, events)
+        recipients = activity.event_subscribers(s, events)
         totals = st.event_totals(s)
         unmatched = st.unmatched_events(s)
     more = len(events) > EVENTS_PAGE
@@ -229,7 +230,7 @@ def _suppressions_page(
 ) -> Response:
     with sessions_of(request)() as s:
         totals = st.suppression_totals(s)
-        recent = st.recent_suppressions(s, 50)
+        recent = activity.recent_suppressions(s, 50)
     return render_admin(
         request,
         "suppressions.html",
@@ -257,7 +258,7 @@ def search_suppressions(
     if not address or "@" not in address:
         return _suppressions_page(request, session, status_code=400)
     with sessions_of(request)() as s:
-        found = st.find_suppression(s, address)
+        found = activity.find_suppression(s, address)
     return _suppressions_page(request, session, searched=True, found=found)
 
 
