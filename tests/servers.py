@@ -136,8 +136,9 @@ class Background:
 
     def start(self) -> None:
         self._out = open(self.log, "ab")
-        self.proc = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=self._out,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.argv, cwd=self.cwd, env=self.env, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
