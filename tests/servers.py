@@ -135,7 +135,7 @@ class Background:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self._out = open(self.log, "ab")
+        self._out = open(self.log, "ab")  # noqa: SIM115 (open while the command runs; stop() closes it)
         self.proc = subprocess.Popen(
             self.argv, cwd=self.cwd, env=self.env, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True
         )

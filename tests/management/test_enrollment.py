@@ -93,9 +93,11 @@ def test_a_tag_that_matches_nobody_is_refused_and_changes_nothing(session_factor
 
 def test_enroll_all_with_nobody_to_enroll_says_so(session_factory):
     make_campaign(session_factory, status="draft")
-    with pytest.raises(StateError, match="there are no active subscribers to enroll yet") as refused:
-        with session_factory.begin() as s:
-            enroll_subscribers(s, "test", START, actor="ana")
+    with (
+        pytest.raises(StateError, match="there are no active subscribers to enroll yet") as refused,
+        session_factory.begin() as s,
+    ):
+        enroll_subscribers(s, "test", START, actor="ana")
     assert refused.value.cli_hint == "`outreach subscribers import FILE` adds some"
 
 
