@@ -38,6 +38,7 @@ class Problem:
     step: int | None  # None: the campaign or brand as a whole
     message: str
     blocking: bool = True
+    cli_hint: str | None = None  # what the command line adds (the admin page offers its own button)
 
     def __str__(self) -> str:
         return f"{f'step {self.step}: ' if self.step else ''}{self.message}"
@@ -229,8 +230,9 @@ def _check_renders(s: Session, campaign: Campaign, rows: list[StepRow], brand: B
     return [
         Problem(
             None,
-            f"step(s) {', '.join(map(str, stale))} were compiled with an older brand file or templates; "
-            f"`outreach campaign reimport {campaign.slug}` compiles them again",
+            f"step(s) {', '.join(map(str, stale))} were compiled with an older brand file or templates: "
+            "compile them again",
             blocking=False,
+            cli_hint=f"`outreach campaign reimport {campaign.slug}`",
         )
     ]

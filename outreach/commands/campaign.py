@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from outreach.bootstrap import get_brand, get_session_factory, get_settings, now
@@ -357,7 +358,9 @@ def check(slug: str) -> None:
     with get_session_factory()() as s:
         problems = check_campaign(s, get_campaign(s, slug), brand=get_brand(), settings=get_settings())
     for p in problems:
-        console.print(f"{'[red]blocks[/red]' if p.blocking else '[yellow]warning[/yellow]'}  {p}", highlight=False)
+        hint = f" ({p.cli_hint})" if p.cli_hint else ""
+        label = "[red]blocks[/red]" if p.blocking else "[yellow]warning[/yellow]"
+        console.print(f"{label}  {escape(str(p))}{escape(hint)}", highlight=False)
     if not problems:
         console.print(f"{slug}: every check passes")
     if any(p.blocking for p in problems):
