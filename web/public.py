@@ -28,7 +28,7 @@ from campaigns.errors import OutreachError
 from campaigns.management.forecast import FirstEmail, first_email
 from campaigns.redaction import mask_email
 from web.context import AppContext, get_context
-from web.zones import zone_groups
+from web.zones import zone_groups, zone_label
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -83,6 +83,7 @@ def _signup_page(
             "values": values,
             "errors": errors or {},
             "zone_groups": zone_groups(ctx.clock().date()),
+            "zone_label": zone_label(values.get("timezone") or "", ctx.clock().date()),
         },
         status=status,
         form=True,
@@ -359,6 +360,7 @@ def _preferences_page(
             "pause_weeks": preferences.PAUSE_WEEKS,
             "values": values or {"name": subscriber.name or "", "timezone": subscriber.timezone},
             "zone_groups": zone_groups(now.date()),
+            "zone_label": zone_label((values or {}).get("timezone") or subscriber.timezone, now.date()),
             "notice": notice,
             "errors": errors or {},
         },

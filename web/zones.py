@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from importlib import resources
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REGION_NAMES = {
     "America": "Americas",
@@ -47,6 +47,23 @@ def zone_groups(today: date) -> list[tuple[str, list[ZoneChoice]]]:
         for region, zones in groups.items()
     ]
     return [("", [ZoneChoice("UTC", "(UTC) Coordinated Universal Time", 0)]), *sorted(ordered)]
+
+
+def zone_label(name: str, today: date) -> str:
+    """The picker's label for any zone name, listed or not (an older alias such as Asia/Calcutta, as Chromium
+    reports India's zone, or US/Eastern from an import): its offset today and its place."""
+    for _, zones in zone_groups(today):
+        for choice in zones:
+            if choice.name == name:
+                return choice.label
+    try:
+        where = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return name
+    noon = datetime.combine(today, datetime.min.time(), tzinfo=UTC).replace(hour=12)
+    offset = noon.astimezone(where).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    return f"({utc_offset(minutes)}) {name.rpartition('/')[2].replace('_', ' ')}"
 
 
 def utc_offset(minutes: int) -> str:

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from campaigns.db.models import Campaign
+from campaigns.db.models import Campaign, Subscriber
 from campaigns.insight.stats import campaign_stats, unmatched_events
 from campaigns.tokens import SAMPLE_SUBSCRIBER
 from tests.builders import make_campaign
@@ -127,6 +127,14 @@ def test_the_time_zone_picker_groups_places_by_region_with_their_utc_offset(clie
     assert labels["America/Argentina/Buenos_Aires"] == "(UTC\N{MINUS SIGN}03:00) Buenos Aires, Argentina"
     assert "US/Eastern" not in labels and "Etc/GMT+5" not in labels
     assert 'data-guess="true"' in page  # the browser's zone is still guessed (timezone.js)
+
+
+def test_a_zone_stored_under_an_older_name_is_labelled_like_the_others(client, session_factory, campaign_id):
+    sid = add_subscriber(session_factory, campaign_id)
+    with session_factory.begin() as s:
+        s.execute(update(Subscriber).where(Subscriber.id == sid).values(timezone="Asia/Calcutta"))
+    page = client.get(f"/p/{TOKENS.make('preferences', sid)}").text
+    assert '<option value="Asia/Calcutta" selected>(UTC+05:30) Calcutta</option>' in page
 
 
 def test_leaving_from_the_confirmation_email_counts_in_the_campaigns_stats(client, session_factory, web_provider):
