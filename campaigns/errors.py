@@ -4,7 +4,21 @@ from __future__ import annotations
 
 
 class OutreachError(Exception):
-    """Base of every error a user can cause or fix; the CLI and web shells print `str(err)` as one line."""
+    """Base of every error a user can cause or fix; the CLI and web shells print `str(err)` as one line.
+
+    The message names no interface: `field` says which input was wrong (a form shows the message beside it) and
+    `cli_hint` is what the command line adds, e.g. the command that fixes it (the admin pages offer their own way).
+    """
+
+    field: str | None = None
+    cli_hint: str | None = None
+
+    def __init__(self, *args: object, field: str | None = None, cli_hint: str | None = None) -> None:
+        super().__init__(*args)
+        if field is not None:
+            self.field = field
+        if cli_hint is not None:
+            self.cli_hint = cli_hint
 
 
 class ConfigError(OutreachError):
@@ -41,7 +55,12 @@ class StateError(OutreachError):
 
 
 class TokenError(OutreachError):
-    """A signed link is forged, altered, expired or meant for another purpose."""
+    """A signed link is forged, altered, expired or meant for another purpose; says which kind of link it was and
+    whether it only expired (the page then says how to get a new one)."""
+
+    def __init__(self, message: str, *, purpose: str | None = None, expired: bool = False) -> None:
+        super().__init__(message)
+        self.purpose, self.expired = purpose, expired
 
 
 class ProviderError(OutreachError):

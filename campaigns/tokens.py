@@ -43,10 +43,20 @@ class _Signer(TimestampSigner):
         return self._key if secret_key is None else super().derive_key(secret_key)
 
 
+# The subscriber a preview or test email's links name: no row has this id, and the pages these links open say that
+# the email was a test instead of "this subscription no longer exists".
+SAMPLE_SUBSCRIBER = 0
+
+
 @dataclass(frozen=True)
 class TokenData:
     subscriber_id: int
     campaign_id: int | None = None
+
+    @property
+    def is_sample(self) -> bool:
+        """A link from a preview or a test email, naming no real subscriber."""
+        return self.subscriber_id == SAMPLE_SUBSCRIBER
 
 
 class Tokens:
@@ -73,11 +83,11 @@ class Tokens:
         try:
             payload = self._serializer(purpose).loads(token, max_age=max_age or MAX_AGE[purpose])
         except SignatureExpired:
-            raise TokenError("this link has expired") from None
+            raise TokenError("this link has expired", purpose=purpose, expired=True) from None
         except BadSignature:
-            raise TokenError("this link is not valid") from None
+            raise TokenError("this link is not valid", purpose=purpose) from None
         if not (isinstance(payload, list) and 1 <= len(payload) <= 2 and all(isinstance(i, int) for i in payload)):
-            raise TokenError("this link is not valid")
+            raise TokenError("this link is not valid", purpose=purpose)
         return TokenData(*payload)
 
 

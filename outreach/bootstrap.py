@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -26,9 +27,18 @@ def get_brand() -> Brand:
 
 @lru_cache(maxsize=1)
 def get_session_factory() -> sessionmaker[Session]:
+    """Sessions on OUTREACH_DATABASE_URL, once its schema is checked (see `ensure_schema`)."""
+    from campaigns.db.migrate import ensure_schema
     from campaigns.db.session import make_engine, make_session_factory
 
-    return make_session_factory(make_engine(get_settings().database_url))
+    url = get_settings().database_url
+    ensure_schema(url, say=tell)
+    return make_session_factory(make_engine(url))
+
+
+def tell(line: str) -> None:
+    """A note for the person at the terminal, on stderr so that it never mixes with a command's output."""
+    print(line, file=sys.stderr)
 
 
 def get_links() -> Links:

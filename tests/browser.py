@@ -67,9 +67,10 @@ def browser_page(viewport: dict[str, int], **context_options) -> Iterator:
             browser.close()
 
 
-def screenshot(page, folder: str, name: str) -> Path:
-    """Save a full-page screenshot under tests/artifacts/<folder>/ (kept as a test artifact, not committed)."""
+def screenshot(page, folder: str, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot (the whole page, or only what the window shows) under tests/artifacts/<folder>/ (kept as
+    a test artifact, not committed)."""
     path = ARTIFACTS / folder / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path

@@ -126,6 +126,34 @@ class CeleryWorker:
         return self.log.read_text(errors="replace")
 
 
+class Background:
+    """A long-running command (`outreach serve`, `outreach worker`) as a person starts it: its own process group,
+    output to a log file the test can read, stopped with SIGTERM (SIGKILL if it lingers)."""
+
+    def __init__(self, argv: list[str], *, env: dict[str, str], cwd: Path, log: Path) -> None:
+        self.argv, self.env, self.cwd, self.log = argv, env, cwd, log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self._out = open(self.log, "ab")  # noqa: SIM115 (open while the command runs; stop() closes it)
+        self.proc = subprocess.Popen(
+            self.argv, cwd=self.cwd, env=self.env, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self._out.close()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
 @contextmanager
 def running(server) -> Iterator:
     server.start()

@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.templating import Jinja2Templates
@@ -44,6 +45,7 @@ ROUTERS: list[str] = [
     "web.webhooks:make_webhook_router",
     "web.admin:router",
     "web.admin.campaign_pages:router",
+    "web.admin.campaign_actions:router",
     "web.metrics:router",
 ]
 
@@ -161,6 +163,23 @@ _ERRORS: list[tuple[type[Exception], int, str]] = [
 TOKEN_HINT = (
     "Links in our emails are long: check that the whole link was opened, or use the link in our most recent email."
 )
+# An expired link, by what it was for: how to get a new one.
+EXPIRED_HINTS = {
+    "confirm": "Confirmation links work for 7 days. Sign up again and we will send you a new one.",
+    "unsubscribe": "Every email we send has a working unsubscribe link at the bottom: use the one in our most recent "
+    "email, or call us and we will take you off the list.",
+    "preferences": "Every email we send has a link to your preferences at the bottom: use the one in our most recent "
+    "email.",
+}
+
+
+def _phrase(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def wants_json(request: Request) -> bool:
@@ -171,14 +190,33 @@ def wants_json(request: Request) -> bool:
 
 def _add_error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
     def page(
-        request: Request, status: int, title: str, message: str, headers: dict | None = None, hint: str | None = None
+        request: Request,
+        status: int,
+        title: str,
+        message: str,
+        headers: dict | None = None,
+        hint: str | None = None,
+        *,
+        detail: str | None = None,
+        signup_again: bool = False,
     ) -> Response:
         if wants_json(request):
             return JSONResponse({"error": message}, status_code=status, headers=headers)
+        if request.url.path.startswith("/admin"):  # staff see errors in the admin's own design
+            from web.admin.render import admin_error_page
+
+            return admin_error_page(request, status, title, detail or message, hint=hint, headers=headers)
         return templates.TemplateResponse(
             request,
             "error.html",
-            {"title": title, "message": message, "hint": hint},
+            {
+                "title": title,
+                "message": message,
+                "hint": hint,
+                # A refused request changed nothing, and a worried reader wants to know; a missing page is just missing.
+                "nothing_changed": status not in (404, 405, 503),
+                "signup_again": signup_again,
+            },
             status_code=status,
             headers=headers,
         )
@@ -188,7 +226,11 @@ def _add_error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
         status, title = next((s, t) for kind, s, t in _ERRORS if isinstance(exc, kind))
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
         message = str(exc)
-        hint = TOKEN_HINT if isinstance(exc, TokenError) else None
+        hint, signup_again = None, False
+        if isinstance(exc, TokenError):
+            # An expired link: how to get a new one, which is all a person holding an old link needs.
+            hint = EXPIRED_HINTS.get(exc.purpose or "", TOKEN_HINT) if exc.expired else TOKEN_HINT
+            signup_again = exc.expired and exc.purpose == "confirm"
         return page(
             request,
             status,
@@ -196,6 +238,7 @@ def _add_error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
             message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."),
             headers,
             hint,
+            signup_again=signup_again,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -204,12 +247,37 @@ def _add_error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
         message = {404: "There is nothing at this address.", 405: "This page cannot be used that way."}.get(
             exc.status_code, str(exc.detail)
         )
+        # Our own routes say what is missing (e.g. "no campaign named 'x'"); Starlette's say only "Not Found".
+        ours = isinstance(exc.detail, str) and exc.detail not in (_phrase(exc.status_code), "")
         return page(
             request,
             exc.status_code,
             titles.get(exc.status_code, "Something is not right"),
             message,
             getattr(exc, "headers", None),
+            detail=exc.detail if ours else None,
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
+        from campaigns.db.migrate import missing_schema
+
+        if not missing_schema(exc):
+            raise exc  # a real fault: the server error page and the log, as for any other
+        log.error("the database has no tables: run `outreach db upgrade` (%s)", exc.orig)
+        if request.url.path.startswith("/admin"):
+            return page(
+                request,
+                503,
+                "The database is not set up",
+                "The database has no tables yet. On the server, run `outreach db upgrade`, then reload this page.",
+            )
+        return page(
+            request,
+            503,
+            "Not available right now",
+            "This page cannot be shown right now. Please try again later.",
+            {"Retry-After": "300"},
         )
 
     @app.exception_handler(RequestValidationError)

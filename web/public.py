@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
-from functools import lru_cache
-from zoneinfo import available_timezones
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import (
@@ -27,37 +25,21 @@ from campaigns.delivery.providers.base import Batch
 from campaigns.delivery.schedule import zone
 from campaigns.delivery.sending import first_name
 from campaigns.errors import OutreachError
+from campaigns.management.forecast import FirstEmail, first_email
+from campaigns.redaction import mask_email
 from web.context import AppContext, get_context
+from web.zones import zone_groups, zone_label
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 DEFAULT_TIME_ZONE = "America/New_York"  # shown before the browser's guess (and when scripts are off)
+SOON = timedelta(minutes=15)  # a first email due within this is "on its way"
 NEUTRAL_ANSWER = (
     "If this address can receive our emails, a confirmation link is on its way. "
     "Please check your inbox (and the spam folder) and click the link to start."
 )
-_REGIONS = ("Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 _HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
-
-
-@lru_cache(maxsize=1)
-def zone_groups() -> list[tuple[str, list[str]]]:
-    """Canonical IANA zones by region, for the time zone picker (any zoneinfo name is still accepted)."""
-    groups: dict[str, list[str]] = {}
-    for name in sorted(available_timezones()):
-        region = name.partition("/")[0]
-        if region in _REGIONS and "/" in name:
-            groups.setdefault(region, []).append(name)
-    return [("", ["UTC"]), *sorted(groups.items())]
-
-
-def mask_email(address: str | None) -> str:
-    """m***@example.com: enough to recognise one's own address, not enough to read someone else's."""
-    if not address or "@" not in address:
-        return ""
-    local, _, domain = address.rpartition("@")
-    return f"{local[:1]}***@{domain}"
 
 
 def client_ip(request: Request) -> str | None:
@@ -100,7 +82,8 @@ def _signup_page(
             "campaign": campaign,
             "values": values,
             "errors": errors or {},
-            "zone_groups": zone_groups(),
+            "zone_groups": zone_groups(ctx.clock().date()),
+            "zone_label": zone_label(values.get("timezone") or "", ctx.clock().date()),
         },
         status=status,
         form=True,
@@ -198,6 +181,8 @@ def confirm(request: Request, token: str, ctx: AppContext = Depends(get_context)
     with ctx.transaction() as s:
         result = signup.confirm_signup(s, data, client_ip(request), ctx.clock())
         name = first_name(result.subscriber.name)
+        first = first_email(s, data.subscriber_id, data.campaign_id, ctx.clock()) if result.enrolled else None
+    when = first_email_line(first, ctx.clock())
     return render(
         request,
         ctx,
@@ -206,9 +191,30 @@ def confirm(request: Request, token: str, ctx: AppContext = Depends(get_context)
             "title": "You are subscribed",
             "first_name": name,
             "already": result.already,
+            "first_email": when,
             "preferences_path": _path(ctx.links.preferences_url(data.subscriber_id), ctx),
         },
     )
+
+
+def first_email_line(first: FirstEmail | None, now: datetime) -> str | None:
+    """When the first email comes, said in the subscriber's own time: "today at about 2:00 PM", "on Wednesday, ..."."""
+    if first is None:
+        return None
+    if first.at is None:
+        if first.waiting == "resume":
+            return "The series is paused for the moment: your first email comes when it starts again."
+        return "The series has not started yet: your first email comes when it starts. We send nothing before then."
+    if first.at - now <= SOON:
+        return "Your first email is on its way: it should arrive within a few minutes."
+    where = zone(first.timezone)
+    at, today = first.at.astimezone(where), now.astimezone(where).date()
+    clock = at.strftime("%-I:%M %p")
+    if at.date() == today:
+        return f"Your first email comes today at about {clock}, your time."
+    if at.date() == today + timedelta(days=1):
+        return f"Your first email comes tomorrow at about {clock}, your time."
+    return f"Your first email comes on {at.strftime('%A, %B %-d')}, at about {clock}, your time."
 
 
 def _path(url: str, ctx: AppContext) -> str:
@@ -244,11 +250,27 @@ def _unsubscribe_page(
     )
 
 
+def _sample_page(request: Request, ctx: AppContext, page: str) -> Response:
+    """What a link in a preview or test email opens: it names no subscriber, so it says so instead of failing."""
+    return render(
+        request,
+        ctx,
+        "message.html",
+        {
+            "title": "This was a test email",
+            "message": f"This link is from a test or preview email, so it belongs to nobody. In a real email it opens "
+            f"the reader's own {page} page. Nothing has been changed.",
+        },
+    )
+
+
 @router.get("/u/{token}")
 def unsubscribe_page(request: Request, token: str, ctx: AppContext = Depends(get_context)) -> Response:
     """The page an email's unsubscribe link opens: one button. A GET never unsubscribes (mail scanners follow
     links)."""
     data = ctx.tokens.read("unsubscribe", token)
+    if data.is_sample:
+        return _sample_page(request, ctx, "unsubscribe")
     with ctx.transaction() as s:
         subscriber = unsubscribe.load_subscriber(s, data.subscriber_id)
         can = unsubscribe.can_resubscribe(s, subscriber)
@@ -268,6 +290,10 @@ def unsubscribe_post(
     no redirect, no cookie, no CSRF (mailbox providers send no cookie; the signed token authorises it).
     Otherwise the page's buttons: unsubscribe or resubscribe, each with a CSRF token."""
     data = ctx.tokens.read("unsubscribe", token)  # a bad token changes nothing: 400 before anything else
+    if data.is_sample:  # a test email's link: nobody to unsubscribe
+        if one_click == "One-Click":
+            return PlainTextResponse("This was a test email: nobody was unsubscribed.\n")
+        return _sample_page(request, ctx, "unsubscribe")
     if one_click == "One-Click":
         with ctx.transaction() as s:
             unsubscribe.unsubscribe(s, data.subscriber_id, "one-click", ctx.clock(), data.campaign_id)
@@ -333,7 +359,8 @@ def _preferences_page(
             "paused_until": paused_until,
             "pause_weeks": preferences.PAUSE_WEEKS,
             "values": values or {"name": subscriber.name or "", "timezone": subscriber.timezone},
-            "zone_groups": zone_groups(),
+            "zone_groups": zone_groups(now.date()),
+            "zone_label": zone_label((values or {}).get("timezone") or subscriber.timezone, now.date()),
             "notice": notice,
             "errors": errors or {},
         },
@@ -347,6 +374,8 @@ def preferences_page(
     request: Request, token: str, done: str | None = None, ctx: AppContext = Depends(get_context)
 ) -> Response:
     data = ctx.tokens.read("preferences", token)
+    if data.is_sample:
+        return _sample_page(request, ctx, "email preferences")
     with ctx.transaction() as s:
         subscriber = unsubscribe.load_subscriber(s, data.subscriber_id)
         can = unsubscribe.can_resubscribe(s, subscriber)
@@ -374,6 +403,8 @@ def preferences_post(
     """Every form of the preference page posts here with its `action`; success redirects back to the page
     (303), so reloading never repeats an action."""
     data = ctx.tokens.read("preferences", token)
+    if data.is_sample:
+        return _sample_page(request, ctx, "email preferences")
     ctx.csrf.verify(request, csrf_token, request.url.path)
     sid, now = data.subscriber_id, ctx.clock()
     if action == "export":

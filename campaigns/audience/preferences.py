@@ -19,6 +19,8 @@ PAUSE_WEEKS: tuple[int, ...] = (1, 2, 4, 8, 12)
 class PreferenceError(OutreachError):
     """A preference change a person asked for is not valid (names the field)."""
 
+    field: str
+
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field

@@ -269,7 +269,8 @@ def confirmation_batch(result: SignupResult, campaign: Campaign, brand: Brand, l
         result.name,
         {
             "first_name": values["first_name"],
-            "unsubscribe_url": links.unsubscribe_url(result.subscriber_id),
+            # With the campaign, so that leaving from this email is counted in that campaign's stats.
+            "unsubscribe_url": links.unsubscribe_url(result.subscriber_id, result.campaign_id),
             "preferences_url": links.preferences_url(result.subscriber_id),
         },
     )

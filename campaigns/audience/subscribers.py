@@ -306,9 +306,16 @@ def list_subscribers(
     return list(session.scalars(query))
 
 
-def get_subscriber(session: Session, address: str) -> Subscriber:
-    """The subscriber with this address (matched case-insensitively); NotFound otherwise."""
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.email_key == address_key(address)))
+def get_subscriber(session: Session, who: str) -> Subscriber:
+    """The subscriber with this address (matched case-insensitively) or, for a number, this id (as `subscribers
+    list` shows them); NotFound otherwise."""
+    who = who.strip()
+    if who.isdigit():
+        subscriber = session.get(Subscriber, int(who))
+        if subscriber is None:
+            raise NotFound(f"no subscriber with id {who}", cli_hint="`outreach subscribers list` shows them")
+        return subscriber
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email_key == address_key(who)))
     if subscriber is None:
         raise NotFound("no subscriber with that address")
     return subscriber
@@ -321,12 +328,12 @@ class Removal:
     deliveries_cancelled: int
 
 
-def remove_subscriber(session: Session, address: str, now: datetime, *, source: str = "manual") -> Removal:
+def remove_subscriber(session: Session, who: str, now: datetime, *, source: str = "manual") -> Removal:
     """Stop all mail to a subscriber: unsubscribed, enrollments stopped, queued emails cancelled, address suppressed.
 
     Idempotent: removing someone already removed changes nothing more.
     """
-    subscriber = get_subscriber(session, address)
+    subscriber = get_subscriber(session, who)
     if subscriber.status in ("active", "pending"):  # bounced, complained, erased keep their stronger reason
         subscriber.status, subscriber.unsubscribed_at, subscriber.unsubscribe_source = "unsubscribed", now, source
     stopped = rows_changed(

@@ -172,7 +172,8 @@ def _compile_mjml(source: str, template: str) -> str:
         line = _mjml_error_line(source, str(err))
         where = f"line {line} of the MJML it rendered" if line else "the MJML it rendered"
         raise RenderError(
-            f"templates/{template}: MJML does not compile ({err}) at {where}; see `outreach preview --format mjml`"
+            f"templates/{template}: MJML does not compile ({err}) at {where}",
+            cli_hint="`outreach preview --format mjml` shows the MJML",
         ) from None
 
 

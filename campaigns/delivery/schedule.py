@@ -24,13 +24,22 @@ class SendingWindow:
     end_hour: int = 17
 
     def __post_init__(self) -> None:
-        if not self.days or not self.days <= set(range(7)):
+        if not self.days:
+            raise ConfigError("sending window: pick at least one day of the week", field="days")
+        if not self.days <= set(range(7)):
             raise ConfigError(
-                f"sending window: days must be a non-empty subset of 0..6 (Monday = 0), not {sorted(self.days)}"
+                f"sending window: days are numbered 0 (Monday) to 6, not {sorted(self.days)}", field="days"
             )
-        if not 0 <= self.start_hour < self.end_hour <= 24:
+        if not (0 <= self.start_hour <= 23 and 1 <= self.end_hour <= 24):
             raise ConfigError(
-                f"sending window: hours must satisfy 0 <= start < end <= 24, not {self.start_hour}-{self.end_hour}"
+                f"sending window: hours go from 0 to 24 (midnight to midnight), not {self.start_hour}-{self.end_hour}",
+                field="hours",
+            )
+        if self.start_hour >= self.end_hour:
+            raise ConfigError(
+                f"sending window: it must open before it closes, and {self.start_hour}:00 is not before "
+                f"{self.end_hour}:00 (a window that runs past midnight is not possible)",
+                field="hours",
             )
 
     @classmethod
@@ -46,7 +55,8 @@ class SendingWindow:
             return cls(frozenset(picked), int(start), int(end))
         except ValueError:
             raise ConfigError(
-                f"sending window: cannot read days {days!r} and hours {hours!r} (expected e.g. 'mon-fri' and '9-17')"
+                f"sending window: cannot read days {days!r} and hours {hours!r} (write them like 'mon-fri' and '9-17')",
+                field="hours",
             ) from None
 
     def describe(self) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from campaigns.audit import audit
 from campaigns.db.models import Campaign, Delivery, Enrollment, Subscriber, Suppression
@@ -63,6 +64,22 @@ def tick(
     if report.created or report.batches or report.requeued or report.unknown or report.completed:
         log.info("tick: %s", report)
     return report
+
+
+def sendable_now(now: datetime) -> list[ColumnElement[bool]]:
+    """Which enrollments (joined with their subscriber) the tick makes a delivery for now, within a running
+    campaign's daily cap; a subscriber who paused their emails waits. The queue's health counts by the same rule."""
+    return [
+        Enrollment.status == "active",
+        Enrollment.next_due_at <= now,
+        Subscriber.status == "active",
+        or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= now),
+    ]
+
+
+def cap_day_start(now: datetime) -> datetime:
+    """A daily cap counts the deliveries created since this instant: midnight UTC."""
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _start_campaigns(s: Session, now: datetime) -> int:
@@ -163,7 +180,7 @@ def _create_due(
     created = 0
     with factory() as s:
         campaigns = s.execute(select(Campaign.id, Campaign.daily_cap).where(Campaign.status == "running")).all()
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    day_start = cap_day_start(now)
     for campaign_id, cap in campaigns:
         while True:
             with factory.begin() as s:
@@ -178,13 +195,7 @@ def _create_due(
                 due = (
                     select(Enrollment.id, Enrollment.next_step, Enrollment.next_due_at)
                     .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
-                    .where(
-                        Enrollment.campaign_id == campaign_id,
-                        Enrollment.status == "active",
-                        Enrollment.next_due_at <= now,
-                        Subscriber.status == "active",
-                        or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= now),
-                    )
+                    .where(Enrollment.campaign_id == campaign_id, *sendable_now(now))
                     # Due time alone, which the (status, next_due_at) index gives in order, so a page reads a
                     # page; with `id` after it, everyone due at the same moment (a campaign's start) would be read
                     # and sorted for every page.

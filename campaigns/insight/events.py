@@ -67,6 +67,8 @@ SENDGRID_KINDS: dict[str, EventKind] = {
 #: A bounce event's `type`: "bounce" is permanent, "blocked" a refusal this time. No type reads as a hard bounce.
 SENDGRID_BOUNCE_TYPES: dict[str, EventKind] = {"bounce": EventKind.BOUNCED, "blocked": EventKind.SOFT_BOUNCED}
 
+# The provider_event_id of events we record ourselves (an unsubscribe through our own link), not from a provider.
+LOCAL_EVENT_PREFIX = "local:"
 # Fields with personal data that are kept out of the stored raw payload.
 _PERSONAL_FIELDS = frozenset({"email", "ip", "useragent"})
 _REASON_FIELDS = ("reason", "response", "status")
@@ -251,7 +253,9 @@ def record_unsubscribe_event(
         .limit(1)
     ).first()
     row = {
-        "provider_event_id": f"local:unsubscribe:{subscriber_id}:{campaign_id or (last and last[1]) or 0}",
+        "provider_event_id": (
+            f"{LOCAL_EVENT_PREFIX}unsubscribe:{subscriber_id}:{campaign_id or (last and last[1]) or 0}"
+        ),
         "kind": str(EventKind.UNSUBSCRIBED),
         "email_key": key,
         "delivery_id": last[0] if last else None,

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -23,11 +23,12 @@ from campaigns.db.models import (
     Enrollment,
     Event,
     StepRow,
+    Subscriber,
     Suppression,
 )
 from campaigns.delivery import state as ds
-from campaigns.delivery.suppression import email_key
-from campaigns.insight.events import EventKind
+from campaigns.delivery.tick import cap_day_start, sendable_now
+from campaigns.insight.events import LOCAL_EVENT_PREFIX, EventKind
 
 OPENS_NOTE = (
     "Opens are an upper bound: mail privacy features (Apple Mail Privacy Protection, image proxies) "
@@ -131,6 +132,9 @@ class CampaignStats:
     total: Counts
     steps: list[StepStats] = field(default_factory=list)
     days: list[DayStats] = field(default_factory=list)
+    # People who left before any email of the series reached them, e.g. through the unsubscribe link of the
+    # sign-up confirmation email: an unsubscribe with no delivery to pin it on.
+    left_before_first: int = 0
 
     @property
     def funnel(self) -> list[tuple[str, int]]:
@@ -146,6 +150,7 @@ class CampaignStats:
             "total": self.total.as_dict(),
             "steps": [{"number": s.number, "subject": s.subject, **s.counts.as_dict()} for s in self.steps],
             "funnel": [{"stage": name, "subscribers": n} for name, n in self.funnel],
+            "left_before_first_email": self.left_before_first,
             "days": [{"day": d.day.isoformat(), **asdict(d.counts)} for d in self.days],
             "opens_note": OPENS_NOTE,
         }
@@ -153,13 +158,14 @@ class CampaignStats:
 
 @dataclass
 class QueueHealth:
-    due_enrollments: int  # enrollments due whose delivery the tick has not created yet
+    due_enrollments: int  # enrollments due whose delivery the tick has not created yet (and will at its next run)
     queued: int
     queued_due: int  # queued deliveries whose time has come
     sending: int  # claimed by a worker or being submitted
     failed: int
     unknown: int  # submitted with no answer: settled later by provider events
-    oldest_due: datetime | None
+    oldest_due: datetime | None  # of the work above: what waits on the tick or the workers, not by design
+    held_by_cap: int = 0  # due, but over a campaign's daily cap: they go tomorrow, as asked
 
     def oldest_due_seconds(self, now: datetime) -> float:
         return max(0.0, (now - self.oldest_due).total_seconds()) if self.oldest_due else 0.0
@@ -242,6 +248,17 @@ def campaign_stats(
             .group_by(Event.campaign_id, Event.step_number)
         )
     }
+    left_early = dict(
+        session.execute(
+            select(Event.campaign_id, func.count())
+            .where(
+                Event.campaign_id.in_(ids),
+                Event.delivery_id.is_(None),
+                Event.kind == str(EventKind.UNSUBSCRIBED),
+            )
+            .group_by(Event.campaign_id)
+        ).all()
+    )
     subjects = {
         (c, n): subj
         for c, n, subj in session.execute(
@@ -259,6 +276,7 @@ def campaign_stats(
             | {n for (cid, n) in events if cid == c.id and n is not None}
         )
         stats = CampaignStats(c.id, c.slug, c.title, c.status, enrolled.get(c.id, 0), Counts())
+        stats.left_before_first = left_early.get(c.id, 0)
         for n in numbers:
             row = events.get((c.id, n))
             counts = _counts(row, sent.get((c.id, n), 0)) if row else Counts(sent=sent.get((c.id, n), 0))
@@ -309,18 +327,46 @@ def _campaign(table, campaign_id: int | None) -> list[ColumnElement]:
 
 
 def queue_health(session: Session, now: datetime) -> QueueHealth:
-    """What waits to be sent and what is stuck, in three small aggregate queries."""
+    """What waits to be sent and what is stuck, in a few small aggregate queries.
+
+    Only what the tick would take now counts as waiting: a subscriber who paused their emails is not late, and
+    neither is what a campaign's daily cap holds back for tomorrow (counted apart), so neither raises an alarm.
+    """
     by_status = dict(session.execute(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
     queued_due, oldest_queued = session.execute(
         select(func.count(), func.min(Delivery.due_at)).where(Delivery.status == ds.QUEUED, Delivery.due_at <= now)
     ).one()
-    due_enrollments, oldest_enrollment = session.execute(
-        select(func.count(), func.min(Enrollment.next_due_at))
+    due_by_campaign = session.execute(
+        select(Campaign.id, Campaign.daily_cap, func.count(), func.min(Enrollment.next_due_at))
+        .select_from(Enrollment)
         .join(Campaign, Campaign.id == Enrollment.campaign_id)
-        .where(Enrollment.status == "active", Enrollment.next_due_at <= now, Campaign.status == "running")
-    ).one()
+        .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+        .where(Campaign.status == "running", *sendable_now(now))
+        .group_by(Campaign.id, Campaign.daily_cap)
+    ).all()
+    capped = [cid for cid, cap, _, _ in due_by_campaign if cap is not None]
+    used = (
+        dict(
+            session.execute(
+                select(Delivery.campaign_id, func.count())
+                .where(Delivery.campaign_id.in_(capped), Delivery.created_at >= cap_day_start(now))
+                .group_by(Delivery.campaign_id)
+            ).all()
+        )
+        if capped
+        else {}
+    )
+    due_enrollments = held = 0
+    oldest_enrollment: datetime | None = None
+    for cid, cap, count, first in due_by_campaign:
+        room = count if cap is None else max(0, cap - used.get(cid, 0))
+        due_enrollments += min(count, room)
+        held += count - min(count, room)
+        if room and first is not None and (oldest_enrollment is None or first < oldest_enrollment):
+            oldest_enrollment = first
     oldest = min((t for t in (oldest_queued, oldest_enrollment) if t is not None), default=None)
     return QueueHealth(
+        held_by_cap=held,
         due_enrollments=due_enrollments,
         queued=by_status.get(ds.QUEUED, 0),
         queued_due=queued_due,
@@ -332,8 +378,19 @@ def queue_health(session: Session, now: datetime) -> QueueHealth:
 
 
 def unmatched_events(session: Session) -> int:
-    """Events stored for no known delivery (another system's mail, or a delivery since deleted)."""
-    return session.scalar(select(func.count()).select_from(Event).where(Event.delivery_id.is_(None))) or 0
+    """Provider events stored for no known delivery (another system's mail, or a delivery since deleted); our own
+    unsubscribes from before the first email (CampaignStats.left_before_first) are not provider events."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(
+                Event.delivery_id.is_(None),
+                or_(Event.provider_event_id.is_(None), Event.provider_event_id.not_like(f"{LOCAL_EVENT_PREFIX}%")),
+            )
+        )
+        or 0
+    )
 
 
 def send_latency_buckets(session: Session, bounds: list[float]) -> tuple[list[int], float, int]:
@@ -353,18 +410,7 @@ def send_latency_buckets(session: Session, bounds: list[float]) -> tuple[list[in
     return counts, float(row[-2]), int(row[-1])
 
 
-# --- read models for the dashboard ---------------------------------------------------------------------------------
-
-
-def recent_events(
-    session: Session, limit: int = 50, *, campaign_id: int | None = None, kind: str | None = None
-) -> list[Event]:
-    q = select(Event).order_by(Event.occurred_at.desc(), Event.id.desc()).limit(limit)
-    if campaign_id is not None:
-        q = q.where(Event.campaign_id == campaign_id)
-    if kind:
-        q = q.where(Event.kind == kind)
-    return list(session.scalars(q))
+# --- totals for the dashboard and the metrics ----------------------------------------------------------------------
 
 
 def event_totals(session: Session) -> dict[str, int]:
@@ -378,15 +424,3 @@ def suppression_totals(session: Session) -> dict[str, int]:
             select(Suppression.reason, func.count()).group_by(Suppression.reason).order_by(func.count().desc())
         ).all()
     )
-
-
-def recent_suppressions(session: Session, limit: int = 50) -> list[Suppression]:
-    """Newest suppressions: reason, source, time and key; the list holds no addresses to show."""
-    return list(
-        session.scalars(select(Suppression).order_by(Suppression.created_at.desc(), Suppression.id.desc()).limit(limit))
-    )
-
-
-def find_suppression(session: Session, address: str) -> Suppression | None:
-    """The suppression of one address, found by its hash (the address itself is stored nowhere here)."""
-    return session.scalar(select(Suppression).where(Suppression.email_key == email_key(address)))

@@ -29,6 +29,8 @@ UNRENDERED = re.compile(r"\{\{|\{%|\{#|%%[a-z_]*%%")
 PLACEHOLDER_HOST = re.compile(r"(^|\.)(example\.(com|net|org)|example|invalid|test|localhost)$|^127\.|^0\.0\.0\.0$")
 TEXT_URL = re.compile(r"https?://[^\s<>()\"']+")
 SAMPLE_NAME = "Sam"
+# An itsdangerous token as our links carry it: payload.timestamp.signature, in URL-safe base64.
+SIGNED_TOKEN = re.compile(r"(?<=/)[\w-]+\.[\w-]{4,}\.[\w-]{20,}")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Problem:
     step: int | None  # None: the campaign or brand as a whole
     message: str
     blocking: bool = True
+    cli_hint: str | None = None  # what the command line adds (the admin page offers its own button)
 
     def __str__(self) -> str:
         return f"{f'step {self.step}: ' if self.step else ''}{self.message}"
@@ -47,17 +50,18 @@ def blocking(problems: list[Problem]) -> list[Problem]:
 
 def sample_values(settings: Settings | None) -> dict[str, str]:
     """A sample subscriber's slot values; links point at the real web app but carry no real subscriber's token."""
-    from campaigns.tokens import Links, Tokens
+    from campaigns.tokens import SAMPLE_SUBSCRIBER, Links, Tokens
 
     if settings is None:
         base = "https://outreach.invalid"  # no settings: slot links are not judged (see check_campaign)
         return {"first_name": SAMPLE_NAME, "unsubscribe_url": f"{base}/u/sample", "preferences_url": f"{base}/p/sample"}
-    # Subscriber id 0 exists in no database, so a click on a preview's link unsubscribes nobody.
+    # The sample subscriber exists in no database: a click on a preview's or test's link unsubscribes nobody, and
+    # the page it opens says it was a test.
     links = Links(settings.base_url, Tokens(settings.secret_key))
     return {
         "first_name": SAMPLE_NAME,
-        "unsubscribe_url": links.unsubscribe_url(0),
-        "preferences_url": links.preferences_url(0),
+        "unsubscribe_url": links.unsubscribe_url(SAMPLE_SUBSCRIBER),
+        "preferences_url": links.preferences_url(SAMPLE_SUBSCRIBER),
     }
 
 
@@ -73,31 +77,43 @@ def check_campaign(
         problems.append(
             Problem(
                 None,
-                f"the brand file still holds example values for {', '.join(brand.examples)} "
-                "(replace them and remove them from `examples`)",
+                f"the brand file still holds example values for {', '.join(brand.examples)}: replace them with "
+                "the organisation's own, and take them off its `examples` list",
                 blocking=real,
             )
         )
-    if settings is not None and not settings.base_url.startswith("https://"):
-        problems.append(
-            Problem(
-                None,
-                f"OUTREACH_BASE_URL is {settings.base_url}: unsubscribe links must be https (RFC 8058)",
-                blocking=real,
-            )
-        )
+    if settings is not None:
+        problems += _check_base_url(settings.base_url, real=real)
     rows = current_steps(s, campaign)
     if not rows:
         return [*problems, Problem(None, "the current version has no steps")]
     values = sample_values(settings)
-    judged_slots = set() if settings is None else set(values.values())
+    # The links the app fills in (unsubscribe, preferences) are judged once, by OUTREACH_BASE_URL above: each
+    # email's copy of them would only say it again (with a signed token in the line).
     per_step: list[Problem] = []
     for row in rows:
-        per_step += check_step(row, values, real=real, skip_links=set(values.values()) - judged_slots)
+        per_step += check_step(row, values, real=real, skip_links=set(values.values()))
     problems += merged(per_step)
     if brand is not None:
         problems += _check_renders(s, campaign, rows, brand)
     return problems
+
+
+def _check_base_url(base_url: str, *, real: bool) -> list[Problem]:
+    """OUTREACH_BASE_URL, which every unsubscribe and preference link starts with."""
+    if not base_url.startswith("https://"):
+        return [Problem(None, f"OUTREACH_BASE_URL is {base_url}: unsubscribe links must be https (RFC 8058)", real)]
+    host = urlsplit(base_url).hostname or ""
+    if PLACEHOLDER_HOST.search(host):
+        return [
+            Problem(
+                None,
+                f"OUTREACH_BASE_URL is {base_url}, a placeholder host: the unsubscribe and preference links of "
+                "every email point there",
+                real,
+            )
+        ]
+    return []
 
 
 def merged(problems: list[Problem]) -> list[Problem]:
@@ -158,7 +174,7 @@ def check_step(
         reason = bad_link(url)
         if reason:
             # A malformed link is always wrong; a placeholder or plain http one only matters for real mail.
-            out.append(Problem(n, f"link {url}: {reason}", blocking=real or reason.startswith("malformed")))
+            out.append(Problem(n, f"link {shown_link(url)}: {reason}", blocking=real or reason.startswith("malformed")))
     return out
 
 
@@ -167,6 +183,12 @@ def links_in(html: str, text: str) -> set[str]:
     soup = BeautifulSoup(html, "html.parser")
     hrefs = {str(a["href"]).strip() for a in soup.find_all(href=True)}
     return {h for h in hrefs if h and not h.startswith("#")} | set(TEXT_URL.findall(text))
+
+
+def shown_link(url: str) -> str:
+    """A link fit to show: a signed token in it cut to its start, so no usable link leaks into a page or a log,
+    and the line stays readable."""
+    return SIGNED_TOKEN.sub(lambda m: m.group(0)[:8] + "…", url)
 
 
 def bad_link(url: str) -> str | None:
@@ -208,8 +230,9 @@ def _check_renders(s: Session, campaign: Campaign, rows: list[StepRow], brand: B
     return [
         Problem(
             None,
-            f"step(s) {', '.join(map(str, stale))} were compiled with an older brand file or templates; "
-            f"`outreach campaign reimport {campaign.slug}` compiles them again",
+            f"step(s) {', '.join(map(str, stale))} were compiled with an older brand file or templates: "
+            "compile them again",
             blocking=False,
+            cli_hint=f"`outreach campaign reimport {campaign.slug}`",
         )
     ]

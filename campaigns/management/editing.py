@@ -156,7 +156,10 @@ def edit_window(
         changes.append(f"window {before_window.describe()} -> {window.describe()}")
     if not isinstance(daily_cap, Keep) and daily_cap != campaign.daily_cap:
         if daily_cap is not None and (not isinstance(daily_cap, int) or daily_cap < 1):
-            raise StateError(f"daily cap must be a whole number of at least 1 (or none), not {daily_cap!r}")
+            raise StateError(
+                f"the daily cap must be a whole number of at least 1 (or empty for none), not {daily_cap!r}",
+                field="daily_cap",
+            )
         changes.append(f"daily cap {campaign.daily_cap or 'none'} -> {daily_cap or 'none'}")
     if not changes:
         raise StateError(f"campaign {slug!r} already has this sending window and cap: nothing to change")
@@ -421,25 +424,29 @@ def _essence(r: StepRow) -> tuple:
 def _valid_subject(value: str) -> str:
     value = " ".join(value.split())
     if not value:
-        raise StateError("the subject cannot be empty")
+        raise StateError("the subject cannot be empty", field="subject")
     if len(value) > SUBJECT_MAX:
-        raise StateError(f"the subject is {len(value)} characters; keep it to {SUBJECT_MAX} (inboxes cut longer ones)")
+        raise StateError(
+            f"the subject is {len(value)} characters; keep it to {SUBJECT_MAX} (inboxes cut longer ones)",
+            field="subject",
+        )
     return value
 
 
 def _valid_preheader(value: str) -> str:
     value = " ".join(value.split())
     if len(value) > PREHEADER_MAX:
-        raise StateError(f"the preheader is {len(value)} characters; keep it to {PREHEADER_MAX}")
+        raise StateError(f"the preheader is {len(value)} characters; keep it to {PREHEADER_MAX}", field="preheader")
     return value
 
 
 def _valid_delay(number: int, days: int) -> int:
     if number == 1:
         raise StateError(
-            "step 1 goes out at the campaign start; it has no delay (change the start with "
-            "`outreach campaign schedule`)"
+            "step 1 goes out at the campaign start, so it has no delay; move the start instead",
+            field="delay_days",
+            cli_hint="`outreach campaign schedule SLUG --start ...`",
         )
     if not 1 <= days <= MAX_DELAY_DAYS:
-        raise StateError(f"the delay must be 1 to {MAX_DELAY_DAYS} days, not {days}")
+        raise StateError(f"the delay must be 1 to {MAX_DELAY_DAYS} days, not {days}", field="delay_days")
     return days

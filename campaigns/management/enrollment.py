@@ -18,6 +18,7 @@ from campaigns.audit import audit
 from campaigns.db.models import Enrollment, Subscriber
 from campaigns.db.sql import insert_ignore
 from campaigns.delivery.suppression import suppressed_keys
+from campaigns.errors import StateError
 from campaigns.management.lifecycle import require_move
 from campaigns.management.records import get_campaign
 
@@ -38,7 +39,7 @@ def enroll_subscribers(
     campaign = get_campaign(s, slug)
     require_move(campaign, "enroll")
     if tag is not None and not tag.strip():
-        raise ValueError("tag must not be empty")
+        raise StateError("type the tag whose subscribers to enroll", field="tag")
     tag = tag.strip().lower() if tag else None
     report, after = EnrollReport(), 0
     while True:
@@ -82,6 +83,13 @@ def enroll_subscribers(
         report.matched += len(ids)
         report.enrolled += len(new)
         report.already += len(have)
+    if not report.matched:
+        # Nothing to do is worth saying: "enrolled" after enrolling nobody reads like success.
+        if tag:
+            raise StateError(f"no active subscriber has the tag {tag!r}: nobody was enrolled", field="tag")
+        raise StateError(
+            "there are no active subscribers to enroll yet", cli_hint="`outreach subscribers import FILE` adds some"
+        )
     who = f"tag {tag!r}" if tag else "all active subscribers"
     audit(s, campaign, actor, "enrolled", f"{who}: {report.enrolled} new, {report.already} already enrolled", now)
     return report

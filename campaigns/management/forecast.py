@@ -146,3 +146,40 @@ def describe_next(nexts: list[NextSend]) -> str:
         )
         parts.append(f"step {n.step}: {n.subscribers} subscriber{'s' if n.subscribers != 1 else ''} {when}")
     return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class FirstEmail:
+    """When a new subscriber's first email of a campaign comes, for the page that confirms their sign-up."""
+
+    at: datetime | None  # due time (UTC); None while the campaign waits for a start or is paused
+    timezone: str  # the subscriber's own zone, to say the time in
+    waiting: str | None = None  # "start" (no start set yet) or "resume" (paused) when `at` is None
+
+
+def first_email(s: Session, subscriber_id: int, campaign_id: int | None, now: datetime) -> FirstEmail | None:
+    """When the subscriber's first email of the campaign is due, as the tick will plan it (campaign start or their
+    enrolment, moved into the sending window in their zone); None when they are not waiting for a first email."""
+    if campaign_id is None:
+        return None
+    row = s.execute(
+        select(Enrollment, Campaign, Subscriber)
+        .join(Campaign, Campaign.id == Enrollment.campaign_id)
+        .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+        .where(Enrollment.subscriber_id == subscriber_id, Enrollment.campaign_id == campaign_id)
+    ).first()
+    if row is None:
+        return None
+    enrollment, campaign, subscriber = row
+    if enrollment.next_step != 1 or enrollment.status != "active":
+        return None  # already on its way, or well past the first email
+    if campaign.status == "paused":
+        return FirstEmail(None, subscriber.timezone, "resume")
+    if campaign.status not in SENDING_STATUSES or campaign.start_at is None:
+        return FirstEmail(None, subscriber.timezone, "start")
+    due = enrollment.next_due_at or first_due(
+        campaign.start_at, enrollment.enrolled_at, zone(subscriber.timezone), window_of(campaign)
+    )
+    if subscriber.paused_until is not None and subscriber.paused_until > due:
+        due = subscriber.paused_until
+    return FirstEmail(max(due, now), subscriber.timezone)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -205,9 +205,13 @@ def schedule_campaign(
     campaign = get_campaign(s, slug)
     require_move(campaign, "schedule")
     if start_at.tzinfo is None:
-        raise StateError("the start time needs a time zone, e.g. 2026-12-01T09:00:00+00:00")
+        raise StateError("the start time needs a time zone, e.g. 2026-12-01T09:00:00+00:00", field="start")
     if start_at < now - START_GRACE:
-        raise StateError(f"the start time {start_at.isoformat()} is in the past; give a later time (or 'now')")
+        raise StateError(
+            f"the start time {start_at.astimezone(UTC):%a %d %b %Y %H:%M} UTC is in the past: give a later time",
+            field="start",
+            cli_hint="or --start now",
+        )
     enrolled = s.scalar(
         select(func.count())
         .select_from(Enrollment)
@@ -216,8 +220,8 @@ def schedule_campaign(
     )
     if not enrolled:
         raise StateError(
-            f"cannot schedule campaign {slug!r}: it has no subscribers; enroll some first "
-            f"(outreach campaign enroll {slug} --all, or --csv FILE, or --tag TAG)"
+            f"campaign {slug!r} has no subscribers yet: enroll some before scheduling it",
+            cli_hint=f"`outreach campaign enroll {slug} --all`, or `--csv FILE`, or `--tag TAG`",
         )
     problems = blocking(check_campaign(s, campaign, brand=brand, settings=settings))
     if problems:

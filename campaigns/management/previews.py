@@ -1,12 +1,14 @@
 """A stored step as a sample subscriber sees it, and test sends of it to staff addresses.
 
-A test send goes through the configured provider like a real one, but marked as a test (Batch.is_test, delivery id
-0, a sample first name and links that name no subscriber) and without touching enrollments, deliveries or stats.
+A test send goes through the configured provider like a real one, but marked as a test: "[Test]" before the
+subject, Batch.is_test (an X-Outreach-Test header, a "test" category), delivery id 0, addressed to the staff address
+alone (no made-up name), and links for the sample subscriber, which open a page saying the email was a test. It
+touches no enrollment, delivery or statistic.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
@@ -22,12 +24,14 @@ from campaigns.delivery.providers.base import (
     Recipient,
     SendResult,
 )
+from campaigns.delivery.sending import first_name
 from campaigns.errors import NotFound, StateError
-from campaigns.management.checks import SAMPLE_NAME, sample_values
+from campaigns.management.checks import sample_values
 from campaigns.management.records import get_campaign, version_steps
 from campaigns.settings import Settings
 
 MAX_TEST_ADDRESSES = 20
+TEST_PREFIX = "[Test]"
 
 
 @dataclass(frozen=True)
@@ -73,25 +77,30 @@ def send_test(
     Only an audit entry is written (how many addresses, not which): no enrollment, delivery or event.
     """
     if not addresses:
-        raise StateError("give at least one address to send the test to")
+        raise StateError("give at least one address to send the test to", field="addresses")
     if len(addresses) > MAX_TEST_ADDRESSES:
-        raise StateError(f"a test goes to at most {MAX_TEST_ADDRESSES} addresses, not {len(addresses)}")
+        raise StateError(
+            f"a test goes to at most {MAX_TEST_ADDRESSES} addresses, not {len(addresses)}", field="addresses"
+        )
     clean = []
     for address in addresses:
         try:
             clean.append(validate_email(address.strip(), check_deliverability=False).normalized)
         except EmailNotValidError as err:
-            raise StateError(f"test address {address!r}: {err}") from None
+            raise StateError(f"test address {address!r}: {err}", field="addresses") from None
     campaign = get_campaign(s, slug)
     row = stored_step(s, slug, number)
-    values = sample_values(settings)
+    # The greeting a subscriber without a name gets: the staff member is not "Sam", and the To line shows only
+    # their own address.
+    values = {**sample_values(settings), "first_name": first_name(None)}
+    content = content_of(row)
     batch = Batch(
-        content=content_of(row),
+        content=replace(content, subject=f"{TEST_PREFIX} {content.subject}"),
         brand=brand,
         campaign=campaign.slug,
         step=row.number,
         is_test=True,
-        recipients=tuple(Recipient(0, a, SAMPLE_NAME, dict(values)) for a in dict.fromkeys(clean)),
+        recipients=tuple(Recipient(0, a, None, dict(values)) for a in dict.fromkeys(clean)),
     )
     results = provider.send_batch(batch)
     ok = sum(r.status == "accepted" for r in results)

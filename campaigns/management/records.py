@@ -54,7 +54,7 @@ def store_version(
 def get_campaign(s: Session, slug: str) -> Campaign:
     campaign = s.scalar(select(Campaign).where(Campaign.slug == slug))
     if campaign is None:
-        raise NotFound(f"no campaign named {slug!r} (see `outreach campaign list`)")
+        raise NotFound(f"no campaign named {slug!r}", cli_hint="`outreach campaign list` lists them")
     return campaign
 
 
@@ -94,7 +94,8 @@ def stored_series(s: Session, campaign: Campaign, rows: list[StepRow]) -> Series
         # Only if the planner changed since this version was made: the stored steps can't be matched to sections.
         raise StateError(
             f"campaign {campaign.slug!r}: its stored article no longer plans the same steps; "
-            f"re-import it (outreach campaign reimport {campaign.slug}) before editing"
+            "compile it again before editing",
+            cli_hint=f"`outreach campaign reimport {campaign.slug}`",
         )
     return with_stored_values(series, rows)
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from campaigns.errors import StateError
 from outreach.bootstrap import get_brand, get_session_factory, get_settings, now
-from outreach.commands import ACTOR, acting_as
+from outreach.commands import ACTOR, UsageMistake, acting_as
 
 campaign_app = typer.Typer(
     no_args_is_help=True,
@@ -26,12 +26,13 @@ AS_JSON = typer.Option(False, "--json", help="Print JSON")
 
 
 def _parse_start(value: str) -> datetime:
+    """--start: an ISO time with its zone, or 'now' (checked as the option is read, so a typo is a usage mistake)."""
     if value.strip().lower() == "now":
         return now()
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        raise StateError(f"--start {value!r}: not an ISO time; use e.g. 2026-12-01T09:00:00+00:00 or 'now'") from None
+        raise typer.BadParameter(f"{value!r} is not an ISO time; use e.g. 2026-12-01T09:00:00+00:00 or 'now'") from None
 
 
 @campaign_app.command("create")
@@ -57,12 +58,15 @@ def create(
 
 @campaign_app.command("schedule")
 def schedule(
-    slug: str, start: str = typer.Option(..., "--start", help="ISO time with zone, or 'now'"), actor: str | None = ACTOR
+    slug: str,
+    start_at: datetime = typer.Option(
+        ..., "--start", parser=_parse_start, metavar="TIME", help="ISO time with zone, or 'now'"
+    ),
+    actor: str | None = ACTOR,
 ) -> None:
     """Schedule a draft campaign (after the checks pass) or move a scheduled one's start."""
     from campaigns.management.lifecycle import schedule_campaign
 
-    start_at = _parse_start(start)
     with get_session_factory().begin() as s:
         schedule_campaign(s, slug, start_at, now(), actor=acting_as(actor), brand=get_brand(), settings=get_settings())
     console.print(f"{slug}: scheduled to start {start_at.isoformat()}", highlight=False)
@@ -161,6 +165,7 @@ def _print_forecast(rows: list[dict]) -> None:
 
 @campaign_app.command("edit")
 def edit(
+    ctx: typer.Context,
     slug: str,
     step: int = typer.Option(..., "--step", help="Step number (1 is the welcome email)"),
     subject: str | None = typer.Option(None, "--subject"),
@@ -172,7 +177,7 @@ def edit(
     from campaigns.management.editing import edit_step
 
     if subject is None and preheader is None and delay is None:
-        raise StateError("give at least one of --subject, --preheader, --delay")
+        raise UsageMistake("give at least one of --subject, --preheader, --delay", ctx=ctx)
     with get_session_factory().begin() as s:
         v = edit_step(
             s,
@@ -190,6 +195,7 @@ def edit(
 
 @campaign_app.command("window")
 def window(
+    ctx: typer.Context,
     slug: str,
     days: str | None = typer.Option(None, "--days", help="e.g. mon-fri or mon,wed,fri"),
     hours: str | None = typer.Option(None, "--hours", help="Local hours, e.g. 9-17"),
@@ -202,7 +208,7 @@ def window(
     from campaigns.management.editing import KEEP_CAP, edit_window
 
     if cap is not None and no_cap:
-        raise StateError("give --cap N or --no-cap, not both")
+        raise UsageMistake("give --cap N or --no-cap, not both", ctx=ctx)
     with get_session_factory().begin() as s:
         from campaigns.management.records import get_campaign
 
@@ -246,7 +252,12 @@ def reimport(
 
 
 @campaign_app.command("diff")
-def diff(slug: str, a: int, b: int, as_json: bool = AS_JSON) -> None:
+def diff(
+    slug: str,
+    a: int = typer.Argument(..., metavar="VERSION_A", help="The older version's number"),
+    b: int = typer.Argument(..., metavar="VERSION_B", help="The newer version's number"),
+    as_json: bool = AS_JSON,
+) -> None:
     """What changed between two versions, step by step."""
     from campaigns.management.editing import diff_versions, version_notes
 
@@ -280,6 +291,7 @@ def diff(slug: str, a: int, b: int, as_json: bool = AS_JSON) -> None:
 
 @campaign_app.command("enroll")
 def enroll(
+    ctx: typer.Context,
     slug: str,
     all_: bool = typer.Option(False, "--all", help="Every active subscriber"),
     tag: str | None = typer.Option(None, "--tag", help="Active subscribers with this tag"),
@@ -290,7 +302,7 @@ def enroll(
     from campaigns.management.enrollment import enroll_csv, enroll_subscribers
 
     if sum((all_, tag is not None, csv is not None)) != 1:
-        raise StateError("give exactly one of --all, --tag TAG, --csv FILE")
+        raise UsageMistake("give exactly one of --all, --tag TAG, --csv FILE", ctx=ctx)
     with get_session_factory().begin() as s:
         if csv is not None:
             report = enroll_csv(s, slug, csv, now(), actor=acting_as(actor))
@@ -346,7 +358,9 @@ def check(slug: str) -> None:
     with get_session_factory()() as s:
         problems = check_campaign(s, get_campaign(s, slug), brand=get_brand(), settings=get_settings())
     for p in problems:
-        console.print(f"{'[red]blocks[/red]' if p.blocking else '[yellow]warning[/yellow]'}  {p}", highlight=False)
+        hint = f" ({p.cli_hint})" if p.cli_hint else ""
+        label = "[red]blocks[/red]" if p.blocking else "[yellow]warning[/yellow]"
+        console.print(f"{label}  {escape(str(p))}{escape(hint)}", highlight=False)
     if not problems:
         console.print(f"{slug}: every check passes")
     if any(p.blocking for p in problems):

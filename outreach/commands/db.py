@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import typer
-from sqlalchemy.engine import make_url
 
 from outreach.bootstrap import get_settings
 
 db_app = typer.Typer(no_args_is_help=True, help="The database: schema migrations.")
 
 
-def shown_url(url: str) -> str:
-    """The URL without its password, fit to print."""
-    return make_url(url).render_as_string(hide_password=True)
-
-
 @db_app.command("upgrade")
 def upgrade() -> None:
     """Create or migrate the tables of OUTREACH_DATABASE_URL (default: a SQLite file under var/)."""
-    from campaigns.db.migrate import current_revision
+    from campaigns.db.migrate import current_revision, shown_url
     from campaigns.db.migrate import upgrade as run_upgrade
 
     url = get_settings().database_url

@@ -10,15 +10,16 @@ import typer
 from campaigns.audience.privacy import erase_subscriber, export_subscriber
 from campaigns.audience.subscribers import get_subscriber
 from outreach.bootstrap import get_session_factory, now
+from outreach.commands.subscribers import WHO
 
 
 def export(
-    address: str = typer.Argument(..., help="Email address (any case)"),
+    who: str = WHO,
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the JSON here instead of stdout"),
 ) -> None:
     """Everything stored about a subscriber, as JSON (the same as their own "Download my data")."""
     with get_session_factory().begin() as s:
-        data = export_subscriber(s, get_subscriber(s, address).id)
+        data = export_subscriber(s, get_subscriber(s, who).id)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if output is None:
         typer.echo(text, nl=False)
@@ -28,14 +29,17 @@ def export(
 
 
 def erase(
-    address: str = typer.Argument(..., help="Email address (any case)"),
+    who: str = WHO,
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation"),
 ) -> None:
     """Erase a subscriber's personal data; only a hash of the address stays, so it is never mailed again."""
     if not yes:
-        typer.confirm("Erase this subscriber's name, address and history? This cannot be undone", abort=True)
+        with get_session_factory()() as s:
+            found = get_subscriber(s, who)  # a wrong address is said before the question, not after
+            shown = f"subscriber {found.id} ({found.email or 'erased'})"
+        typer.confirm(f"Erase the name, address and history of {shown}? This cannot be undone", abort=True, err=True)
     with get_session_factory().begin() as s:
-        subscriber = get_subscriber(s, address)
+        subscriber = get_subscriber(s, who)
         counts = erase_subscriber(s, subscriber.id, now())
     typer.echo(
         f"subscriber {subscriber.id} erased: {counts['emails']} email records and {counts['events']} events "

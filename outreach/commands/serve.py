@@ -35,13 +35,17 @@ def serve(
     """Run the web app: sign-up, confirmation, unsubscribe and preference pages, admin pages and webhooks."""
     import uvicorn
 
-    from outreach.bootstrap import get_settings
+    from campaigns.db.migrate import ensure_schema
+    from outreach.bootstrap import get_settings, tell
     from web.app import create_app
 
     settings = get_settings()
+    ensure_schema(settings.database_url, say=tell)  # no tables: made (SQLite) or one line, before anything listens
     app = create_app(settings)  # a bad setting stops here with one line, before anything listens
     bind_host, bind_port = listen_address(settings, host, port)
-    typer.echo(f"serving {settings.base_url} on http://{bind_host}:{bind_port}")
+    typer.echo(
+        f"serving {settings.base_url} on http://{bind_host}:{bind_port}; the admin is at {settings.base_url}/admin"
+    )
     uvicorn.run(
         app,
         host=bind_host,

@@ -55,15 +55,21 @@ def _table(title: str, first: str) -> Table:
 
 
 def _print_campaign(c: CampaignStats) -> None:
-    health = c.total.health()["overall"]
-    table = _table(
-        f"{c.slug}: {c.title} ({c.status}, {c.enrolled} enrolled, health [{_COLOURS[health]}]{health}[/])", "step"
-    )
+    if c.total.sent:
+        level = c.total.health()["overall"]
+        health = f"health [{_COLOURS[level]}]{level}[/]"
+    else:
+        health = "nothing sent yet"  # no rate is good or bad before the first email
+    table = _table(f"{c.slug}: {c.title} ({c.status}, {c.enrolled} enrolled, {health})", "step")
     for step in c.steps:
         table.add_row(*_row(f"{step.number}. {step.subject}", step.counts))
     table.add_row(*_row("total", c.total), style="bold")
     console.print(table)
     console.print("funnel: " + " → ".join(f"{name} {n}" for name, n in c.funnel))
+    if c.left_before_first:
+        console.print(
+            f"{c.left_before_first} unsubscribed before their first email (from the sign-up confirmation email)"
+        )
 
 
 def stats(

@@ -1,4 +1,5 @@
-"""`outreach subscribers import|list|show|remove`: a thin shell over campaigns.audience.subscribers."""
+"""`outreach subscribers import|list|show|remove`: a thin shell over campaigns.audience.subscribers (`export` and
+`erase` are added by outreach.commands.privacy)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ from campaigns.management.enrollment import enroll_csv
 from outreach.bootstrap import get_session_factory, now
 from outreach.commands import acting_as
 
-subscribers_app = typer.Typer(no_args_is_help=True, help="Import, list, show and remove subscribers.")
+subscribers_app = typer.Typer(
+    no_args_is_help=True,
+    help="Import, list, show and remove subscribers; export or erase one person's data.",
+)
+WHO = typer.Argument(..., metavar="ADDRESS|ID", help="Email address (any case), or the id `subscribers list` shows")
 console = Console()
 
 
@@ -106,13 +111,10 @@ def list_(
 
 
 @subscribers_app.command("show")
-def show(
-    address: str = typer.Argument(..., help="Email address (any case)"),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
-) -> None:
+def show(who: str = WHO, as_json: bool = typer.Option(False, "--json", help="Print JSON")) -> None:
     """One subscriber, with their enrollments and any suppression."""
     with get_session_factory()() as s:
-        sub = get_subscriber(s, address)
+        sub = get_subscriber(s, who)
         enrollments = s.execute(
             select(Campaign.slug, Enrollment.next_step, Enrollment.next_due_at, Enrollment.status)
             .join(Campaign, Campaign.id == Enrollment.campaign_id)
@@ -156,10 +158,18 @@ def show(
 
 
 @subscribers_app.command("remove")
-def remove(address: str = typer.Argument(..., help="Email address (any case)")) -> None:
+def remove(
+    who: str = WHO,
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation"),
+) -> None:
     """Stop all mail to a subscriber: unsubscribe, stop enrollments, cancel queued emails, suppress the address."""
+    if not yes:
+        with get_session_factory()() as s:
+            found = get_subscriber(s, who)  # a wrong address is said before the question, not after
+            shown = f"subscriber {found.id} ({found.email or 'erased'})"
+        typer.confirm(f"Stop every email to {shown} and suppress the address?", abort=True, err=True)
     with get_session_factory().begin() as s:
-        done = remove_subscriber(s, address, now())
+        done = remove_subscriber(s, who, now())
     console.print(
         f"subscriber {done.subscriber_id} removed: {done.enrollments_stopped} enrollments stopped, "
         f"{done.deliveries_cancelled} queued emails cancelled, address suppressed",

@@ -114,6 +114,8 @@ def test_refusals_print_one_line_and_exit_1(cli, env):
     cli("campaign", "create", str(SEED), "--slug", "baclofen")
     result = outreach(env, "campaign", "schedule", "baclofen", "--start", "now")
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "error: cannot schedule campaign 'baclofen': it has no subscribers" in " ".join(result.stderr.split())
+    line = " ".join(result.stderr.split())
+    assert "error: campaign 'baclofen' has no subscribers yet: enroll some before scheduling it" in line
+    assert "`outreach campaign enroll baclofen --all`" in line  # the command line adds how
     result = outreach(env, "campaign", "resume", "nope")
     assert result.returncode == 1 and "no campaign named 'nope'" in result.stderr

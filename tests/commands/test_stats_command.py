@@ -68,3 +68,11 @@ def test_hash_password_prints_a_hash_that_verifies(tmp_path):
     assert PasswordHasher().verify(hashed, "a long admin password")
     short = outreach("admin", "hash-password", env={}, input="short\nshort\n")
     assert short.returncode == 1 and "at least 12 characters" in short.stderr
+
+
+def test_a_campaign_that_sent_nothing_has_no_health_yet(cli, session_factory):
+    from tests.builders import make_campaign
+
+    make_campaign(session_factory, status="draft")
+    code, out, _ = cli("stats", "test")
+    assert code == 0 and "nothing sent yet" in out and "health ok" not in out

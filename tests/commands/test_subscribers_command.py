@@ -86,7 +86,7 @@ def test_import_list_show_remove(cli, tmp_path, db_url):
     code, out, _ = cli("subscribers", "show", "ann@example.com")
     assert code == 0 and "America/New_York" in out and "campaign drip" in out
 
-    code, out, _ = cli("subscribers", "remove", "ann@example.com")
+    code, out, _ = cli("subscribers", "remove", "ann@example.com", "--yes")
     assert code == 0 and "1 enrollments stopped" in out
     ann = json.loads(cli("subscribers", "show", "ann@example.com", "--json")[1])
     assert ann["status"] == "unsubscribed" and ann["suppressed"]["reason"] == "manual"
@@ -119,3 +119,39 @@ def test_the_installed_command_exits_1_on_problems(tmp_path):
     assert done.returncode == 1 and "bad address" in done.stdout
     again = run("subscribers", "list", "--json")
     assert again.returncode == 0 and len(json.loads(again.stdout)) == 2
+
+
+def test_show_remove_export_and_erase_take_the_id_that_list_shows(cli, tmp_path, monkeypatch):
+    cli("db", "upgrade")
+    path = tmp_path / "people.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    cli("subscribers", "import", str(path))
+    listed = json.loads(cli("subscribers", "list", "--json")[1])
+    bob = next(x for x in listed if x["email"] == "bob@example.com")
+    code, out, _ = cli("subscribers", "show", str(bob["id"]), "--json")
+    assert code == 0 and json.loads(out)["email"] == "bob@example.com"
+    code, out, _ = cli("subscribers", "export", str(bob["id"]))
+    assert code == 0 and json.loads(out)["subscriber"]["name"] == "Bob"
+    code, _, err = cli("subscribers", "show", "999")
+    assert code == 1 and "no subscriber with id 999 (`outreach subscribers list` shows them)" in " ".join(err.split())
+
+    # Removing asks first, naming who, like erasing does; "no" changes nothing.
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("n\n"))
+    code, _, err = cli("subscribers", "remove", str(bob["id"]))
+    assert code == 130 and f"Stop every email to subscriber {bob['id']} (bob@example.com)" in err
+    assert json.loads(cli("subscribers", "show", "bob@example.com", "--json")[1])["status"] == "active"
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("y\n"))
+    code, out, _ = cli("subscribers", "remove", str(bob["id"]))
+    assert code == 0 and f"subscriber {bob['id']} removed" in out
+    assert json.loads(cli("subscribers", "show", "bob@example.com", "--json")[1])["status"] == "unsubscribed"
+    # A wrong address is said at once, before any question.
+    code, _, err = cli("subscribers", "remove", "nobody@example.com")
+    assert code == 1 and "no subscriber with that address" in err and "Stop every email" not in err
+
+
+def test_subscribers_help_lists_every_command(cli):
+    code, out, _ = cli("subscribers", "--help")
+    assert code == 0
+    for name in ("import", "list", "show", "remove", "export", "erase"):
+        assert f" {name} " in out
+    assert "export or erase one person's data" in out

@@ -64,3 +64,21 @@ def test_window_parse_and_wraparound():
 def test_bad_window_is_one_clear_error(days, hours):
     with pytest.raises(ConfigError, match="sending window"):
         SendingWindow.parse(days, hours)
+
+
+@pytest.mark.parametrize(
+    "days, hours, says, field",
+    [
+        ("mon-fri", "17-9", "it must open before it closes, and 17:00 is not before 9:00", "hours"),
+        ("mon-fri", "9-25", "hours go from 0 to 24 (midnight to midnight), not 9-25", "hours"),
+        ("mon-fri", "nine-five", "write them like 'mon-fri' and '9-17'", "hours"),
+    ],
+)
+def test_a_bad_window_is_said_in_words_and_names_its_field(days, hours, says, field):
+    with pytest.raises(ConfigError) as refused:
+        SendingWindow.parse(days, hours)
+    assert says in str(refused.value) and refused.value.field == field
+    assert "<=" not in str(refused.value)
+    with pytest.raises(ConfigError, match="pick at least one day") as no_day:
+        SendingWindow(frozenset(), 9, 17)
+    assert no_day.value.field == "days"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
-from campaigns.db.models import Delivery
+from campaigns.db.models import Delivery, Enrollment, Subscriber
 from campaigns.delivery import state as ds
 from campaigns.insight.events import from_sendgrid
 from campaigns.insight.reactions import record_events
@@ -125,3 +125,36 @@ def test_send_latency_buckets(session_factory, known):
 )
 def test_complaint_thresholds(rate, expected):
     assert level(rate, 0.001, 0.003) is expected
+
+
+def test_paused_subscribers_and_a_full_daily_cap_are_not_a_stuck_queue(session_factory):
+    """Due enrollments the tick leaves alone on purpose raise no alarm: a subscriber who paused their emails, and
+    those a campaign's daily cap holds for tomorrow (counted apart). Only what the tick would take now counts."""
+    from campaigns.delivery import tick as drip
+    from tests.builders import enroll, make_campaign
+
+    cid = make_campaign(session_factory, status="running", daily_cap=2)
+    people = enroll(session_factory, cid, 5)
+    late = START + timedelta(hours=2)
+    with session_factory.begin() as s:
+        s.execute(update(Enrollment).values(next_due_at=START))
+        s.execute(update(Subscriber).where(Subscriber.id == people[0]).values(paused_until=START + timedelta(weeks=4)))
+    with session_factory() as s:
+        waiting = queue_health(s, late)
+    # 4 may be mailed (one paused); the cap lets 2 go today, and nothing went yet: 2 waiting on the tick.
+    assert (waiting.due_enrollments, waiting.held_by_cap) == (2, 2)
+    assert waiting.level(late) is Level.DANGER  # those 2 are two hours late: a real alarm (no tick ran)
+    drip.tick(session_factory, late, lambda ids: None)  # the tick takes its 2; the cap holds the rest
+    with session_factory() as s:
+        after = queue_health(s, late + timedelta(hours=2))
+        held = s.scalar(select(func.count()).select_from(Enrollment).where(Enrollment.status == "active"))
+    assert held == 3  # the paused one and the two over the cap
+    assert (after.due_enrollments, after.held_by_cap) == (0, 2)
+    # What waits now is the 2 created deliveries (queued, handed out, leased): not the paused or the capped.
+    assert after.oldest_due == START and after.queued_due == 2
+    with session_factory.begin() as s:
+        s.execute(update(Delivery).values(status=ds.ACCEPTED))
+    with session_factory() as s:
+        calm = queue_health(s, late + timedelta(hours=2))
+    assert (calm.due_enrollments, calm.held_by_cap, calm.oldest_due) == (0, 2, None)
+    assert calm.level(late + timedelta(hours=2)) is Level.OK

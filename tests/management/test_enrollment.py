@@ -78,6 +78,29 @@ def test_enroll_by_tag(session_factory):
     assert report.enrolled == 1 and enrolled(session_factory) == ["ann"]
 
 
+def test_a_tag_that_matches_nobody_is_refused_and_changes_nothing(session_factory):
+    make_campaign(session_factory, status="running")
+    people(session_factory, ("ann", "active", ["newsletter"]), ("bob", "unsubscribed", ["families"]))
+    with pytest.raises(StateError) as refused, session_factory.begin() as s:
+        enroll_subscribers(s, "test", START, actor="ana", tag="Families")
+    assert str(refused.value) == "no active subscriber has the tag 'families': nobody was enrolled"
+    assert refused.value.field == "tag"  # shown beside the tag field in the admin
+    with pytest.raises(StateError, match="type the tag"), session_factory.begin() as s:
+        enroll_subscribers(s, "test", START, actor="ana", tag="  ")
+    with session_factory() as s:
+        assert enrolled(session_factory) == [] and s.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_enroll_all_with_nobody_to_enroll_says_so(session_factory):
+    make_campaign(session_factory, status="draft")
+    with (
+        pytest.raises(StateError, match="there are no active subscribers to enroll yet") as refused,
+        session_factory.begin() as s,
+    ):
+        enroll_subscribers(s, "test", START, actor="ana")
+    assert refused.value.cli_hint == "`outreach subscribers import FILE` adds some"
+
+
 def test_enroll_from_a_csv_uses_the_subscriber_import(session_factory, tmp_path):
     make_campaign(session_factory, status="draft")
     csv = tmp_path / "people.csv"
@@ -137,12 +160,16 @@ def test_a_test_send_goes_to_staff_only_and_touches_no_enrollment_delivery_or_ev
     assert snapshot() == before
     (batch,) = provider.batches
     assert batch.is_test and batch.step == 2 and "test" in batch.categories
-    assert [(r.delivery_id, r.email, r.values["first_name"]) for r in batch.recipients] == [
-        (0, "Staff.One@example.com", "Sam"),
-        (0, "staff.two@example.com", "Sam"),
+    # Marked in the subject, addressed to the staff address alone (no made-up name), greeted like a nameless reader.
+    assert batch.content.subject == "[Test] Step 2"
+    assert [(r.delivery_id, r.email, r.name, r.values["first_name"]) for r in batch.recipients] == [
+        (0, "Staff.One@example.com", None, "there"),
+        (0, "staff.two@example.com", None, "there"),
     ]
     html, _ = batch.content.fill(batch.recipients[0].values)
-    assert "step 2" in html and "Sam" in html
+    assert "step 2" in html and "Hi there" in html and "Sam" not in html
+    # Its links name the sample subscriber, whose pages say it was a test (tests/web/test_first_contact_pages.py).
+    assert "/u/" in batch.recipients[0].values["unsubscribe_url"]
     assert [r.status for r in results] == ["accepted", "accepted"]
     with session_factory() as s:
         detail = s.scalars(select(AuditEntry.detail).where(AuditEntry.action == "test sent")).one()

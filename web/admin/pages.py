@@ -6,11 +6,14 @@ at /static/ (no CDN).
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from campaigns.db.models import Campaign
+from campaigns.insight import activity
 from campaigns.insight import stats as st
 from campaigns.insight.events import EventKind
 from web.admin.auth import (
@@ -35,6 +38,7 @@ router = APIRouter(prefix="/admin")
 
 #: Few sends make rates swing: say so below this many.
 LOW_VOLUME = 1000
+EVENTS_PAGE = 100
 
 
 # --- login ---------------------------------------------------------------------------------------------------------
@@ -150,7 +154,8 @@ def campaign_page(slug: str, request: Request, session: AdminSession = Depends(r
         if campaign_id is None:
             raise HTTPException(status_code=404, detail=f"no campaign named {slug!r}")
         (stats,) = st.campaign_stats(s, campaign_id, with_days=True)
-        events = st.recent_events(s, 15, campaign_id=campaign_id)
+        events = activity.recent_events(s, 15, campaign_id=campaign_id)
+        recipients = activity.event_subscribers(s, events)
     chart = {
         "daily": _series(stats.days),
         "funnel": {"labels": [name for name, _ in stats.funnel], "values": [n for _, n in stats.funnel]},
@@ -162,6 +167,7 @@ def campaign_page(slug: str, request: Request, session: AdminSession = Depends(r
         title=stats.title,
         c=stats,
         events=events,
+        recipients=recipients,
         chart=chart,
         thresholds=_thresholds(),
         low_volume=LOW_VOLUME,
@@ -170,23 +176,50 @@ def campaign_page(slug: str, request: Request, session: AdminSession = Depends(r
 
 
 @router.get("/events", include_in_schema=False)
-def events_page(request: Request, kind: str = "", session: AdminSession = Depends(require_admin)) -> Response:
+def events_page(
+    request: Request,
+    kind: str = "",
+    campaign: str = "",
+    step: str = "",
+    before: str = "",
+    session: AdminSession = Depends(require_admin),
+) -> Response:
+    """Events newest first, EVENTS_PAGE at a time, filtered by kind, campaign and step (unknown values: no filter)."""
     kinds = [k.value for k in EventKind]
     chosen = kind if kind in kinds else ""
     with sessions_of(request)() as s:
-        events = st.recent_events(s, 100, kind=chosen or None)
+        slugs = dict(s.execute(select(Campaign.id, Campaign.slug).order_by(Campaign.slug)).all())
+        campaign_id = next((cid for cid, slug in slugs.items() if slug == campaign), None)
+        events = activity.recent_events(
+            s,
+            EVENTS_PAGE + 1,
+            campaign_id=campaign_id,
+            kind=chosen or None,
+            step=int(step) if step.isdigit() else None,
+            before=int(before) if before.isdigit() else None,
+        )
+        recipients = activity.event_subscribers(s, events)
         totals = st.event_totals(s)
         unmatched = st.unmatched_events(s)
-        slugs = dict(s.execute(select(Campaign.id, Campaign.slug)).all())
+    more = len(events) > EVENTS_PAGE
+    events = events[:EVENTS_PAGE]
+    query = {"kind": chosen, "campaign": campaign if campaign_id else "", "step": step if step.isdigit() else ""}
+    kept = {k: v for k, v in query.items() if v}
+    older = urlencode({**kept, "before": events[-1].id}) if more else ""
     return render_admin(
         request,
         "events.html",
         session,
         title="Events",
         events=events,
+        recipients=recipients,
         totals=totals,
         kinds=kinds,
-        kind=chosen,
+        chosen=query,
+        paged=before.isdigit(),
+        older=older,
+        newest=urlencode(kept),
+        page_size=EVENTS_PAGE,
         unmatched=unmatched,
         slugs=slugs,
     )
@@ -197,7 +230,7 @@ def _suppressions_page(
 ) -> Response:
     with sessions_of(request)() as s:
         totals = st.suppression_totals(s)
-        recent = st.recent_suppressions(s, 50)
+        recent = activity.recent_suppressions(s, 50)
     return render_admin(
         request,
         "suppressions.html",
@@ -225,7 +258,7 @@ def search_suppressions(
     if not address or "@" not in address:
         return _suppressions_page(request, session, status_code=400)
     with sessions_of(request)() as s:
-        found = st.find_suppression(s, address)
+        found = activity.find_suppression(s, address)
     return _suppressions_page(request, session, searched=True, found=found)
 
 

@@ -9,14 +9,16 @@ APIRouter of your own, prefix /admin, included by the app) with `session = Depen
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from web.admin.auth import AdminSession
+from campaigns.management.checks import shown_link
+from web.admin.auth import AdminSession, read_session
+from web.admin.forms import NO_FORM, sentence
 from web.runtime import now_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -44,8 +46,20 @@ def pct(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value * 100:.{digits}f} %"
 
 
-def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+def when(value: datetime | str | None) -> str:
+    if not value:
+        return "—"
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def iso_utc(value: datetime | str | None) -> str:
+    """An instant as ISO 8601 in UTC with a Z, for <time datetime="..."> (the pages' script shows it in the
+    staff member's own zone)."""
+    if not value:
+        return ""
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def duration(seconds: float) -> str:
@@ -63,13 +77,21 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-env.filters.update(pct=pct, when=when, duration=duration)
+env.filters.update(pct=pct, when=when, duration=duration, iso_utc=iso_utc, sentence=sentence, shown_link=shown_link)
 
 
 def render_admin(
-    request: Request, template: str, session: AdminSession | None = None, *, status_code: int = 200, **ctx
+    request: Request,
+    template: str,
+    session: AdminSession | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict | None = None,
+    **ctx,
 ) -> HTMLResponse:
-    """An admin page from `template` (a file in web/admin/templates/) with the shell's context."""
+    """An admin page from `template` (a file in web/admin/templates/) with the shell's context; a page with forms
+    passes `form` (a web.admin.forms.FormState) to show a refused form again as it was sent."""
+    ctx.setdefault("form", NO_FORM)
     html = env.get_template(template).render(
         request=request,
         csrf=session.csrf if session else "",
@@ -79,4 +101,33 @@ def render_admin(
         now=now_of(request),
         **ctx,
     )
-    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    return HTMLResponse(html, status_code=status_code, headers={**SECURITY_HEADERS, **(headers or {})})
+
+
+# What staff read when a request fails, by status, where the plain reason would be developer wording.
+_ADMIN_ERRORS = {
+    401: ("Please sign in again", "Your session has ended. Sign in, then do it again."),
+    403: (
+        "Please try again",
+        "This form was open too long, or it did not come from this site. Go back, reload the page and send it again.",
+    ),
+    405: ("Not a page", "This address only takes forms. Use the buttons on the campaign's pages."),
+}
+
+
+def admin_error_page(
+    request: Request, status: int, title: str, message: str, *, hint: str | None = None, headers: dict | None = None
+) -> HTMLResponse:
+    """An error in the admin's design: its navigation (when signed in), the reason, and a way on."""
+    title, message = _ADMIN_ERRORS.get(status, (title, message))
+    return render_admin(
+        request,
+        "error.html",
+        read_session(request),
+        title=title,
+        message=sentence(message),
+        hint=hint,
+        status=status,
+        status_code=status,
+        headers=headers,
+    )

@@ -51,12 +51,14 @@
   }
 
   function funnel(canvas, d) {
+    // One bar per step, every step labelled: Chart.js skips labels that would crowd, so give each bar its room.
+    canvas.parentNode.style.height = Math.max(210, 26 * d.labels.length + 30) + "px";
     new Chart(canvas, {
       type: "bar",
       data: { labels: d.labels, datasets: [{ label: "subscribers", data: d.values, backgroundColor: "#2f5bd3" }] },
       options: {
         maintainAspectRatio: false, indexAxis: "y", plugins: { legend: { display: false } },
-        scales: { x: { beginAtZero: true, ticks: { precision: 0 } } }
+        scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { ticks: { autoSkip: false } } }
       }
     });
   }

@@ -11,13 +11,26 @@
   for (var i = 0; i < select.options.length; i++) {
     if (select.options[i].value === guess) { known = true; break; }
   }
-  if (!known) {  // e.g. a legacy alias such as Asia/Calcutta: the server accepts every zoneinfo name
+  if (!known) {  // an older name the list spells differently (Chromium says Asia/Calcutta): the server takes any
     var option = document.createElement("option");
     option.value = guess;
-    option.textContent = guess;
-    select.appendChild(option);
+    option.textContent = offsetOf(guess) + guess.split("/").pop().replace(/_/g, " ") + " (from your device)";
+    select.insertBefore(option, select.firstChild);
   }
   select.value = guess;
   var note = document.getElementById("timezone-guessed");
   if (note) { note.hidden = false; }
+
+  function offsetOf(zone) {
+    // "(UTC−05:00) ", as the server labels the listed zones; nothing if the browser cannot say.
+    try {
+      var parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "longOffset" }).formatToParts(new Date());
+      for (var j = 0; j < parts.length; j++) {
+        if (parts[j].type === "timeZoneName") {
+          return "(" + parts[j].value.replace("GMT", "UTC").replace("-", "\u2212") + ") ";
+        }
+      }
+    } catch (e) { /* an old browser: the name alone */ }
+    return "";
+  }
 })();
