@@ -16,12 +16,14 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from campaigns.addresses import email_key
 from campaigns.db.models import (
     Campaign,
     CampaignVersion,
     Delivery,
     Enrollment,
     Event,
+    SetAsideEvent,
     StepRow,
     Subscriber,
     Suppression,

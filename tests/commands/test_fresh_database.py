@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from campaigns.db.session import make_engine, make_session_factory
 from campaigns.delivery.providers.base import RecordingProvider
 from campaigns.settings import load_settings
+from tests.builders import TEST_ADDRESS_KEY
 from tests.servers import Background, free_port, running, wait_for_port
 from tests.web.admin_support import admin_app, signed_in_client
 from web.app import create_app
@@ -76,7 +77,7 @@ def test_pages_on_a_database_without_tables_say_so_instead_of_a_500(db_url, tmp_
     """An app started on an empty database (say, `db upgrade` forgotten after dropping it): a page for subscribers
     that says nothing of servers, an admin page that names the fix."""
     engine = make_engine(db_url)
-    factory = make_session_factory(engine)
+    factory = make_session_factory(engine, TEST_ADDRESS_KEY)
     try:
         settings = load_settings(database_url=db_url, outbox_dir=tmp_path / "outbox", secret_key="k")
         public = TestClient(create_app(settings, factory, RecordingProvider()), raise_server_exceptions=False)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from campaigns.db.models import AuditEntry, Campaign
 from campaigns.delivery.providers.base import RecordingProvider
-from campaigns.insight.events import from_sendgrid
+from campaigns.insight.sendgrid_events import from_sendgrid
 from campaigns.insight.reactions import record_events
 from campaigns.management.lifecycle import create_campaign
 from campaigns.settings import PROJECT_ROOT
