@@ -53,3 +53,16 @@ def is_clean_line(value: str) -> bool:
 def is_slug(value: str) -> bool:
     """True for a well-formed campaign slug (the whole string; a trailing newline does not pass)."""
     return SLUG.fullmatch(value) is not None
+
+
+MAX_INT = 2**31 - 1  # the largest value of PostgreSQL's integer: ids, steps, versions, caps
+
+
+def whole_number(text: str | None, most: int = MAX_INT) -> int | None:
+    """A whole number typed in ASCII digits, from 0 to `most`; None for anything else. ("²" and "٣" are digits to
+    str.isdigit() and int() refuses the first; 10**20 fits no integer column.)"""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(most)):
+        return None
+    value = int(text)
+    return value if value <= most else None

@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.db.models import Delivery, Event
 from campaigns.delivery import state as ds
+from campaigns.insight import activity
 from campaigns.insight import stats as st
 from campaigns.settings import Settings, split_list
 from web.guards import client_address
@@ -82,7 +83,7 @@ def read_figures(factory: sessionmaker[Session], at: datetime) -> Figures:
             events=st.event_totals(s),
             unprocessed=s.scalar(select(func.count()).select_from(Event).where(Event.processed_at.is_(None))) or 0,
             unmatched=st.unmatched_events(s),
-            set_aside=st.set_aside_count(s),
+            set_aside=activity.set_aside_count(s),
             queue=st.queue_health(s, at),
             latency=st.send_latency_buckets(s, [float(b) for b in LATENCY_BUCKETS]),
             suppressions=st.suppression_totals(s),

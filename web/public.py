@@ -27,6 +27,7 @@ from campaigns.delivery.sending import first_name
 from campaigns.errors import OutreachError
 from campaigns.management.forecast import FirstEmail, first_email
 from campaigns.redaction import mask_email
+from campaigns.text_input import whole_number
 from web.context import AppContext, get_context
 from web.guards import client_address
 from web.zones import zone_groups, zone_label
@@ -43,7 +44,6 @@ NEUTRAL_ANSWER = (
     "Please check your inbox (and the spam folder) and click the link to start."
 )
 _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
-_WEEKS = re.compile(r"[0-9]{1,2}")
 
 
 def render(
@@ -470,8 +470,7 @@ def preferences_post(
 
 def _apply_preference(s, sid: int, action: str, weeks: str, name: str, tz: str, now: datetime) -> str:
     if action == "pause":
-        # ASCII digits only: "²".isdigit() is True, and int("²") fails.
-        preferences.pause(s, sid, int(weeks) if _WEEKS.fullmatch(weeks) else 0, now)
+        preferences.pause(s, sid, whole_number(weeks, most=52) or 0, now)
         return "paused"
     if action == "resume":
         preferences.resume(s, sid, now)

@@ -24,7 +24,7 @@ from campaigns.db.sql import bulk_insert, chunked, is_in, rows_changed
 from campaigns.delivery import state as ds
 from campaigns.delivery.suppression import suppress_key, suppressed_keys
 from campaigns.errors import ImportRowError, NotFound
-from campaigns.text_input import clean_line
+from campaigns.text_input import clean_line, whole_number
 
 REQUIRED_COLUMNS = ("email", "timezone")
 OPTIONAL_COLUMNS = ("name", "consent_source", "consent_at", "consent_ip", "tags")
@@ -309,8 +309,9 @@ def get_subscriber(session: Session, who: str) -> Subscriber:
     """The subscriber with this address (matched case-insensitively) or, for a number, this id (as `subscribers
     list` shows them); NotFound otherwise."""
     who = who.strip()
-    if who.isdigit():
-        subscriber = session.get(Subscriber, int(who))
+    if who.isascii() and who.isdigit():
+        number = whole_number(who)
+        subscriber = session.get(Subscriber, number) if number is not None else None
         if subscriber is None:
             raise NotFound(f"no subscriber with id {who}", cli_hint="`outreach subscribers list` shows them")
         return subscriber

@@ -16,14 +16,12 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from campaigns.addresses import email_key
 from campaigns.db.models import (
     Campaign,
     CampaignVersion,
     Delivery,
     Enrollment,
     Event,
-    SetAsideEvent,
     StepRow,
     Subscriber,
     Suppression,

@@ -50,9 +50,15 @@ def test_stored_text_is_printed_with_its_controls_visible_and_never_as_markup(cl
         assert "[/]" in out and "[bold]loud[/bold]" in out  # shown as typed, not read as markup
 
 
-def test_an_error_quoting_what_was_typed_is_one_line_even_with_brackets(cli):
+def test_an_error_quoting_what_was_typed_is_one_line_even_with_brackets(cli, session_factory):
     code, _, err = cli("campaign", "show", "[/]")
     assert code == 1 and "no campaign named '[/]'" in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("who", ["²", "100000000000000000000"])
+def test_a_subscriber_number_that_is_no_id_is_not_found(cli, session_factory, who):
+    code, _, err = cli("subscribers", "show", who)
+    assert code == 1 and "no subscriber" in err and "Traceback" not in err
 
 
 def test_serve_refuses_the_development_key_on_a_public_address(tmp_path):

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import select
 
 from campaigns.db.models import Campaign, Subscriber
-from campaigns.insight.sendgrid_events import from_sendgrid
 from campaigns.insight.reactions import record_events
+from campaigns.insight.sendgrid_events import from_sendgrid
 from campaigns.management.lifecycle import create_campaign
 from campaigns.settings import PROJECT_ROOT, load_settings
 from tests.browser import browser_page, needs_chromium, screenshot, served

@@ -17,6 +17,7 @@ from campaigns.db.models import Campaign
 from campaigns.insight import activity
 from campaigns.insight import stats as st
 from campaigns.insight.events import EventKind
+from campaigns.text_input import whole_number
 from web.admin.auth import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -210,8 +211,8 @@ def events_page(
             EVENTS_PAGE + 1,
             campaign_id=campaign_id,
             kind=chosen or None,
-            step=int(step) if step.isdigit() else None,
-            before=int(before) if before.isdigit() else None,
+            step=whole_number(step),
+            before=whole_number(before),
         )
         recipients = activity.event_subscribers(s, events)
         totals = st.event_totals(s)
@@ -219,7 +220,7 @@ def events_page(
         set_aside_count, set_aside = activity.set_aside_count(s), activity.recent_set_aside(s)
     more = len(events) > EVENTS_PAGE
     events = events[:EVENTS_PAGE]
-    query = {"kind": chosen, "campaign": campaign if campaign_id else "", "step": step if step.isdigit() else ""}
+    query = {"kind": chosen, "campaign": campaign if campaign_id else "", "step": step if whole_number(step) else ""}
     kept = {k: v for k, v in query.items() if v}
     older = urlencode({**kept, "before": events[-1].id}) if more else ""
     return render_admin(
@@ -232,7 +233,7 @@ def events_page(
         totals=totals,
         kinds=kinds,
         chosen=query,
-        paged=before.isdigit(),
+        paged=whole_number(before) is not None,
         older=older,
         newest=urlencode(kept),
         page_size=EVENTS_PAGE,
