@@ -3,7 +3,6 @@ enrolled in it, written by SQL (generate_series on PostgreSQL, a recursive CTE o
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,11 +10,13 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import Engine, bindparam, text, update
 
+from campaigns.addresses import AddressKey
 from campaigns.brand import Brand
 from campaigns.db.migrate import upgrade
 from campaigns.db.models import Campaign, UTCDateTime
 from campaigns.db.session import make_engine, make_session_factory
 from campaigns.management.lifecycle import create_campaign
+from campaigns.settings import DEV_ADDRESS_KEY
 from outreach.demo import SEED
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
@@ -46,7 +47,7 @@ def prepare(url: str, size: int, brand: Brand) -> int:
     engine = make_engine(url)
     try:
         created = datetime.now(UTC) - timedelta(days=1)
-        with make_session_factory(engine).begin() as s:
+        with make_session_factory(engine, DEV_ADDRESS_KEY).begin() as s:
             campaign_id = create_campaign(s, SEED, SLUG, brand, created, actor="bench").id
         _subscribers(engine, size, created)
         with engine.begin() as c:
@@ -69,22 +70,27 @@ def _subscribers(engine: Engine, size: int, created: datetime) -> None:
     if engine.dialect.name == "postgresql":
         sql = f"""
             INSERT INTO subscribers (email, email_key, name, timezone, status, tags, created_at)
-            SELECT e, encode(sha256(convert_to(e, 'UTF8')), 'hex'), 'Person ' || g, (ARRAY[{zones}])[1 + g % 5],
-                   'active', '[]', :at
+            SELECT e, encode(sha256(:outer || sha256(:inner || convert_to(encode(sha256(convert_to(e, 'UTF8')), 'hex'),
+                   'UTF8'))), 'hex'), 'Person ' || g, (ARRAY[{zones}])[1 + g % 5], 'active', '[]', :at
             FROM (SELECT g, 'person' || g || '@bench.example.com' AS e FROM generate_series(1, :n) AS g) AS gen"""
     else:
         sql = f"""
             WITH RECURSIVE gen(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM gen WHERE g < :n)
             INSERT INTO subscribers (email, email_key, name, timezone, status, tags, created_at)
-            SELECT 'person' || g || '@bench.example.com', sha256hex('person' || g || '@bench.example.com'),
+            SELECT 'person' || g || '@bench.example.com', address_key('person' || g || '@bench.example.com'),
                    'Person ' || g, json_extract(json_array({zones}), '$[' || (g % 5) || ']'), 'active', '[]', :at
             FROM gen"""
+    # The keyed fingerprint of campaigns.addresses (HMAC-SHA256 over the SHA-256), written out for PostgreSQL's
+    # sha256() with HMAC's padded keys (RFC 2104).
+    key = DEV_ADDRESS_KEY.encode().ljust(64, b"\0")
+    params = {"n": size, "at": created}
     with engine.begin() as c:
         if engine.dialect.name == "sqlite":
-            c.connection.driver_connection.create_function(
-                "sha256hex", 1, lambda e: hashlib.sha256(e.encode()).hexdigest(), deterministic=True
-            )
-        c.execute(text(sql).bindparams(bindparam("at", type_=UTCDateTime())), {"n": size, "at": created})
+            keys = AddressKey(DEV_ADDRESS_KEY)
+            c.connection.driver_connection.create_function("address_key", 1, keys.of, deterministic=True)
+        else:
+            params |= {"inner": bytes(b ^ 0x36 for b in key), "outer": bytes(b ^ 0x5C for b in key)}
+        c.execute(text(sql).bindparams(bindparam("at", type_=UTCDateTime())), params)
 
 
 def start_campaign(url: str, campaign_id: int, at: datetime) -> None:

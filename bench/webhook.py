@@ -24,7 +24,7 @@ from campaigns.db.migrate import upgrade
 from campaigns.db.session import make_engine, make_session_factory
 from campaigns.delivery.providers.base import RecordingProvider
 from campaigns.insight.reactions import process_pending
-from campaigns.settings import load_settings
+from campaigns.settings import DEV_ADDRESS_KEY, load_settings
 from tests.events.support import sent_campaign, sg_event
 from tests.servers import free_port
 from tests.web.signing import Signer
@@ -69,7 +69,7 @@ def run(url: str, args, workdir: Path) -> None:
     import uvicorn
 
     upgrade(url)
-    factory = make_session_factory(make_engine(url))
+    factory = make_session_factory(make_engine(url), DEV_ADDRESS_KEY)
     people = 2000
     _, deliveries = sent_campaign(factory, people)
     signer = Signer()

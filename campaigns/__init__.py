@@ -6,7 +6,8 @@
     audience/     subscribers, sign-up, preferences, unsubscribe, privacy
     management/   campaigns as staff handle them: records, lifecycle, editing, enrollment, checks, forecast
     db/           tables, sessions, SQL that differs by database, migrations
-    settings, brand, errors, tokens, audit, redaction: shared by every room
+    settings, brand, errors, tokens, audit, redaction, addresses (stored, sent and fingerprinted forms),
+    text_input (the one cleaner of typed text), rate_limits (limits shared by every process): shared by every room
 
 Rooms import downward only (management → audience → insight → delivery → authoring → shared modules);
 the import-linter contracts in pyproject.toml hold the code to it, and `web/`, `workers/`, `outreach/` to the edge.

@@ -83,3 +83,12 @@ class ProviderError(OutreachError):
 
 class SignatureError(OutreachError):
     """A webhook's signature or timestamp does not verify."""
+
+
+class RateLimited(OutreachError):
+    """Too many attempts from one client, for one address or one sign-in (campaigns.rate_limits); says how long to
+    wait."""
+
+    def __init__(self, retry_after: int, message: str = "too many attempts; please try again in a few minutes") -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

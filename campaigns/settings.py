@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,8 +15,29 @@ from campaigns.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR = PROJECT_ROOT / "var"
 SENDGRID_PUBLIC_HOST = "https://api.sendgrid.com"
-# Good enough for the demo and tests; links signed with it are forgeable, so real sending refuses it.
+# Good enough for the demo and tests; links signed with it are forgeable, so real sending and any web app that is
+# not on localhost refuse it (and any other weak key: see `secret_problem`).
 DEV_SECRET_KEY = "dev-only-not-secret-change-me"
+# The same for the key of address fingerprints (campaigns.addresses): with it, a stolen database would tell who
+# was on the list.
+DEV_ADDRESS_KEY = "dev-only-address-key-not-secret"
+MIN_SECRET_LENGTH = 32
+MAKE_A_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+_PLACEHOLDERS = (
+    "changeme",
+    "changethis",
+    "replaceme",
+    "secret",
+    "password",
+    "example",
+    "default",
+    "placeholder",
+    "devonly",
+    "insecure",
+    "123456",
+    "qwerty",
+)
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class Settings(BaseSettings):
@@ -37,6 +60,14 @@ class Settings(BaseSettings):
     smtp_user: str | None = Field(None, alias="OUTREACH_SMTP_USER")
     smtp_password: str | None = Field(None, alias="OUTREACH_SMTP_PASSWORD", repr=False)
     secret_key: str = Field(DEV_SECRET_KEY, alias="OUTREACH_SECRET_KEY", repr=False)
+    # Keys the fingerprints of addresses (suppressions, events); never change it once the database holds data.
+    address_key: str = Field(DEV_ADDRESS_KEY, alias="OUTREACH_ADDRESS_KEY", repr=False)
+    # Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated); from anyone else the
+    # header is ignored and the connection's own address counts (rate limits, consent records, the admin lockout).
+    trusted_proxies: str = Field("127.0.0.1, ::1", alias="OUTREACH_TRUSTED_PROXIES")
+    # GET /metrics answers a request with this bearer token, or from these addresses/networks; otherwise 403.
+    metrics_token: str | None = Field(None, alias="OUTREACH_METRICS_TOKEN", repr=False)
+    metrics_allow: str = Field("", alias="OUTREACH_METRICS_ALLOW")
     base_url: str = Field("http://localhost:8000", alias="OUTREACH_BASE_URL")
     admin_password_hash: str | None = Field(None, alias="OUTREACH_ADMIN_PASSWORD_HASH", repr=False)
     webhook_max_age_seconds: int = Field(600, alias="OUTREACH_WEBHOOK_MAX_AGE")
@@ -52,6 +83,22 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
 
+    @field_validator("trusted_proxies", "metrics_allow")
+    @classmethod
+    def _networks(cls, v: str) -> str:
+        for item in split_list(v):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (like 10.0.0.0/8)") from None
+        return v
+
+    @property
+    def is_local(self) -> bool:
+        """True when OUTREACH_BASE_URL is this machine (development): the only place weak keys are allowed."""
+        host = (urlsplit(self.base_url).hostname or "").lower()
+        return host in LOCAL_HOSTS or host.endswith(".localhost")
+
     @field_validator("database_url")
     @classmethod
     def _database_url_scheme(cls, v: str) -> str:
@@ -62,10 +109,47 @@ class Settings(BaseSettings):
         return v
 
 
+def split_list(value: str) -> list[str]:
+    """A comma-separated setting as its items."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def secret_problem(value: str, dev_value: str) -> str | None:
+    """Why `value` is too weak to protect real people (None when it is fine)."""
+    if value == dev_value:
+        return "still the built-in development value"
+    if any(c.isspace() for c in value):
+        return "contains whitespace (a copy-and-paste slip?)"
+    if len(value) < MIN_SECRET_LENGTH:
+        return f"shorter than {MIN_SECRET_LENGTH} characters"
+    if len(set(value)) < 10:
+        return "made of too few different characters"
+    letters = "".join(c for c in value.lower() if c.isalnum())
+    word = next((w for w in _PLACEHOLDERS if w in letters), None)
+    if word:
+        return f"contains {word!r}, which reads like a placeholder"
+    return None
+
+
+def check_secrets(settings: Settings, purpose: str) -> None:
+    """ConfigError naming the first weak secret, for `purpose` (a web app on a public address, real sending)."""
+    for name, value, dev in (
+        ("OUTREACH_SECRET_KEY", settings.secret_key, DEV_SECRET_KEY),
+        ("OUTREACH_ADDRESS_KEY", settings.address_key, DEV_ADDRESS_KEY),
+    ):
+        problem = secret_problem(value, dev)
+        if problem:
+            raise ConfigError(
+                f"setting {name}: {problem}; {purpose} needs a long random value (make one with: {MAKE_A_SECRET})"
+            )
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Read the settings once; a malformed one becomes a single ConfigError line naming it."""
+    """Read the settings once; a malformed one becomes a single ConfigError line naming it. `overrides` (by field
+    name) win over the environment."""
     try:
-        return Settings(**overrides)
+        # By alias: a field name given while the environment holds the alias would lose to the environment.
+        return Settings(**{_env_name(name): value for name, value in overrides.items()})
     except ValidationError as err:
         first = err.errors()[0]
         name = _env_name(str(first["loc"][0])) if first["loc"] else "settings"

@@ -1,7 +1,8 @@
 """Signed, purpose-bound tokens for the links in emails and pages. No email address ever appears in a URL.
 
-A token carries only ids (subscriber, optionally campaign) and is signed with OUTREACH_SECRET_KEY; the purpose is the
-signer's salt, so a token made for one purpose never verifies for another.
+A token carries only ids and is signed with OUTREACH_SECRET_KEY; the purpose is the signer's salt, so a token made
+for one purpose never verifies for another. Unsubscribe and preference links name a subscriber (and a campaign);
+a confirmation link names one sign-up request (its id and a random nonce kept on the row), which it confirms once.
 """
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ MAX_AGE: dict[str, int] = {
 }
 
 
+# Confirmation links once named the subscriber and worked any number of times; they name a sign-up request now,
+# under a salt of their own, so the links in confirmation emails sent before that change no longer verify.
+_SALTS: dict[str, str] = {"confirm": "outreach.confirm-request"}
+NONCE_BITS = 52  # a random nonce that JSON and a BIGINT column both keep exactly
+
+
+def salt_of(purpose: Purpose) -> str:
+    """The signer's salt for a purpose: what makes a token of one purpose useless for another."""
+    return _SALTS.get(purpose, f"outreach.{purpose}")
+
+
 class _Signer(TimestampSigner):
     """itsdangerous' signer, deriving its key once rather than for every signature (same key, same tokens)."""
 
@@ -59,16 +71,30 @@ class TokenData:
         return self.subscriber_id == SAMPLE_SUBSCRIBER
 
 
+@dataclass(frozen=True)
+class ConfirmToken:
+    """What a confirmation link names: one sign-up request, and the nonce stored with it."""
+
+    request_id: int
+    nonce: int
+
+
 class Tokens:
     def __init__(self, secret_key: str) -> None:
         self._secret = secret_key
         self._signers: dict[str, Signer] = {}
 
     def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self._secret, salt=f"outreach.{purpose}", signer=_Signer)
+        return URLSafeTimedSerializer(self._secret, salt=salt_of(purpose), signer=_Signer)
 
     def make(self, purpose: Purpose, subscriber_id: int, campaign_id: int | None = None) -> str:
-        payload = [subscriber_id] if campaign_id is None else [subscriber_id, campaign_id]
+        return self._sign(purpose, [subscriber_id] if campaign_id is None else [subscriber_id, campaign_id])
+
+    def make_confirm(self, request_id: int, nonce: int) -> str:
+        """The token of a confirmation link for one sign-up request."""
+        return self._sign("confirm", [request_id, nonce])
+
+    def _sign(self, purpose: Purpose, payload: list[int]) -> str:
         # The send path signs two links per email. `dumps` would build a signer and try to zlib-compress a dozen
         # bytes of JSON each time; this makes the same token (uncompressed, as `loads` reads it) in a third of
         # the time.
@@ -80,15 +106,28 @@ class Tokens:
 
     def read(self, purpose: Purpose, token: str, max_age: int | None = None) -> TokenData:
         """The ids a token carries; TokenError if it is forged, altered, expired or for another purpose."""
+        return TokenData(*self._load(purpose, token, 1, 2, max_age))
+
+    def read_confirm(self, token: str) -> ConfirmToken:
+        """The sign-up request a confirmation link names; TokenError as for `read`."""
+        return ConfirmToken(*self._load("confirm", token, 2, 2, None))
+
+    def _load(self, purpose: Purpose, token: str, least: int, most: int, max_age: int | None) -> list[int]:
+        if len(token) > 400:  # ours are under 100 characters; do not spend a signature check on a megabyte
+            raise TokenError("this link is not valid", purpose=purpose)
         try:
             payload = self._serializer(purpose).loads(token, max_age=max_age or MAX_AGE[purpose])
         except SignatureExpired:
             raise TokenError("this link has expired", purpose=purpose, expired=True) from None
         except BadSignature:
             raise TokenError("this link is not valid", purpose=purpose) from None
-        if not (isinstance(payload, list) and 1 <= len(payload) <= 2 and all(isinstance(i, int) for i in payload)):
+        if not (
+            isinstance(payload, list)
+            and least <= len(payload) <= most
+            and all(type(i) is int and 0 <= i < 2**63 for i in payload)
+        ):
             raise TokenError("this link is not valid", purpose=purpose)
-        return TokenData(*payload)
+        return payload
 
 
 class Links:
@@ -104,5 +143,6 @@ class Links:
     def preferences_url(self, subscriber_id: int) -> str:
         return f"{self.base_url}/p/{self.tokens.make('preferences', subscriber_id)}"
 
-    def confirm_url(self, subscriber_id: int, campaign_id: int | None = None) -> str:
-        return f"{self.base_url}/c/{self.tokens.make('confirm', subscriber_id, campaign_id)}"
+    def confirm_url(self, request_id: int, nonce: int) -> str:
+        """The double opt-in link for one sign-up request: GET shows a button, POST confirms (once)."""
+        return f"{self.base_url}/c/{self.tokens.make_confirm(request_id, nonce)}"

@@ -31,9 +31,9 @@ def get_session_factory() -> sessionmaker[Session]:
     from campaigns.db.migrate import ensure_schema
     from campaigns.db.session import make_engine, make_session_factory
 
-    url = get_settings().database_url
-    ensure_schema(url, say=tell)
-    return make_session_factory(make_engine(url))
+    settings = get_settings()
+    ensure_schema(settings.database_url, say=tell, address_key=settings.address_key)
+    return make_session_factory(make_engine(settings.database_url), settings.address_key)
 
 
 def tell(line: str) -> None:

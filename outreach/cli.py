@@ -11,9 +11,9 @@ import sys
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from campaigns.errors import OutreachError
+from outreach.terminal import plain
 
 PROG = "outreach"
 USAGE_EXIT, ERROR_EXIT = 2, 1
@@ -93,5 +93,6 @@ def main(argv: list[str] | None = None) -> None:
 
 def _fail(message: str, hint: str | None = None) -> None:
     line = message + (f" ({hint})" if hint else "")
-    err_console.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)
+    # The message may quote what was typed or stored ("no campaign named '[/]'"): data, never markup or controls.
+    err_console.print(f"[red]error:[/red] {plain(line)}", highlight=False, soft_wrap=True)
     sys.exit(ERROR_EXIT)

@@ -18,6 +18,7 @@ and fails them under CI=true (tests.parts.require_part).
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -29,9 +30,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.brand import Brand, load_brand
 from campaigns.settings import Settings, load_settings
+from tests.builders import TEST_ADDRESS_KEY
 from tests.parts import CHROMIUM, require_part
 from tests.postgres import admin_dsn, choose_server, why_not
 from tests.servers import RedisServer, redis_binary
+
+# Every Settings of the run, and every process the tests start, use the test databases' address key.
+os.environ["OUTREACH_ADDRESS_KEY"] = TEST_ADDRESS_KEY
 
 # Chosen when this module is first imported, before any test (and before xdist starts its workers, which inherit it).
 PG_PORT, _PG_PROBLEM = choose_server()
@@ -94,7 +99,7 @@ def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
     upgrade(db_url)
     engine = make_engine(db_url)
     try:
-        yield make_session_factory(engine)
+        yield make_session_factory(engine, TEST_ADDRESS_KEY)
     finally:
         engine.dispose()
 

@@ -16,21 +16,22 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from campaigns.delivery.providers.base import EmailProvider
-from campaigns.errors import NotFound, OutreachError, StateError, TokenError
-from campaigns.settings import Settings
+from campaigns.errors import NotFound, OutreachError, RateLimited, StateError, TokenError
+from campaigns.settings import Settings, check_secrets
 from campaigns.tokens import Links, Tokens
 from web.context import AppContext
 from web.csrf import Csrf, CsrfError
-from web.ratelimit import RateLimited, SlidingWindowLimiter
+from web.guards import ClientAddress, RequestChecks, ServerErrorPage
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,9 @@ ROUTERS: list[str] = [
     "web.metrics:router",
 ]
 
-SIGNUPS_PER_WINDOW, SIGNUP_WINDOW_SECONDS = 5, 600
+# The largest request body a route reads, unless its router or itself says otherwise (FastAPI's streaming limit:
+# the public forms take 8 KiB, the webhook 8 MiB). Admin forms are a few fields.
+MAX_BODY_BYTES = 64 * 1024
 
 # Pages load only our own files: no inline script or style, no framing, forms post only to us.
 CSP = (
@@ -68,13 +71,17 @@ def create_app(
     from outreach import bootstrap
 
     settings = settings or bootstrap.get_settings()
+    if not settings.is_local:
+        # Anyone who knows a weak key can forge every link (export or erase any subscriber) and read the
+        # suppression list: a server others can reach refuses to start with one.
+        check_secrets(settings, f"a web app at {settings.base_url}")
     from campaigns.brand import load_brand
 
     brand = load_brand(settings.brand_file)
     if session_factory is None:
         from campaigns.db.session import make_engine, make_session_factory
 
-        session_factory = make_session_factory(make_engine(settings.database_url))
+        session_factory = make_session_factory(make_engine(settings.database_url), settings.address_key)
     if provider is None:
         from campaigns.delivery.providers.factory import build_provider
 
@@ -84,7 +91,15 @@ def create_app(
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.globals.update(brand=brand, csrf_field="csrf_token")
 
-    app = FastAPI(title="Outreach", docs_url=None, redoc_url=None, openapi_url=None)
+    # No automatic trailing-slash redirect: Starlette builds its Location from the Host header (see _add_error_pages).
+    app = FastAPI(
+        title="Outreach",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        max_body_size=MAX_BODY_BYTES,
+        redirect_slashes=False,
+    )
     # The same parts, where web.runtime looks for them.
     app.state.settings, app.state.session_factory = settings, session_factory
     app.state.clock = clock or bootstrap.now
@@ -98,9 +113,12 @@ def create_app(
         links=Links(settings.base_url, tokens),
         templates=templates,
         csrf=Csrf(settings.secret_key, secure_cookie=https),
-        signup_limiter=SlidingWindowLimiter(SIGNUPS_PER_WINDOW, SIGNUP_WINDOW_SECONDS),
     )
+    # Outermost last: the client's address is settled first, then every answer (a 500 too) gets the headers.
+    app.add_middleware(RequestChecks)
+    app.add_middleware(ServerErrorPage, page=lambda request: _server_error(request, templates))
     app.add_middleware(SecurityHeaders, hsts=https)
+    app.add_middleware(ClientAddress, settings=settings)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     _add_error_pages(app, templates)
     for spec in ROUTERS:
@@ -183,9 +201,35 @@ def _phrase(status: int) -> str:
 
 
 def wants_json(request: Request) -> bool:
-    """JSON errors for API paths (/api/..., /admin/api/...) and clients that ask only for JSON; pages otherwise."""
-    accept = request.headers.get("accept", "")
-    return "/api/" in request.url.path or ("application/json" in accept and "text/html" not in accept)
+    """JSON errors for API paths (/api/..., /admin/api/..., /webhooks/...) and clients that ask only for JSON; pages
+    otherwise."""
+    accept, path = request.headers.get("accept", ""), request.url.path
+    return (
+        "/api/" in path or path.startswith("/webhooks/") or ("application/json" in accept and "text/html" not in accept)
+    )
+
+
+def _server_error(request: Request, templates: Jinja2Templates) -> Response:
+    message = "Something went wrong on our side; nothing was changed. Please try again in a few minutes."
+    if wants_json(request):
+        return JSONResponse({"error": message}, status_code=500)
+    return templates.TemplateResponse(
+        request, "error.html", {"title": "Something went wrong", "message": message, "hint": None}, status_code=500
+    )
+
+
+def _without_trailing_slash(request: Request) -> str | None:
+    """For a GET of `/signup/`: `/signup` (with the query) when that is a page here, else None. A path only, never
+    the Host header, so the redirect cannot be pointed at another site."""
+    path = request.url.path
+    if request.method not in ("GET", "HEAD") or len(path) < 2 or not path.endswith("/"):
+        return None
+    candidate = "/" + path.strip("/")
+    scope = {"type": "http", "path": candidate, "method": "GET"}
+    if not any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+        return None
+    query = request.url.query
+    return candidate + (f"?{query}" if query else "")
 
 
 def _add_error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
@@ -243,10 +287,14 @@ def _add_error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        titles = {404: "Not found", 405: "Not allowed"}
-        message = {404: "There is nothing at this address.", 405: "This page cannot be used that way."}.get(
-            exc.status_code, str(exc.detail)
-        )
+        if exc.status_code == 404 and (target := _without_trailing_slash(request)):
+            return RedirectResponse(target, status_code=308)
+        titles = {404: "Not found", 405: "Not allowed", 413: "Too large"}
+        message = {
+            404: "There is nothing at this address.",
+            405: "This page cannot be used that way.",
+            413: "What was sent is larger than this address takes.",
+        }.get(exc.status_code, str(exc.detail))
         # Our own routes say what is missing (e.g. "no campaign named 'x'"); Starlette's say only "Not Found".
         ours = isinstance(exc.detail, str) and exc.detail not in (_phrase(exc.status_code), "")
         return page(

@@ -19,7 +19,6 @@ from campaigns.delivery.providers.base import EmailProvider
 from campaigns.settings import Settings
 from campaigns.tokens import Links, Tokens
 from web.csrf import Csrf
-from web.ratelimit import SlidingWindowLimiter
 
 
 @dataclass
@@ -33,7 +32,6 @@ class AppContext:
     links: Links
     templates: Jinja2Templates
     csrf: Csrf
-    signup_limiter: SlidingWindowLimiter
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

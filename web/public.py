@@ -27,11 +27,15 @@ from campaigns.delivery.sending import first_name
 from campaigns.errors import OutreachError
 from campaigns.management.forecast import FirstEmail, first_email
 from campaigns.redaction import mask_email
+from campaigns.text_input import whole_number
 from web.context import AppContext, get_context
+from web.guards import client_address
 from web.zones import zone_groups, zone_label
 
 log = logging.getLogger(__name__)
-router = APIRouter()
+# Every form here is a few short fields: FastAPI stops reading a body at this size and answers 413.
+MAX_BODY_BYTES = 8 * 1024
+router = APIRouter(max_body_size=MAX_BODY_BYTES)
 
 DEFAULT_TIME_ZONE = "America/New_York"  # shown before the browser's guess (and when scripts are off)
 SOON = timedelta(minutes=15)  # a first email due within this is "on its way"
@@ -39,12 +43,7 @@ NEUTRAL_ANSWER = (
     "If this address can receive our emails, a confirmation link is on its way. "
     "Please check your inbox (and the spam folder) and click the link to start."
 )
-_HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
-
-
-def client_ip(request: Request) -> str | None:
-    # Behind a proxy, uvicorn's --proxy-headers (with forwarded-allow-ips) puts the real client here.
-    return request.client.host if request.client else None
+_HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 
 
 def render(
@@ -63,7 +62,7 @@ def render(
 @router.get("/brand.css", include_in_schema=False)
 def brand_css(ctx: AppContext = Depends(get_context)) -> Response:
     """The brand's accent colour as a CSS variable: a stylesheet, because the CSP allows no inline style."""
-    accent = ctx.brand.accent_color if _HEX_COLOR.match(ctx.brand.accent_color) else "#1f6f5c"
+    accent = ctx.brand.accent_color if _HEX_COLOR.fullmatch(ctx.brand.accent_color) else "#1f6f5c"
     return Response(f":root {{ --accent: {accent}; }}\n", media_type="text/css")
 
 
@@ -109,9 +108,10 @@ def signup_submit(
     ctx: AppContext = Depends(get_context),
 ) -> Response:
     ctx.csrf.verify(request, csrf_token, request.url.path)
-    ctx.signup_limiter.hit(client_ip(request) or "unknown")
     try:
-        _request_signup(ctx, background, email, name, timezone, campaign or None, client_ip(request), "signup form")
+        _request_signup(
+            ctx, background, email, name, timezone, campaign or None, client_address(request), "signup form"
+        )
     except signup.SignupError as err:
         with ctx.transaction() as s:
             chosen = signup.open_campaign(s, campaign or None)
@@ -132,10 +132,11 @@ def signup_api(
     request: Request, body: SignupRequest, background: BackgroundTasks, ctx: AppContext = Depends(get_context)
 ) -> JSONResponse:
     """For the organisation's own site: the same double opt-in, as JSON. Answers 202 whether or not the address
-    is known; 400 names a bad field; 429 when the caller's IP sent too many."""
-    ctx.signup_limiter.hit(client_ip(request) or "unknown")
+    is known; 400 names a bad field; 429 when the caller's network sent too many."""
     try:
-        _request_signup(ctx, background, body.email, body.name, body.timezone, body.campaign, client_ip(request), "api")
+        _request_signup(
+            ctx, background, body.email, body.name, body.timezone, body.campaign, client_address(request), "api"
+        )
     except signup.SignupError as err:
         return JSONResponse({"error": str(err), "field": err.field}, status_code=400)
     return JSONResponse({"status": "pending", "message": NEUTRAL_ANSWER}, status_code=202)
@@ -152,11 +153,12 @@ def _request_signup(
     source: signup.SignupSource,
 ) -> None:
     """Record the request; queue the confirmation email (if one is due) to go after the answer. Sending after
-    answering keeps the answer's timing the same for known and unknown addresses."""
+    answering keeps the answer's timing the same for known and unknown addresses. RateLimited (429) when the
+    client's network sent too many requests."""
     with ctx.transaction() as s:
         result = signup.request_signup(s, email, name, tz, campaign_slug, ip, ctx.clock(), source=source)
         batch = None
-        if result.send_to and result.subscriber_id is not None:
+        if result.send_to and result.request is not None:
             campaign = s.get_one(Campaign, result.campaign_id)
             batch = signup.confirmation_batch(result, campaign, ctx.brand, ctx.links)
     if batch is not None and result.subscriber_id is not None:
@@ -175,13 +177,26 @@ def _send_confirmation(ctx: AppContext, batch: Batch, subscriber_id: int) -> Non
 
 
 @router.get("/c/{token}")
-def confirm(request: Request, token: str, ctx: AppContext = Depends(get_context)) -> Response:
-    """The double opt-in link: activates, records consent (time, source, IP) and enrolls. Idempotent."""
-    data = ctx.tokens.read("confirm", token)
+def confirm_page(request: Request, token: str, ctx: AppContext = Depends(get_context)) -> Response:
+    """The double opt-in link opens a page with one button; nothing changes until it is pressed (mail scanners and
+    link previews open links too). A used link, or one from before a later unsubscribe, says so (409)."""
     with ctx.transaction() as s:
-        result = signup.confirm_signup(s, data, client_ip(request), ctx.clock())
-        name = first_name(result.subscriber.name)
-        first = first_email(s, data.subscriber_id, data.campaign_id, ctx.clock()) if result.enrolled else None
+        pending = signup.pending_confirmation(s, ctx.tokens.read_confirm(token))
+        title = pending.campaign_title
+    return render(request, ctx, "confirm.html", {"title": "Confirm your subscription", "topic": title}, form=True)
+
+
+@router.post("/c/{token}")
+def confirm(
+    request: Request, token: str, csrf_token: str = Form(""), ctx: AppContext = Depends(get_context)
+) -> Response:
+    """The page's button: confirms this sign-up request, once; records consent (time, source, IP) and enrolls."""
+    data = ctx.tokens.read_confirm(token)
+    ctx.csrf.verify(request, csrf_token, request.url.path)
+    with ctx.transaction() as s:
+        result = signup.confirm_signup(s, data, client_address(request), ctx.clock())
+        name, subscriber_id = first_name(result.subscriber.name), result.subscriber.id
+        first = first_email(s, subscriber_id, result.campaign_id, ctx.clock()) if result.enrolled else None
     when = first_email_line(first, ctx.clock())
     return render(
         request,
@@ -192,7 +207,7 @@ def confirm(request: Request, token: str, ctx: AppContext = Depends(get_context)
             "first_name": name,
             "already": result.already,
             "first_email": when,
-            "preferences_path": _path(ctx.links.preferences_url(data.subscriber_id), ctx),
+            "preferences_path": _path(ctx.links.preferences_url(subscriber_id), ctx),
         },
     )
 
@@ -455,7 +470,7 @@ def preferences_post(
 
 def _apply_preference(s, sid: int, action: str, weeks: str, name: str, tz: str, now: datetime) -> str:
     if action == "pause":
-        preferences.pause(s, sid, int(weeks) if weeks.isdigit() else 0, now)
+        preferences.pause(s, sid, whole_number(weeks, most=52) or 0, now)
         return "paused"
     if action == "resume":
         preferences.resume(s, sid, now)

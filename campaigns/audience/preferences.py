@@ -12,6 +12,7 @@ from campaigns.audience.unsubscribe import load_subscriber
 from campaigns.db.models import Delivery, Enrollment, Subscriber
 from campaigns.delivery import state as ds
 from campaigns.errors import OutreachError
+from campaigns.text_input import clean_line
 
 PAUSE_WEEKS: tuple[int, ...] = (1, 2, 4, 8, 12)
 
@@ -27,8 +28,9 @@ class PreferenceError(OutreachError):
 
 
 def clean_name(name: str | None) -> str | None:
-    """A name as typed, trimmed and on one line; None when empty; PreferenceError when too long."""
-    cleaned = " ".join((name or "").split())
+    """A name as typed, on one line and without control characters; None when empty; PreferenceError when too
+    long."""
+    cleaned = clean_line(name)
     if len(cleaned) > MAX_NAME:
         raise PreferenceError("name", f"Please keep your name under {MAX_NAME} characters.")
     return cleaned or None
@@ -36,7 +38,7 @@ def clean_name(name: str | None) -> str | None:
 
 def clean_time_zone(tz: str | None) -> str:
     """An IANA time zone name known to zoneinfo; PreferenceError otherwise."""
-    tz = (tz or "").strip()
+    tz = (tz or "").strip()  # a name from a list: anything else in it makes it no zone, rather than another one
     if not is_time_zone(tz):
         raise PreferenceError("timezone", "Please choose a time zone from the list (for example America/New_York).")
     return tz

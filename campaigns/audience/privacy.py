@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.audience.unsubscribe import (
@@ -20,6 +20,8 @@ from campaigns.db.models import (
     Delivery,
     Enrollment,
     Event,
+    SetAsideEvent,
+    SignupRequest,
     Subscriber,
     Suppression,
 )
@@ -51,6 +53,9 @@ def export_subscriber(session: Session, subscriber_id: int) -> dict[str, Any]:
     ).all()
     events = _events(session, sub, [d.id for d, _ in deliveries])
     suppression = session.scalar(select(Suppression).where(Suppression.email_key == sub.email_key))
+    requests = session.scalars(
+        select(SignupRequest).where(SignupRequest.subscriber_id == sub.id).order_by(SignupRequest.id)
+    ).all()
     return {
         "format": EXPORT_FORMAT,
         "subscriber": {
@@ -101,6 +106,17 @@ def export_subscriber(session: Session, subscriber_id: int) -> dict[str, Any]:
             }
             for ev in events
         ],
+        "sign_up_requests": [
+            {
+                "at": _iso(r.created_at),
+                "source": r.source,
+                "ip": r.ip,
+                "name": r.name,
+                "timezone": r.timezone,
+                "confirmed_at": _iso(r.used_at),
+            }
+            for r in requests
+        ],
         "suppression": None
         if suppression is None
         else {"reason": suppression.reason, "source": suppression.source, "since": _iso(suppression.created_at)},
@@ -144,6 +160,9 @@ def erase_subscriber(session: Session, subscriber_id: int, now: datetime) -> dic
     )
     about = or_(Event.email_key == key, Event.delivery_id.in_(delivery_ids)) if delivery_ids else Event.email_key == key
     events = rows_changed(session, update(Event).where(about).values(email_key=None, raw={}, reason=None))
+    # Sign-up requests hold a name and an IP; set-aside webhook items may hold anything the provider sent.
+    session.execute(delete(SignupRequest).where(SignupRequest.subscriber_id == sub.id))
+    session.execute(delete(SetAsideEvent).where(SetAsideEvent.email_key == key))
     emails = 0
     if delivery_ids:
         emails = rows_changed(session, update(Delivery).where(Delivery.id.in_(delivery_ids)).values(last_error=None))

@@ -1,22 +1,31 @@
 """Double opt-in: a sign-up request makes (or finds) a pending subscriber and asks for a confirmation email; only the
 signed confirmation link activates them, records their consent and enrolls them in the campaign.
 
-A request never reveals whether an address is known: the caller gets the same answer every time, and a repeated
-request reuses the row instead of making a second one.
+Each confirmation email is for one request (a `SignupRequest` row): its link confirms that request once, and never
+after the person unsubscribed later, so an old link (or a mail scanner opening it) cannot sign someone up again.
+What a request asks for (name, time zone, where it came from) waits on its row until the link is clicked: an
+unconfirmed request changes nothing about a person we already know.
+
+A request never reveals whether an address is known: the caller gets the same answer every time. Confirmation
+emails are capped per address (CONFIRMATION_EMAILS) and requests per client network (SIGNUP_REQUESTS), in the
+database so every web process shares the count; a request over the address cap is answered as usual and sends
+nothing.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from jinja2 import Environment, StrictUndefined
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from campaigns import rate_limits
+from campaigns.addresses import AddressError, UnsupportedAddress, address_key, normalize_address, sendable_address
 from campaigns.audience.preferences import PreferenceError, clean_name, clean_time_zone
-from campaigns.audience.subscribers import normalize_address
 from campaigns.audience.unsubscribe import (
     SUPPRESSION_REASON,
     load_subscriber,
@@ -25,17 +34,25 @@ from campaigns.audience.unsubscribe import (
 )
 from campaigns.authoring.content import StepContent
 from campaigns.brand import Brand
-from campaigns.db.models import Campaign, Enrollment, Subscriber, Suppression
+from campaigns.db.models import Campaign, Enrollment, SignupRequest, Subscriber, Suppression
+from campaigns.db.sql import rows_changed
 from campaigns.delivery.providers.base import Batch, Recipient
-from campaigns.delivery.sending import first_name
-from campaigns.delivery.suppression import email_key
-from campaigns.errors import NotFound, StateError
-from campaigns.tokens import Links, TokenData
+from campaigns.errors import NotFound, StateError, TokenError
+from campaigns.text_input import is_slug
+from campaigns.tokens import MAX_AGE, NONCE_BITS, ConfirmToken, Links
 
 SignupSource = Literal["signup form", "api"]
 SIGNUP_SOURCES: tuple[str, ...] = ("signup form", "api")
 # Campaigns a person can sign up for.
 OPEN_FOR_SIGNUP = ("scheduled", "running")
+# Confirmation emails to one address: enough for a person who lost the first one, too few to flood an inbox.
+CONFIRMATION_EMAILS = rate_limits.Limit("confirmation-email", ((1, 3600), (3, 86400)))
+# Sign-up requests from one client network (an IPv4 address, an IPv6 /64).
+SIGNUP_REQUESTS = rate_limits.Limit("signup-client", ((5, 600),))
+CONFIRM_LINK_DAYS = MAX_AGE["confirm"] // 86400
+USED = (
+    "this link has been used already (each confirmation link works once); if you confirmed, there is nothing more to do"
+)
 
 
 class SignupError(PreferenceError):
@@ -45,18 +62,21 @@ class SignupError(PreferenceError):
 @dataclass(frozen=True)
 class SignupResult:
     """What a request did. `send_to` is the address to send the confirmation to, or None when no email should go
-    (already enrolled, or blocked by a bounce, complaint or erasure): the caller answers the same either way."""
+    (already enrolled, blocked by a bounce, complaint or erasure, or over the per-address cap): the caller answers
+    the same either way. `request` names the confirmation link's request when an email goes."""
 
     subscriber_id: int | None  # None when the address is blocked: no row is made or touched
     campaign_id: int
     send_to: str | None
-    name: str | None
+    request: ConfirmToken | None = None
 
 
 def open_campaign(session: Session, slug: str | None) -> Campaign:
     """The campaign a sign-up joins: the one named, or the newest open one; NotFound when none is open."""
     query = select(Campaign).where(Campaign.status.in_(OPEN_FOR_SIGNUP))
     if slug:
+        if not is_slug(slug):  # nothing that is not a slug reaches the query (a NUL fails PostgreSQL's text type)
+            raise NotFound("sign-ups are not open at the moment")
         query = query.where(Campaign.slug == slug)
     campaign = session.scalar(query.order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(1))
     if campaign is None:
@@ -67,7 +87,9 @@ def open_campaign(session: Session, slug: str | None) -> Campaign:
 def clean_email(email: str | None) -> str:
     try:
         return normalize_address(email or "")
-    except ValueError:
+    except UnsupportedAddress as err:
+        raise SignupError("email", str(err)[:1].upper() + str(err)[1:] + ".") from None
+    except AddressError:
         raise SignupError("email", "Please enter a valid email address, like name@example.com.") from None
 
 
@@ -82,11 +104,11 @@ def request_signup(
     *,
     source: SignupSource = "signup form",
 ) -> SignupResult:
-    """Record a sign-up request (pending until confirmed) and say whether to send a confirmation email.
+    """Record a sign-up request and say whether to send a confirmation email (and for which request).
 
-    New address: a pending subscriber. Pending: name, time zone and source updated (nothing is confirmed yet).
-    Active or unsubscribed: nothing changes until the link is clicked (an unconfirmed request must not alter a
-    confirmed person's data). Blocked (bounced, complained, erased, removed by staff): nothing happens at all.
+    New address: a pending subscriber. Known address (pending, active or unsubscribed): nothing about the person
+    changes until a link is clicked. Blocked (bounced, complained, erased, removed by staff): nothing happens at
+    all. RateLimited when the client network sent too many requests (a request with a bad field does not count).
     """
     address = clean_email(email)
     try:
@@ -95,10 +117,11 @@ def request_signup(
         raise SignupError(err.field, str(err)) from None
     if source not in SIGNUP_SOURCES:
         raise ValueError(f"unknown sign-up source {source!r}")
-    campaign = open_campaign(session, campaign_slug)
-    key = email_key(address)
+    campaign = open_campaign(session, (campaign_slug or "").strip() or None)  # an identifier: not cleaned, checked
+    rate_limits.hit(session, SIGNUP_REQUESTS, rate_limits.client_bucket(ip), now)
+    key = address_key(session).of(address)
     if _blocked(session, key):
-        return SignupResult(None, campaign.id, None, None)  # a bounce, complaint, erasure or staff removal
+        return SignupResult(None, campaign.id, None)  # a bounce, complaint, erasure or staff removal
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email_key == key).with_for_update())
     if subscriber is None:
         subscriber = Subscriber(
@@ -113,14 +136,30 @@ def request_signup(
         )
         session.add(subscriber)
         session.flush()
-    elif subscriber.status == "pending":
-        subscriber.name, subscriber.timezone, subscriber.consent_source = name, tz, source
-    send_to = subscriber.email if _wants_confirmation(session, subscriber, campaign) else None
-    if send_to and subscriber.status == "unsubscribed":
-        # Until the new consent is confirmed the address stays suppressed; this only remembers where it came from.
-        subscriber.consent_source = source
+    if not _wants_confirmation(session, subscriber, campaign):
+        return SignupResult(subscriber.id, campaign.id, None)
+    if rate_limits.try_hit(session, CONFIRMATION_EMAILS, key, now):
+        return SignupResult(subscriber.id, campaign.id, None)  # enough emails to this address for now
+    # Requests whose links have expired are of no more use (and hold a name and an IP): drop them.
+    session.execute(
+        delete(SignupRequest).where(
+            SignupRequest.subscriber_id == subscriber.id,
+            SignupRequest.created_at < now - timedelta(days=CONFIRM_LINK_DAYS),
+        )
+    )
+    request = SignupRequest(
+        subscriber_id=subscriber.id,
+        campaign_id=campaign.id,
+        nonce=secrets.randbits(NONCE_BITS),
+        name=name,
+        timezone=tz,
+        source=source,
+        ip=(ip or None) and ip[:64],
+        created_at=now,
+    )
+    session.add(request)
     session.flush()
-    return SignupResult(subscriber.id, campaign.id, send_to, subscriber.name)
+    return SignupResult(subscriber.id, campaign.id, subscriber.email, ConfirmToken(request.id, request.nonce))
 
 
 def _blocked(session: Session, key: str) -> bool:
@@ -144,36 +183,72 @@ def _wants_confirmation(session: Session, subscriber: Subscriber, campaign: Camp
 
 
 @dataclass(frozen=True)
+class PendingConfirmation:
+    """A confirmation link that can still be used: what its page shows before the button is pressed."""
+
+    request: SignupRequest
+    subscriber: Subscriber
+    campaign_title: str | None
+
+
+def pending_confirmation(session: Session, token: ConfirmToken) -> PendingConfirmation:
+    """The request a (verified) confirmation link names, if it can still confirm; TokenError for an unknown
+    request, StateError (saying why) for one already used, made before a later unsubscribe, or for someone who
+    may no longer be mailed."""
+    request = session.scalar(select(SignupRequest).where(SignupRequest.id == token.request_id).with_for_update())
+    if request is None or request.nonce != token.nonce:
+        raise TokenError("this link is no longer valid")
+    subscriber = load_subscriber(session, request.subscriber_id)
+    if request.used_at is not None:
+        raise StateError(USED)
+    if subscriber.status not in ("pending", "active", "unsubscribed") or _blocked(session, subscriber.email_key):
+        raise StateError("this sign-up can no longer be confirmed")
+    if subscriber.unsubscribed_at is not None and request.created_at <= subscriber.unsubscribed_at:
+        raise StateError(
+            "you unsubscribed after asking for this link, so it no longer works; to get our emails again, "
+            "please sign up again"
+        )
+    campaign = session.get(Campaign, request.campaign_id) if request.campaign_id is not None else None
+    return PendingConfirmation(request, subscriber, campaign.title if campaign else None)
+
+
+@dataclass(frozen=True)
 class ConfirmResult:
     subscriber: Subscriber
+    campaign_id: int | None  # the campaign the request was for
     enrolled: bool  # True when this confirmation (or an earlier one) put them in the campaign
-    already: bool  # True when nothing changed: the link had been used before
+    already: bool  # True when nothing changed: the person was subscribed and enrolled already
 
 
-def confirm_signup(session: Session, token_data: TokenData, ip: str | None, now: datetime) -> ConfirmResult:
-    """Activate the subscriber the (already verified) confirm token names, record their consent, enroll them.
-
-    Idempotent: a second click changes nothing. StateError for someone who may not be mailed (bounced,
-    complained, erased or removed by staff since).
-    """
-    subscriber = load_subscriber(session, token_data.subscriber_id)
-    if subscriber.status not in ("pending", "active", "unsubscribed"):
-        raise StateError("this sign-up can no longer be confirmed")
-    if _blocked(session, subscriber.email_key):
-        raise StateError("this sign-up can no longer be confirmed")
+def confirm_signup(session: Session, token: ConfirmToken, ip: str | None, now: datetime) -> ConfirmResult:
+    """Confirm the sign-up request a (verified) confirmation link names, once: activate the subscriber, record
+    their consent, enroll them. Errors as `pending_confirmation`."""
+    pending = pending_confirmation(session, token)
+    request, subscriber = pending.request, pending.subscriber
+    # Used once: a second POST racing this one finds the row taken and stops here.
+    taken = rows_changed(
+        session,
+        update(SignupRequest)
+        .where(SignupRequest.id == request.id, SignupRequest.used_at.is_(None))
+        .values(used_at=now),
+    )
+    if not taken:
+        raise StateError(USED)
     changed = subscriber.status != "active"
     if changed:
-        if subscriber.consent_source not in SIGNUP_SOURCES:
-            subscriber.consent_source = "signup form"
-        subscriber.consent_at, subscriber.consent_ip = now, (ip or None) and ip[:64]
+        if subscriber.status == "pending":  # never confirmed: what this request asked for is all we know
+            subscriber.name, subscriber.timezone = request.name, request.timezone
+        subscriber.consent_source = request.source
+        # Consent is given by the click: its address, else the sign-up request's.
+        subscriber.consent_at, subscriber.consent_ip = now, (ip or request.ip or "")[:64] or None
         reactivate(session, subscriber, now)  # pending -> active; unsubscribed -> suppression lifted, resumed
-    enrolled, new_enrollment = _enroll(session, subscriber, token_data.campaign_id, now)
+    enrolled, new_enrollment = _enroll(session, subscriber, request.campaign_id, now)
     session.flush()
-    return ConfirmResult(subscriber, enrolled, already=not (changed or new_enrollment))
+    return ConfirmResult(subscriber, request.campaign_id, enrolled, already=not (changed or new_enrollment))
 
 
 def _enroll(session: Session, subscriber: Subscriber, campaign_id: int | None, now: datetime) -> tuple[bool, bool]:
-    """(enrolled, newly) for the campaign the token names; a closed or deleted campaign enrolls no one."""
+    """(enrolled, newly) for the campaign the request names; a closed or deleted campaign enrolls no one."""
     campaign = session.get(Campaign, campaign_id) if campaign_id is not None else None
     if campaign is None or campaign.status not in ("draft", *OPEN_FOR_SIGNUP, "paused"):
         return False, False
@@ -213,7 +288,7 @@ _HTML = _ENV.from_string("""<!doctype html>
 <tr><td style="padding:20px 28px;border-bottom:4px solid {{ brand.accent_color }};font-size:20px;font-weight:bold;
  color:{{ brand.accent_color }};">{{ brand.name }}</td></tr>
 <tr><td style="padding:28px;font-size:16px;line-height:1.55;">
-<p style="margin:0 0 16px;">Hi {{ first_name }},</p>
+<p style="margin:0 0 16px;">Hello,</p>
 <p style="margin:0 0 16px;">Please confirm that you want to receive {{ brand.name }}'s short educational emails
  about <strong>{{ campaign_title }}</strong>. We will not send anything else until you do.</p>
 <p style="margin:24px 0;text-align:center;"><a href="{{ confirm_url }}" style="display:inline-block;
@@ -228,7 +303,7 @@ _HTML = _ENV.from_string("""<!doctype html>
 <p style="margin:0;"><a href="%%unsubscribe_url%%" style="color:#4a5a55;">Unsubscribe</a></p>
 </td></tr></table></td></tr></table></body></html>
 """)
-_TEXT = _ENV.from_string("""Hi {{ first_name }},
+_TEXT = _ENV.from_string("""Hello,
 
 Please confirm that you want to receive {{ brand.name }}'s short educational emails about {{ campaign_title }}.
 We will not send anything else until you do:
@@ -249,26 +324,27 @@ def confirmation_batch(result: SignupResult, campaign: Campaign, brand: Brand, l
     """The confirmation email for one sign-up, as a one-recipient batch for any provider.
 
     The confirm link is part of the content (it is the only thing this email is about); the unsubscribe link is a
-    slot like in every other email, so List-Unsubscribe works here too.
+    slot like in every other email, so List-Unsubscribe works here too. Nothing the requester typed is in it but the
+    address: the name waits for the confirmation.
     """
-    if result.send_to is None or result.subscriber_id is None:
+    if result.send_to is None or result.subscriber_id is None or result.request is None:
         raise ValueError("this sign-up needs no confirmation email")
     values: dict[str, Any] = {
         "brand": brand,
-        "first_name": first_name(result.name),
         "campaign_title": campaign.title,
-        "confirm_url": links.confirm_url(result.subscriber_id, result.campaign_id),
+        "confirm_url": links.confirm_url(result.request.request_id, result.request.nonce),
         "subject": CONFIRM_SUBJECT,
         "preheader": "One click and you are in.",
     }
     content = StepContent(CONFIRM_SUBJECT, values["preheader"], _HTML.render(values), _TEXT.render(values))
     # Delivery id 0: a confirmation has no delivery row (it is not a step of the series).
+    # No name, in To or in the text: whoever typed the address typed the name too, and it may not be its owner.
     recipient = Recipient(
         0,
-        result.send_to,
-        result.name,
+        sendable_address(result.send_to) or result.send_to,  # normalize_address let only sendable ones in
+        None,
         {
-            "first_name": values["first_name"],
+            "first_name": "there",
             # With the campaign, so that leaving from this email is counted in that campaign's stats.
             "unsubscribe_url": links.unsubscribe_url(result.subscriber_id, result.campaign_id),
             "preferences_url": links.preferences_url(result.subscriber_id),

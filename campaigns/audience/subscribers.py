@@ -15,19 +15,20 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import available_timezones
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from campaigns.addresses import AddressError, AddressKey, address_key, email_key, normalize_address
 from campaigns.db.models import Delivery, Enrollment, Subscriber
 from campaigns.db.sql import bulk_insert, chunked, is_in, rows_changed
 from campaigns.delivery import state as ds
-from campaigns.delivery.suppression import email_key, suppress_key, suppressed_keys
+from campaigns.delivery.suppression import suppress_key, suppressed_keys
 from campaigns.errors import ImportRowError, NotFound
+from campaigns.text_input import clean_line, whole_number
 
 REQUIRED_COLUMNS = ("email", "timezone")
 OPTIONAL_COLUMNS = ("name", "consent_source", "consent_at", "consent_ip", "tags")
-MAX_NAME, MAX_CONSENT_SOURCE = 200, 200
+MAX_NAME, MAX_CONSENT_SOURCE, MAX_TAG = 200, 200, 60
 
 
 @dataclass
@@ -60,20 +61,12 @@ class _Row:
     tags: list[str]
 
 
-def normalize_address(address: str) -> str:
-    """The address as we store it (email-validator's normalised form); raises ValueError with the reason."""
-    try:
-        return validate_email(address.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as err:
-        raise ValueError(str(err)) from None
-
-
-def address_key(address: str) -> str:
+def typed_address_key(session: Session, address: str) -> str:
     """The email key of an address as typed by a person: normalised first when it is valid."""
     try:
-        return email_key(normalize_address(address))
-    except ValueError:
-        return email_key(address)
+        return email_key(session, normalize_address(address))
+    except AddressError:
+        return email_key(session, address)
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +89,7 @@ def import_csv(
     nothing. A file that cannot be read as a subscriber CSV at all raises ImportRowError naming it.
     """
     report = ImportReport(dry_run=dry_run)
-    rows = _read(Path(path), report, now)
+    rows = _read(Path(path), report, now, address_key(session))
     rows = _drop_duplicates(rows, report)
 
     blocked = suppressed_keys(session, [r.key for r in rows])
@@ -139,7 +132,7 @@ def import_csv(
     return report
 
 
-def _read(path: Path, report: ImportReport, now: datetime) -> list[_Row]:
+def _read(path: Path, report: ImportReport, now: datetime, keys: AddressKey) -> list[_Row]:
     """Parse and validate every data row; problems go into the report, valid rows come back."""
     try:
         handle = path.open(newline="", encoding="utf-8-sig")  # -sig: spreadsheets often start with a BOM
@@ -160,7 +153,7 @@ def _read(path: Path, report: ImportReport, now: datetime) -> list[_Row]:
                 if len(record) != len(columns):
                     report.problems.append((line, f"expected {len(columns)} fields, found {len(record)}"))
                     continue
-                parsed = _parse(line, dict(zip(columns, record, strict=True)), now)
+                parsed = _parse(line, dict(zip(columns, record, strict=True)), now, keys)
                 if isinstance(parsed, str):
                     report.problems.append((line, parsed))
                 else:
@@ -194,37 +187,43 @@ def _columns(path: Path, header: list[str] | None) -> list[str]:
     return columns
 
 
-def _parse(line: int, cells: dict[str, str], now: datetime) -> _Row | str:
-    """One row as a _Row, or the reason it is refused. Addresses stay out of the reasons (they end up in logs)."""
+def _parse(line: int, cells: dict[str, str], now: datetime, keys: AddressKey) -> _Row | str:
+    """One row as a _Row, or the reason it is refused. Addresses stay out of the reasons (they end up in logs);
+    other cells are cleaned of control characters (campaigns.text_input) and quoted clipped."""
     raw = cells["email"].strip()
     if not raw:
         return "missing email address"
     try:
         address = normalize_address(raw)
-    except ValueError as err:
+    except AddressError as err:
         return f"bad address: {err}"
-    tz = cells["timezone"].strip()
+    tz = cells["timezone"].strip()  # an identifier: checked against the zone names, not cleaned into one
     if not tz:
         return "missing time zone (an IANA name such as America/New_York)"
     if not is_time_zone(tz):
-        return f"bad time zone {tz!r} (use an IANA name such as America/New_York)"
-    name = cells.get("name", "").strip() or None
+        return f"bad time zone {_quote(tz)} (use an IANA name such as America/New_York)"
+    name = clean_line(cells.get("name")) or None
     if name and len(name) > MAX_NAME:
         return f"name longer than {MAX_NAME} characters"
-    source = cells.get("consent_source", "").strip() or None
+    source = clean_line(cells.get("consent_source")) or None
     if source and len(source) > MAX_CONSENT_SOURCE:
         return f"consent_source longer than {MAX_CONSENT_SOURCE} characters"
-    consent_at, problem = _consent_time(cells.get("consent_at", "").strip(), now)
+    consent_at, problem = _consent_time(clean_line(cells.get("consent_at")), now)
     if problem:
         return problem
-    ip = cells.get("consent_ip", "").strip() or None
+    ip = clean_line(cells.get("consent_ip")) or None
     if ip:
         try:
             ip = str(ipaddress.ip_address(ip))
         except ValueError:
-            return f"bad consent IP {ip!r}"
-    tags = list(dict.fromkeys(t.strip() for t in cells.get("tags", "").split(";") if t.strip()))
-    return _Row(line, address, email_key(address), name, tz, source, consent_at, ip, tags)
+            return f"bad consent IP {_quote(ip)}"
+    tags = list(dict.fromkeys(t for t in (clean_line(t)[:MAX_TAG] for t in cells.get("tags", "").split(";")) if t))
+    return _Row(line, address, keys.of(address), name, tz, source, consent_at, ip, tags)
+
+
+def _quote(value: str) -> str:
+    """A cell's text for a problem line: quoted, and clipped (a cell can be a megabyte)."""
+    return repr(value if len(value) <= 60 else value[:57] + "...")
 
 
 def _consent_time(text: str, now: datetime) -> tuple[datetime | None, str | None]:
@@ -233,12 +232,12 @@ def _consent_time(text: str, now: datetime) -> tuple[datetime | None, str | None
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        return None, f"bad consent time {text!r} (use ISO 8601, e.g. 2026-11-20T15:04:00+00:00)"
+        return None, f"bad consent time {_quote(text)} (use ISO 8601, e.g. 2026-11-20T15:04:00+00:00)"
     if at.tzinfo is None:
-        return None, f"consent time {text!r} has no UTC offset (add +00:00 or Z)"
+        return None, f"consent time {_quote(text)} has no UTC offset (add +00:00 or Z)"
     at = at.astimezone(UTC)
     if at > now:
-        return None, f"consent time {text!r} is in the future"
+        return None, f"consent time {_quote(text)} is in the future"
     return at, None
 
 
@@ -310,12 +309,13 @@ def get_subscriber(session: Session, who: str) -> Subscriber:
     """The subscriber with this address (matched case-insensitively) or, for a number, this id (as `subscribers
     list` shows them); NotFound otherwise."""
     who = who.strip()
-    if who.isdigit():
-        subscriber = session.get(Subscriber, int(who))
+    if who.isascii() and who.isdigit():
+        number = whole_number(who)
+        subscriber = session.get(Subscriber, number) if number is not None else None
         if subscriber is None:
             raise NotFound(f"no subscriber with id {who}", cli_hint="`outreach subscribers list` shows them")
         return subscriber
-    subscriber = session.scalar(select(Subscriber).where(Subscriber.email_key == address_key(who)))
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email_key == typed_address_key(session, who)))
     if subscriber is None:
         raise NotFound("no subscriber with that address")
     return subscriber

@@ -32,9 +32,13 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at `url` to `revision` (the newest by default); creates a SQLite file if missing."""
+def upgrade(url: str, revision: str = "head", *, address_key: str | None = None) -> None:
+    """Migrate the database at `url` to `revision` (the newest by default); creates a SQLite file if missing.
+
+    `address_key` (OUTREACH_ADDRESS_KEY) is what migration 0003 re-keys stored address fingerprints with; a
+    database that holds addresses cannot pass it without one (it stops, naming the setting)."""
     cfg = alembic_config(url)
+    cfg.attributes["address_key"] = address_key
     engine = make_engine(url)  # our engine, so SQLite gets its folder and pragmas as in normal use
     try:
         with engine.begin() as connection:
@@ -77,7 +81,7 @@ def shown_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def ensure_schema(url: str, say: Callable[[str], None]) -> None:
+def ensure_schema(url: str, say: Callable[[str], None], *, address_key: str | None = None) -> None:
     """Make sure the database at `url` has the tables this version needs, before anything reads it.
 
     A SQLite file is local and has one user: an empty or older one is migrated here, and `say` gets one line saying
@@ -96,7 +100,7 @@ def ensure_schema(url: str, say: Callable[[str], None]) -> None:
         state = "has no tables yet" if current is None else f"is at revision {current}, this version needs {head}"
         raise ConfigError(f"the database {shown_url(url)} {state}", cli_hint="run `outreach db upgrade` first")
     try:
-        upgrade(url)
+        upgrade(url, address_key=address_key)
     except DBAPIError:
         # Another process starting at the same moment may have migrated it first: fine if it is done now.
         if current_revision(url) != head:

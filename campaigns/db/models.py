@@ -1,6 +1,7 @@
 """The tables. The database is the source of truth; the broker only carries work.
 
-Times are stored in UTC. Email addresses are kept only on `subscribers`; suppressions and events carry a hash.
+Times are stored in UTC. Email addresses are kept only on `subscribers`; suppressions and events carry a keyed
+fingerprint (`email_key`, campaigns.addresses).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -117,7 +119,8 @@ class Subscriber(Base):
     __tablename__ = "subscribers"
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str | None] = mapped_column(String(320))  # as normalised; None once erased
-    email_key: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the lower-cased address
+    # the keyed fingerprint of the address (campaigns.addresses); "erased-<id>" once erased
+    email_key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # pending (awaiting double opt-in) | active | unsubscribed | bounced | complained | erased
@@ -130,6 +133,25 @@ class Subscriber(Base):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unsubscribe_source: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SignupRequest(Base):
+    """One sign-up request that was sent a confirmation email. Its link confirms this request once (`used_at`),
+    and never after the person unsubscribed later; the name, time zone and consent details asked for wait here, not
+    on the subscriber, until the link is clicked."""
+
+    __tablename__ = "signup_requests"
+    __table_args__ = (Index("ix_signup_requests_subscriber", "subscriber_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    nonce: Mapped[int] = mapped_column(BigInteger)  # also in the signed link: a reused row id cannot match it
+    name: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(40))  # signup form | api
+    ip: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Enrollment(Base):
@@ -210,6 +232,40 @@ class Event(Base):
     raw: Mapped[dict] = mapped_column(JSON, default=dict)
     # Set once reactions (suppression, delivery status) have been applied; NULL rows are found again by the sweep.
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SetAsideEvent(Base):
+    """A webhook event we could not read or store (signed, so from the provider, but malformed): kept raw (clipped,
+    addresses replaced by their key) for an admin to look at, instead of failing the whole batch."""
+
+    __tablename__ = "set_aside_events"
+    __table_args__ = (Index("ix_set_aside_events_received", "received_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(300))
+    email_key: Mapped[str | None] = mapped_column(String(64))
+    raw: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RateLimit(Base):
+    """One rate-limited thing (an address, a client network, a login source): the times of its recent hits.
+    Shared by every process through the database (campaigns.rate_limits)."""
+
+    __tablename__ = "rate_limits"
+    __table_args__ = (Index("ix_rate_limits_expires", "expires_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(200), unique=True)
+    hits: Mapped[list[float]] = mapped_column(JSON, default=list)  # POSIX seconds, oldest first
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class KeyCheck(Base):
+    """A fingerprint of each secret the stored data depends on (OUTREACH_ADDRESS_KEY), to refuse a changed one."""
+
+    __tablename__ = "key_checks"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
 
 
 class AuditEntry(Base):

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns.addresses import ADDRESS_KEY_INFO, AddressKey
 from campaigns.errors import ConfigError
 
 
@@ -51,9 +52,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded values after commit, so results can be used once the transaction is over."""
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, address_key: AddressKey | str) -> sessionmaker[Session]:
+    """Sessions that keep loaded values after commit, so results can be used once the transaction is over. They carry
+    the database's address key (an AddressKey, or OUTREACH_ADDRESS_KEY's value): the fingerprints stored in one
+    database are made with one key, so the key travels with the sessions on it."""
+    key = AddressKey(address_key) if isinstance(address_key, str) else address_key
+    return sessionmaker(engine, expire_on_commit=False, info={ADDRESS_KEY_INFO: key})
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from email.utils import make_msgid
 from typing import cast
 
 from campaigns.delivery.providers.base import Batch, Recipient
+from campaigns.text_input import clean_line
 
 # Headers: lines up to RFC 5322's hard limit of 998. With the default 78, Python's email package RFC 2047-encodes a
 # header holding one long token (a List-Unsubscribe URL with a signed token) as `=?utf-8?q?...?=`, which mailbox
@@ -88,8 +89,9 @@ def _text_part(content: str, subtype: str) -> EmailMessage:
 
 
 def _one_line(value: str) -> str:
-    """Collapse whitespace: a CR or LF in a name or subject would otherwise be a header injection (or an error)."""
-    return " ".join(value.split())
+    """One line without control characters: a CR or LF in a name or subject would otherwise be a header injection
+    (or an error), a NUL or an ESC garbage in a mail client (input is cleaned, but rows may predate that)."""
+    return clean_line(value)
 
 
 def _utc(now: datetime) -> datetime:

@@ -21,6 +21,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from campaigns.addresses import UNSUPPORTED_REASON, sendable_address
 from campaigns.authoring.content import StepContent
 from campaigns.brand import Brand
 from campaigns.db.models import (
@@ -146,17 +147,23 @@ def send_deliveries(
             .order_by(Delivery.id)
         ).all()
         blocked = suppressed_keys(s, [r.email_key for r in rows])
-        paused, gone, ready = [], [], []
+        paused, gone, unsendable, ready = [], [], [], []
+        to: dict[int, str] = {}  # delivery id -> the address as sent (an IDN domain in punycode)
         for r in rows:
             if r.campaign_status != "running":
                 paused.append(r)
             elif r.subscriber_status != "active" or r.email_key in blocked:
                 gone.append(r)
+            elif (address := sendable_address(r.email)) is None:
+                unsendable.append(r)
             else:
+                to[r.id] = address
                 ready.append(r)
         _release(s, paused)
-        _cancel(s, gone, started)
-        out.skipped = len(paused) + len(gone)
+        _cancel(s, gone, started, "subscriber left or is suppressed")
+        # Imported before such addresses were refused at entry: no relay here can take them (campaigns.addresses).
+        _cancel(s, unsendable, started, f"not sent: {UNSUPPORTED_REASON}")
+        out.skipped = len(paused) + len(gone) + len(unsendable)
         if not ready:
             return out
         groups: dict[tuple[int, int, int], list] = {}
@@ -189,7 +196,7 @@ def send_deliveries(
             recipients=tuple(
                 Recipient(
                     r.id,
-                    r.email,
+                    to[r.id],
                     r.name,
                     {
                         "first_name": first_name(r.name),
@@ -258,12 +265,12 @@ def _release(s: Session, rows: list) -> None:
         )
 
 
-def _cancel(s: Session, rows: list, at: datetime) -> None:
+def _cancel(s: Session, rows: list, at: datetime, reason: str) -> None:
     if rows:
         s.execute(
             update(Delivery)
             .where(Delivery.id.in_([r.id for r in rows]), Delivery.status == ds.SENDING)
-            .values(status=ds.CANCELLED, updated_at=at, last_error="subscriber left or is suppressed")
+            .values(status=ds.CANCELLED, updated_at=at, last_error=reason)
         )
         s.execute(update(Enrollment).where(Enrollment.id.in_([r.enrollment_id for r in rows])).values(status="stopped"))
 

@@ -1,15 +1,16 @@
-"""What happened lately, for the dashboard's lists: provider events and suppressions, newest first.
+"""What happened lately, for the dashboard's lists: provider events, set-aside webhook items and suppressions, newest
+first.
 
 Lists hold no addresses: an event names the subscriber its delivery went to by id, a suppression only by its hash.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from campaigns.db.models import Delivery, Enrollment, Event, Suppression
-from campaigns.delivery.suppression import email_key
+from campaigns.addresses import email_key
+from campaigns.db.models import Delivery, Enrollment, Event, SetAsideEvent, Suppression
 
 
 def recent_events(
@@ -59,4 +60,17 @@ def recent_suppressions(session: Session, limit: int = 50) -> list[Suppression]:
 
 def find_suppression(session: Session, address: str) -> Suppression | None:
     """The suppression of one address, found by its hash (the address itself is stored nowhere here)."""
-    return session.scalar(select(Suppression).where(Suppression.email_key == email_key(address)))
+    return session.scalar(select(Suppression).where(Suppression.email_key == email_key(session, address)))
+
+
+def set_aside_count(session: Session) -> int:
+    """Webhook items that could not be read and were kept raw (campaigns.insight.sendgrid_events)."""
+    return session.scalar(select(func.count()).select_from(SetAsideEvent)) or 0
+
+
+def recent_set_aside(session: Session, limit: int = 20) -> list[SetAsideEvent]:
+    return list(
+        session.scalars(
+            select(SetAsideEvent).order_by(SetAsideEvent.received_at.desc(), SetAsideEvent.id.desc()).limit(limit)
+        )
+    )

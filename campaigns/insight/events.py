@@ -6,31 +6,26 @@ delivery through the `delivery_id` custom arg (checked against the subscriber's 
 `sg_message_id` prefix (our `provider_message_id`) plus the address key. Events that match no delivery are kept
 (delivery_id NULL) and counted. Addresses never reach the table: the address becomes `email_key`, and the raw
 payload is stored without `email`, `ip` or `useragent`, with any address in a reason text masked.
+
+Reading a provider's payload into `DeliveryEvent`s is the provider's own module (sendgrid_events.py); what it could
+not read is set aside here (`store_set_aside`), raw, for an admin.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from campaigns.db.models import Campaign, Delivery, Enrollment, Event, Subscriber
+from campaigns.addresses import address_key
+from campaigns.db.models import Campaign, Delivery, Enrollment, Event, SetAsideEvent, Subscriber
 from campaigns.db.sql import chunked, insert_ignore
 from campaigns.delivery import state as ds
-from campaigns.delivery.suppression import email_key
-from campaigns.errors import OutreachError
-from campaigns.redaction import mask_addresses
-
-
-class EventFormatError(OutreachError):
-    """A (correctly signed) webhook body is not a JSON array of event objects."""
 
 
 class EventKind(StrEnum):
@@ -50,38 +45,19 @@ class EventKind(StrEnum):
     UNKNOWN = "unknown"
 
 
-#: SendGrid's `event` names -> our kinds. A `bounce` is refined by its `type` (SENDGRID_BOUNCE_TYPES).
-SENDGRID_KINDS: dict[str, EventKind] = {
-    "processed": EventKind.PROCESSED,
-    "deferred": EventKind.DEFERRED,
-    "delivered": EventKind.DELIVERED,
-    "bounce": EventKind.BOUNCED,
-    "dropped": EventKind.DROPPED,
-    "open": EventKind.OPENED,
-    "click": EventKind.CLICKED,
-    "spamreport": EventKind.COMPLAINED,
-    "unsubscribe": EventKind.UNSUBSCRIBED,
-    "group_unsubscribe": EventKind.UNSUBSCRIBED,
-    "group_resubscribe": EventKind.RESUBSCRIBED,
-}
-#: A bounce event's `type`: "bounce" is permanent, "blocked" a refusal this time. No type reads as a hard bounce.
-SENDGRID_BOUNCE_TYPES: dict[str, EventKind] = {"bounce": EventKind.BOUNCED, "blocked": EventKind.SOFT_BOUNCED}
-
 # The provider_event_id of events we record ourselves (an unsubscribe through our own link), not from a provider.
 LOCAL_EVENT_PREFIX = "local:"
-# Fields with personal data that are kept out of the stored raw payload.
-_PERSONAL_FIELDS = frozenset({"email", "ip", "useragent"})
-_REASON_FIELDS = ("reason", "response", "status")
 
 
 @dataclass(frozen=True)
 class DeliveryEvent:
-    """One provider event, normalised; `delivery_id` is the id the event claims, checked when stored."""
+    """One provider event, normalised; `delivery_id` is the id the event claims, checked when stored. `address` is
+    the address it names, as given: it becomes the keyed `email_key` when stored, and is stored nowhere itself."""
 
     kind: EventKind
     provider_event_id: str
     occurred_at: datetime
-    email_key: str | None
+    address: str | None
     delivery_id: int | None
     provider_message_id: str | None
     campaign: str | None
@@ -97,71 +73,17 @@ class RecordReport:
     duplicates: int = 0
     unmatched: int = 0  # stored with no delivery (unknown or foreign delivery id)
     unknown_kinds: int = 0  # event names we do not know, kept as `unknown`
+    set_aside: int = 0  # items that were no event we could read, kept raw in set_aside_events
     new_ids: list[int] = field(default_factory=list)
-
-
-def parse_sendgrid_body(body: bytes) -> list[dict[str, Any]]:
-    """The webhook body as a list of event objects (call only after the signature verified)."""
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise EventFormatError(f"webhook body is not JSON: {err}") from None
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise EventFormatError("webhook body must be a JSON array of event objects")
-    return data
-
-
-def from_sendgrid(item: dict[str, Any], received_at: datetime) -> DeliveryEvent:
-    """One SendGrid event object as a `DeliveryEvent`; unknown names become `unknown`, never an error."""
-    name = str(item.get("event", ""))
-    kind = SENDGRID_KINDS.get(name, EventKind.UNKNOWN)
-    if kind is EventKind.BOUNCED:
-        kind = SENDGRID_BOUNCE_TYPES.get(str(item.get("type", "bounce")), EventKind.BOUNCED)
-    address = item.get("email")
-    raw = {k: v for k, v in item.items() if k not in _PERSONAL_FIELDS}
-    for name_ in _REASON_FIELDS:
-        if isinstance(raw.get(name_), str):
-            raw[name_] = mask_addresses(raw[name_])
-    reason = next((raw[f] for f in _REASON_FIELDS if isinstance(raw.get(f), str) and raw[f]), None)
-    message_id = item.get("sg_message_id")
-    return DeliveryEvent(
-        kind=kind,
-        provider_event_id=str(item.get("sg_event_id") or _fingerprint(item)),
-        occurred_at=_timestamp(item.get("timestamp"), received_at),
-        email_key=email_key(address) if isinstance(address, str) and address.strip() else None,
-        delivery_id=_int(item.get("delivery_id")),
-        provider_message_id=str(message_id).split(".", 1)[0] if message_id else None,
-        campaign=str(item["campaign"]) if item.get("campaign") else None,
-        step=_int(item.get("step")),
-        reason=reason[:1000] if reason else None,
-        raw=raw,
-    )
-
-
-def _fingerprint(item: dict[str, Any]) -> str:
-    # Some events (old drops) carry no sg_event_id: the same payload posted again must still dedupe.
-    return "fp:" + hashlib.sha256(json.dumps(item, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _timestamp(value: Any, default: datetime) -> datetime:
-    try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return default
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def store_events(session: Session, events: Sequence[DeliveryEvent], now: datetime) -> RecordReport:
     """Insert each event once (duplicates ignored), matched to its delivery; reactions are applied later."""
     report = RecordReport(received=len(events))
     unique = list({e.provider_event_id: e for e in events}.values())
-    matched = _match_deliveries(session, unique)
+    keys = address_key(session)
+    key_of = {e.provider_event_id: keys.of(e.address) if e.address else None for e in unique}
+    matched = _match_deliveries(session, unique, key_of)
     campaigns = _campaign_ids(session, {e.campaign for e in unique if e.provider_event_id not in matched})
     rows = []
     for e in unique:
@@ -172,7 +94,7 @@ def store_events(session: Session, events: Sequence[DeliveryEvent], now: datetim
             {
                 "provider_event_id": e.provider_event_id,
                 "kind": str(e.kind),
-                "email_key": e.email_key,
+                "email_key": key_of[e.provider_event_id],
                 "delivery_id": hit[0] if hit else None,
                 "campaign_id": hit[1] if hit else campaigns.get(e.campaign),
                 "step_number": hit[2] if hit else e.step,
@@ -198,7 +120,31 @@ def store_events(session: Session, events: Sequence[DeliveryEvent], now: datetim
     return report
 
 
-def _match_deliveries(session: Session, events: list[DeliveryEvent]) -> dict[str, tuple[int, int, int]]:
+def store_set_aside(session: Session, provider: str, items: Sequence[Any], now: datetime) -> int:
+    """Keep webhook items that were no readable event (each a `SetAside`: reason, clipped raw text, address), with
+    the address as its key only. Returns how many."""
+    if not items:
+        return 0
+    keys = address_key(session)
+    session.execute(
+        insert(SetAsideEvent),
+        [
+            {
+                "provider": provider,
+                "reason": item.reason[:300],
+                "email_key": keys.of(item.address) if item.address else None,
+                "raw": item.raw,
+                "received_at": now,
+            }
+            for item in items
+        ],
+    )
+    return len(items)
+
+
+def _match_deliveries(
+    session: Session, events: list[DeliveryEvent], key_of: dict[str, str | None]
+) -> dict[str, tuple[int, int, int]]:
     """event id -> (delivery id, campaign id, step) for the events whose delivery we sent to that very address."""
     found: dict[str, tuple[int, int, int]] = {}
     cols = (Delivery.id, Delivery.campaign_id, Delivery.step_number, Subscriber.email_key)
@@ -211,9 +157,11 @@ def _match_deliveries(session: Session, events: list[DeliveryEvent]) -> dict[str
     for e in events:
         r = by_id.get(e.delivery_id) if e.delivery_id is not None else None
         # The key check stops another environment's ids (a staging server on the same SendGrid account) matching.
-        if r is not None and r[3] == e.email_key:
+        if r is not None and r[3] == key_of[e.provider_event_id]:
             found[e.provider_event_id] = (r[0], r[1], r[2])
-    rest = [e for e in events if e.provider_event_id not in found and e.provider_message_id and e.email_key]
+    rest = [
+        e for e in events if e.provider_event_id not in found and e.provider_message_id and key_of[e.provider_event_id]
+    ]
     by_message: dict[tuple[str, str], tuple] = {}
     for message_ids in chunked(sorted({e.provider_message_id or "" for e in rest})):
         for r in session.execute(
@@ -221,7 +169,7 @@ def _match_deliveries(session: Session, events: list[DeliveryEvent]) -> dict[str
         ):
             by_message[(r[4], r[3])] = r
     for e in rest:
-        r = by_message.get((e.provider_message_id or "", e.email_key or ""))
+        r = by_message.get((e.provider_message_id or "", key_of[e.provider_event_id] or ""))
         if r is not None:
             found[e.provider_event_id] = (r[0], r[1], r[2])
     return found

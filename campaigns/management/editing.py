@@ -54,8 +54,10 @@ from campaigns.management.records import (
     version_steps,
     with_stored_values,
 )
+from campaigns.text_input import clean_line
 
 MAX_DELAY_DAYS = 365
+MAX_DAILY_CAP = 100_000_000  # far above any list; beyond it a number is a typo (and 10**20 overflows the column)
 
 
 class Keep(Enum):
@@ -155,9 +157,10 @@ def edit_window(
     if window is not None and window != before_window:
         changes.append(f"window {before_window.describe()} -> {window.describe()}")
     if not isinstance(daily_cap, Keep) and daily_cap != campaign.daily_cap:
-        if daily_cap is not None and (not isinstance(daily_cap, int) or daily_cap < 1):
+        if daily_cap is not None and (not isinstance(daily_cap, int) or not 1 <= daily_cap <= MAX_DAILY_CAP):
             raise StateError(
-                f"the daily cap must be a whole number of at least 1 (or empty for none), not {daily_cap!r}",
+                f"the daily cap must be a whole number from 1 to {MAX_DAILY_CAP:,} (or empty for none), "
+                f"not {daily_cap!r}",
                 field="daily_cap",
             )
         changes.append(f"daily cap {campaign.daily_cap or 'none'} -> {daily_cap or 'none'}")
@@ -422,7 +425,7 @@ def _essence(r: StepRow) -> tuple:
 
 
 def _valid_subject(value: str) -> str:
-    value = " ".join(value.split())
+    value = clean_line(value)
     if not value:
         raise StateError("the subject cannot be empty", field="subject")
     if len(value) > SUBJECT_MAX:
@@ -434,7 +437,7 @@ def _valid_subject(value: str) -> str:
 
 
 def _valid_preheader(value: str) -> str:
-    value = " ".join(value.split())
+    value = clean_line(value)
     if len(value) > PREHEADER_MAX:
         raise StateError(f"the preheader is {len(value)} characters; keep it to {PREHEADER_MAX}", field="preheader")
     return value

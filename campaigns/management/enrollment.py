@@ -21,6 +21,7 @@ from campaigns.delivery.suppression import suppressed_keys
 from campaigns.errors import StateError
 from campaigns.management.lifecycle import require_move
 from campaigns.management.records import get_campaign
+from campaigns.text_input import clean_line
 
 PAGE = 5000
 
@@ -38,9 +39,9 @@ def enroll_subscribers(
     """Enroll every active subscriber (or, with `tag`, those carrying it); walks subscribers by id cursor."""
     campaign = get_campaign(s, slug)
     require_move(campaign, "enroll")
-    if tag is not None and not tag.strip():
+    if tag is not None and not clean_line(tag):
         raise StateError("type the tag whose subscribers to enroll", field="tag")
-    tag = tag.strip().lower() if tag else None
+    tag = clean_line(tag).lower() if tag else None
     report, after = EnrollReport(), 0
     while True:
         rows = s.execute(

@@ -11,7 +11,6 @@ audit log with who did it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,8 +35,8 @@ from campaigns.errors import StateError
 from campaigns.management.checks import blocking, check_campaign
 from campaigns.management.records import get_campaign, store_version
 from campaigns.settings import Settings
+from campaigns.text_input import is_slug
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
 STATUSES = ("draft", "scheduled", "running", "paused", "completed", "archived")
 
 # Which statuses each staff move may start from (a table, not if-chains); the tick starts and completes campaigns.
@@ -95,7 +94,7 @@ def create_campaign(
     s: Session, path: Path, slug: str, brand: Brand, now: datetime, *, actor: str, delay_days: int = DEFAULT_DELAY_DAYS
 ) -> Campaign:
     """A draft campaign with version 1 of its steps, each compiled once."""
-    if not SLUG.match(slug):
+    if not is_slug(slug):
         raise StateError(f"slug {slug!r}: use 3-80 lower-case letters, digits and dashes")
     if s.scalar(select(Campaign.id).where(Campaign.slug == slug)):
         raise StateError(f"a campaign named {slug!r} exists already")

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 
+from campaigns.addresses import AddressError, normalize_address, sendable_address
 from campaigns.audit import audit
 from campaigns.authoring.content import StepContent
 from campaigns.brand import Brand
@@ -29,6 +29,7 @@ from campaigns.errors import NotFound, StateError
 from campaigns.management.checks import sample_values
 from campaigns.management.records import get_campaign, version_steps
 from campaigns.settings import Settings
+from campaigns.text_input import clean_line
 
 MAX_TEST_ADDRESSES = 20
 TEST_PREFIX = "[Test]"
@@ -85,9 +86,9 @@ def send_test(
     clean = []
     for address in addresses:
         try:
-            clean.append(validate_email(address.strip(), check_deliverability=False).normalized)
-        except EmailNotValidError as err:
-            raise StateError(f"test address {address!r}: {err}", field="addresses") from None
+            clean.append(sendable_address(normalize_address(address)) or address)
+        except AddressError as err:
+            raise StateError(f"test address {clean_line(address)!r}: {err}", field="addresses") from None
     campaign = get_campaign(s, slug)
     row = stored_step(s, slug, number)
     # The greeting a subscriber without a name gets: the staff member is not "Sam", and the To line shows only

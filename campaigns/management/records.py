@@ -17,6 +17,7 @@ from campaigns.authoring.series import Series
 from campaigns.brand import Brand
 from campaigns.db.models import Campaign, CampaignVersion, StepRow
 from campaigns.errors import NotFound, StateError
+from campaigns.text_input import is_slug
 
 
 def store_version(
@@ -52,7 +53,8 @@ def store_version(
 
 
 def get_campaign(s: Session, slug: str) -> Campaign:
-    campaign = s.scalar(select(Campaign).where(Campaign.slug == slug))
+    """The campaign named `slug`; NotFound otherwise (a string that is no slug never reaches the database)."""
+    campaign = s.scalar(select(Campaign).where(Campaign.slug == slug)) if is_slug(slug) else None
     if campaign is None:
         raise NotFound(f"no campaign named {slug!r}", cli_hint="`outreach campaign list` lists them")
     return campaign
@@ -68,8 +70,13 @@ def current_steps(s: Session, campaign: Campaign) -> list[StepRow]:
 
 
 def version_steps(s: Session, campaign: Campaign, number: int) -> list[StepRow]:
-    version = s.scalar(
-        select(CampaignVersion).where(CampaignVersion.campaign_id == campaign.id, CampaignVersion.number == number)
+    # Numbers outside 1..current never reach the query (10**20 is more than PostgreSQL's integer can hold).
+    version = (
+        s.scalar(
+            select(CampaignVersion).where(CampaignVersion.campaign_id == campaign.id, CampaignVersion.number == number)
+        )
+        if 1 <= number <= campaign.current_version
+        else None
     )
     if version is None:
         raise NotFound(f"campaign {campaign.slug!r} has no version {number} (versions 1 to {campaign.current_version})")

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from outreach.bootstrap import get_brand, get_session_factory, get_settings, now
 from outreach.commands import ACTOR, UsageMistake, acting_as
+from outreach.terminal import plain, shown
 
 campaign_app = typer.Typer(
     no_args_is_help=True,
@@ -104,7 +104,7 @@ def list_(as_json: bool = AS_JSON) -> None:
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
-            r["slug"], r["status"], str(r["version"]), str(r["subscribers"]), r["start_at"] or "—", r["title"]
+            r["slug"], r["status"], str(r["version"]), str(r["subscribers"]), r["start_at"] or "—", shown(r["title"])
         )
     console.print(table)
 
@@ -122,7 +122,7 @@ def show(
         typer.echo(json.dumps(o, indent=2))
         return
     console.print(
-        f"[bold]{o['slug']}[/bold] — {o['title']}\nstatus [bold]{o['status']}[/bold], version "
+        f"[bold]{o['slug']}[/bold] — {plain(o['title'])}\nstatus [bold]{o['status']}[/bold], version "
         f"{o['version']}, start {o['start_at'] or 'not set'}\nwindow {o['window']['describe']}, daily cap "
         f"{o['daily_cap'] or 'none'}",
         highlight=False,
@@ -134,7 +134,7 @@ def show(
         steps.add_row(
             str(st["number"]),
             st["kind"],
-            f"[bold]{st['subject']}[/bold]\n[dim]{st['preheader']}[/dim]",
+            f"[bold]{plain(st['subject'])}[/bold]\n[dim]{plain(st['preheader'])}[/dim]",
             f"+{st['delay_days']}d",
             f"{st['html_bytes'] / 1024:.0f} KB",
         )
@@ -150,7 +150,7 @@ def show(
     for col in ("when (UTC)", "who", "what", "detail"):
         log.add_column(col, overflow="fold")
     for e in o["audit"]:
-        log.add_row(e["at"][:16].replace("T", " "), e["actor"], e["action"], e["detail"])
+        log.add_row(e["at"][:16].replace("T", " "), shown(e["actor"]), e["action"], shown(e["detail"]))
     console.print(log)
 
 
@@ -190,7 +190,7 @@ def edit(
             preheader=preheader,
             delay_days=delay,
         )
-    console.print(f"{slug}: version {v.number}: {v.note}", highlight=False)
+    console.print(f"{slug}: version {v.number}: {plain(v.note)}", highlight=False)
 
 
 @campaign_app.command("window")
@@ -226,7 +226,7 @@ def window(
             window=new_window,
             daily_cap=None if no_cap else (cap if cap is not None else KEEP_CAP),
         )
-    console.print(f"{slug}: version {v.number}: {v.note}", highlight=False)
+    console.print(f"{slug}: version {v.number}: {plain(v.note)}", highlight=False)
 
 
 def _day_names(days: frozenset[int]) -> list[str]:
@@ -248,7 +248,7 @@ def reimport(
 
     with get_session_factory().begin() as s:
         v = reimport_article(s, slug, path, get_brand(), now(), actor=acting_as(actor))
-    console.print(f"{slug}: version {v.number}: {v.note}", highlight=False)
+    console.print(f"{slug}: version {v.number}: {plain(v.note)}", highlight=False)
 
 
 @campaign_app.command("diff")
@@ -279,14 +279,14 @@ def diff(
         )
         return
     for number, note in notes:
-        console.print(f"[dim]version {number}: {note}[/dim]", highlight=False)
+        console.print(f"[dim]version {number}: {plain(note)}[/dim]", highlight=False)
     if not changes:
         console.print(f"versions {a} and {b} send the same emails")
     for c in changes:
-        console.print(f"[bold]{c}[/bold]", highlight=False)
+        console.print(f"[bold]{plain(c)}[/bold]", highlight=False)
         for line in c.diff[2:]:  # skip the ---/+++ header lines
             style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
-            console.print(f"    [{style}]{line}[/{style}]", highlight=False, markup=True, soft_wrap=True)
+            console.print(f"    [{style}]{plain(line)}[/{style}]", highlight=False, markup=True, soft_wrap=True)
 
 
 @campaign_app.command("enroll")
@@ -311,7 +311,7 @@ def enroll(
                 f"{len(report.problems)} rows with problems"
             )
             for number, reason in report.problems[:20]:
-                console.print(f"  {csv.name}:{number}: {reason}", highlight=False)
+                console.print(f"  {plain(csv.name)}:{number}: {plain(reason)}", highlight=False)
         else:
             r = enroll_subscribers(s, slug, now(), actor=acting_as(actor), tag=tag)
             line = f"{r.enrolled} enrolled, {r.already} were already"
@@ -360,7 +360,7 @@ def check(slug: str) -> None:
     for p in problems:
         hint = f" ({p.cli_hint})" if p.cli_hint else ""
         label = "[red]blocks[/red]" if p.blocking else "[yellow]warning[/yellow]"
-        console.print(f"{label}  {escape(str(p))}{escape(hint)}", highlight=False)
+        console.print(f"{label}  {plain(p)}{plain(hint)}", highlight=False)
     if not problems:
         console.print(f"{slug}: every check passes")
     if any(p.blocking for p in problems):
@@ -382,7 +382,7 @@ def send_test(
     with get_session_factory().begin() as s:
         results = send(s, slug, step, to, provider, brand, settings, now(), actor=acting_as(actor))
     for r in results:
-        console.print(f"test {r.status}" + (f": {r.error}" if r.error else ""), highlight=False)
+        console.print(f"test {r.status}" + (f": {plain(r.error)}" if r.error else ""), highlight=False)
     if any(r.status != "accepted" for r in results):
         raise typer.Exit(1)
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from campaigns.authoring.planning import DEFAULT_DELAY_DAYS, plan_series
 from campaigns.authoring.series import Series
 from outreach.bootstrap import get_brand, get_settings
+from outreach.terminal import plain, visible
 
 series_app = typer.Typer(no_args_is_help=True, help="Plan a drip series from an article.")
 console = Console()
@@ -41,15 +42,16 @@ def plan(
     if as_json:
         typer.echo(json.dumps(series.as_json(), ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"{series.title}: {len(series.steps)} emails", show_lines=True)
+    table = Table(title=f"{plain(series.title)}: {len(series.steps)} emails", show_lines=True)
     for col in ("#", "kind", "subject / preheader", "sections", "words", "min", "delay"):
         table.add_column(col, overflow="fold")
     for s in series.steps:
         table.add_row(
             str(s.number),
             s.kind,
-            f"[bold]{s.subject}[/bold]\n[dim]{s.preheader}[/dim]",
-            "\n".join(s.section_headings) or ("intro + topics" if s.kind == "welcome" else "—"),
+            f"[bold]{plain(s.subject)}[/bold]\n[dim]{plain(s.preheader)}[/dim]",
+            plain("\n".join(visible(h) for h in s.section_headings))
+            or ("intro + topics" if s.kind == "welcome" else "—"),
             str(s.words),
             str(s.reading_minutes),
             f"+{s.delay_days}d",

@@ -26,13 +26,11 @@ def listen_address(settings: Settings, host: str | None, port: int | None) -> tu
 def serve(
     host: str | None = typer.Option(None, "--host", help="Interface to listen on (default: from OUTREACH_BASE_URL)"),
     port: int | None = typer.Option(None, "--port", help="Port to listen on (default: from OUTREACH_BASE_URL)"),
-    forwarded_allow_ips: str = typer.Option(
-        "127.0.0.1",
-        "--forwarded-allow-ips",
-        help="Proxies trusted for X-Forwarded-For (client IPs for the sign-up rate limit and consent records)",
-    ),
 ) -> None:
-    """Run the web app: sign-up, confirmation, unsubscribe and preference pages, admin pages and webhooks."""
+    """Run the web app: sign-up, confirmation, unsubscribe and preference pages, admin pages and webhooks.
+
+    Which proxies' X-Forwarded-For is believed is the setting OUTREACH_TRUSTED_PROXIES (the app applies it, so it
+    holds however the app is served)."""
     import uvicorn
 
     from campaigns.db.migrate import ensure_schema
@@ -40,8 +38,9 @@ def serve(
     from web.app import create_app
 
     settings = get_settings()
-    ensure_schema(settings.database_url, say=tell)  # no tables: made (SQLite) or one line, before anything listens
-    app = create_app(settings)  # a bad setting stops here with one line, before anything listens
+    app = create_app(settings)  # a bad setting (a weak key off localhost) stops here with one line, before anything
+    # touches the database or listens
+    ensure_schema(settings.database_url, say=tell, address_key=settings.address_key)  # no tables: made (SQLite)
     bind_host, bind_port = listen_address(settings, host, port)
     typer.echo(
         f"serving {settings.base_url} on http://{bind_host}:{bind_port}; the admin is at {settings.base_url}/admin"
@@ -50,8 +49,7 @@ def serve(
         app,
         host=bind_host,
         port=bind_port,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
+        proxy_headers=False,  # web.guards.ClientAddress does it, from OUTREACH_TRUSTED_PROXIES
         server_header=False,
         log_level="info",
     )

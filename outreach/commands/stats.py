@@ -7,6 +7,7 @@ import json
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from campaigns.insight.stats import (
     BOUNCE_DANGER,
@@ -21,6 +22,7 @@ from campaigns.insight.stats import (
     unmatched_events,
 )
 from outreach.bootstrap import get_session_factory, now
+from outreach.terminal import shown
 
 console = Console()
 _COLOURS = {"ok": "green", "warning": "yellow", "danger": "red"}
@@ -31,7 +33,7 @@ def pct(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value * 100:.{digits}f}%"
 
 
-def _row(label: str, c: Counts) -> list[str]:
+def _row(label: str | Text, c: Counts) -> list[str | Text]:
     r = c.rates()
     h = c.health()
     return [
@@ -62,7 +64,7 @@ def _print_campaign(c: CampaignStats) -> None:
         health = "nothing sent yet"  # no rate is good or bad before the first email
     table = _table(f"{c.slug}: {c.title} ({c.status}, {c.enrolled} enrolled, {health})", "step")
     for step in c.steps:
-        table.add_row(*_row(f"{step.number}. {step.subject}", step.counts))
+        table.add_row(*_row(shown(f"{step.number}. {step.subject}"), step.counts))
     table.add_row(*_row("total", c.total), style="bold")
     console.print(table)
     console.print("funnel: " + " → ".join(f"{name} {n}" for name, n in c.funnel))

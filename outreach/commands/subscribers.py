@@ -22,6 +22,7 @@ from campaigns.db.models import Campaign, Enrollment, Subscriber, Suppression
 from campaigns.management.enrollment import enroll_csv
 from outreach.bootstrap import get_session_factory, now
 from outreach.commands import acting_as
+from outreach.terminal import plain, shown
 
 subscribers_app = typer.Typer(
     no_args_is_help=True,
@@ -52,11 +53,11 @@ def import_(
 
 def _print_report(report: ImportReport, file: Path, campaign: str | None) -> None:
     if report.problems:
-        table = Table(title=f"{len(report.problems)} rows with problems in {file.name} (skipped)")
+        table = Table(title=f"{len(report.problems)} rows with problems in {plain(file.name)} (skipped)")
         table.add_column("line", justify="right")
         table.add_column("problem", overflow="fold")
         for line, reason in report.problems:
-            table.add_row(str(line), reason)
+            table.add_row(str(line), shown(reason))
         console.print(table)
     verb = "would import" if report.dry_run else "imported"
     parts = [f"{verb} {report.imported} of {report.rows} rows"]
@@ -104,7 +105,9 @@ def list_(
     for col in ("id", "email", "name", "time zone", "status", "since"):
         table.add_column(col, overflow="fold")
     for x in subs:
-        table.add_row(str(x.id), x.email or "(erased)", x.name or "", x.timezone, x.status, f"{x.created_at:%Y-%m-%d}")
+        table.add_row(
+            str(x.id), shown(x.email or "(erased)"), shown(x.name), x.timezone, x.status, f"{x.created_at:%Y-%m-%d}"
+        )
     console.print(table)
     if len(subs) == limit:
         console.print(f"more: --after {subs[-1].id}", highlight=False)
@@ -147,7 +150,7 @@ def show(who: str = WHO, as_json: bool = typer.Option(False, "--json", help="Pri
         "unsubscribed_at",
     ):
         value = data[key]
-        table.add_row(key, ", ".join(value) if isinstance(value, list) else ("" if value is None else str(value)))
+        table.add_row(key, shown(", ".join(value) if isinstance(value, list) else value))
     table.add_row("suppressed", f"{suppression.reason} since {data['suppressed']['since']}" if suppression else "no")
     for e in data["enrollments"]:
         table.add_row(

@@ -12,8 +12,7 @@ from campaigns.audience.privacy import erase_subscriber, export_subscriber
 from campaigns.audience.unsubscribe import unsubscribe
 from campaigns.db.models import Delivery, Event, Subscriber, Suppression
 from campaigns.delivery import state as ds
-from campaigns.delivery.suppression import email_key
-from tests.builders import START, enroll, make_campaign
+from tests.builders import KEYS, START, enroll, make_campaign
 
 ADDRESS = "person0@example.com"
 
@@ -44,7 +43,7 @@ def with_history(factory) -> int:
                 campaign_id=cid,
                 step_number=1,
                 kind="delivered",
-                email_key=email_key(ADDRESS),
+                email_key=KEYS.of(ADDRESS),
                 occurred_at=START,
                 received_at=START,
                 raw={"email": ADDRESS, "event": "delivered"},
@@ -54,7 +53,7 @@ def with_history(factory) -> int:
             Event(
                 provider_event_id="e2",
                 kind="opened",
-                email_key=email_key(ADDRESS),
+                email_key=KEYS.of(ADDRESS),
                 occurred_at=START,
                 received_at=START,
                 raw={"email": ADDRESS, "event": "open"},
@@ -83,8 +82,8 @@ def test_erase_removes_personal_data_and_keeps_only_the_hash_suppressed(session_
     with session_factory() as s:
         sub = s.get(Subscriber, sid)
         assert (sub.email, sub.name, sub.consent_ip, sub.status) == (None, None, None, "erased")
-        assert sub.email_key != email_key(ADDRESS)
-        assert [(x.email_key, x.reason) for x in s.scalars(select(Suppression))] == [(email_key(ADDRESS), "erased")]
+        assert sub.email_key != KEYS.of(ADDRESS)
+        assert [(x.email_key, x.reason) for x in s.scalars(select(Suppression))] == [(KEYS.of(ADDRESS), "erased")]
         assert all(e.raw == {} and e.email_key is None for e in s.scalars(select(Event)))
         assert s.scalar(select(Delivery.last_error)) is None
         assert s.scalar(select(Delivery.status)) == ds.DELIVERED  # the statistics still count the email

@@ -14,9 +14,9 @@ from campaigns.delivery import sending
 from campaigns.delivery import state as ds
 from campaigns.delivery import tick as drip
 from campaigns.delivery.providers.base import RecordingProvider
-from campaigns.delivery.suppression import email_key, suppress
+from campaigns.delivery.suppression import suppress
 from campaigns.errors import NotFound, StateError
-from tests.builders import LINKS, NO_WAIT, START, Clock, enroll, make_campaign, tick_and_send
+from tests.builders import KEYS, LINKS, NO_WAIT, START, Clock, enroll, make_campaign, tick_and_send
 
 
 def statuses(factory, model, column, sid):
@@ -117,7 +117,7 @@ def test_resubscribe_never_lifts_another_reason(session_factory, reason):
         resubscribe(s, sid, START)
     with session_factory() as s:
         assert (
-            s.scalar(select(Suppression.reason).where(Suppression.email_key == email_key("person0@example.com")))
+            s.scalar(select(Suppression.reason).where(Suppression.email_key == KEYS.of("person0@example.com")))
             == reason
         )
         assert s.get(Subscriber, sid).status == "unsubscribed"

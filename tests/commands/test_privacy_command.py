@@ -8,10 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from campaigns.db.models import Subscriber, Suppression
-from campaigns.delivery.suppression import email_key
 from campaigns.settings import load_settings
 from outreach.commands.serve import listen_address
-from tests.builders import enroll, make_campaign
+from tests.builders import KEYS, enroll, make_campaign
 
 
 def test_export_prints_everything_as_json(cli, session_factory, tmp_path):
@@ -31,7 +30,7 @@ def test_erase_leaves_only_the_suppressed_hash(cli, session_factory):
     with session_factory() as s:
         assert s.get(Subscriber, sid).email is None
         assert (
-            s.scalar(select(Suppression.reason).where(Suppression.email_key == email_key("person0@example.com")))
+            s.scalar(select(Suppression.reason).where(Suppression.email_key == KEYS.of("person0@example.com")))
             == "erased"
         )
     code, _, err = cli("subscribers", "erase", "person0@example.com", "--yes")

@@ -10,10 +10,10 @@ from argon2 import PasswordHasher
 
 from campaigns.db.migrate import upgrade
 from campaigns.db.session import make_engine, make_session_factory
-from campaigns.insight.events import from_sendgrid
 from campaigns.insight.reactions import record_events
+from campaigns.insight.sendgrid_events import from_sendgrid
 from campaigns.settings import PROJECT_ROOT
-from tests.builders import START
+from tests.builders import START, TEST_ADDRESS_KEY
 from tests.insight.support import sent_campaign, sg_event
 
 
@@ -32,7 +32,7 @@ def outreach(*args: str, env: dict[str, str], input: str | None = None) -> subpr
 def test_stats_json_and_table(tmp_path):
     url = f"sqlite:///{tmp_path / 'stats.db'}"
     upgrade(url)
-    factory = make_session_factory(make_engine(url))
+    factory = make_session_factory(make_engine(url), TEST_ADDRESS_KEY)
     _, d = sent_campaign(factory, 4)
     with factory.begin() as s:
         record_events(

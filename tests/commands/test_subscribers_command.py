@@ -11,6 +11,7 @@ from pathlib import Path
 from campaigns.db.migrate import current_revision, head_revision
 from campaigns.db.models import Campaign
 from campaigns.db.session import make_engine, make_session_factory
+from tests.builders import TEST_ADDRESS_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = (
@@ -21,7 +22,7 @@ GOOD = (
 
 def add_campaign(db_url: str, slug: str = "drip") -> None:
     engine = make_engine(db_url)
-    with make_session_factory(engine).begin() as s:
+    with make_session_factory(engine, TEST_ADDRESS_KEY).begin() as s:
         s.add(Campaign(slug=slug, title="Drip", status="draft", created_at=datetime.now(UTC)))
     engine.dispose()
 

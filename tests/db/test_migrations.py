@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
+
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import bindparam, inspect, text
 
+from campaigns.addresses import email_key
+from campaigns.audience.signup import request_signup
 from campaigns.db.migrate import (
     alembic_config,
     current_revision,
     head_revision,
     upgrade,
 )
-from campaigns.db.models import Base
-from campaigns.db.session import make_engine
+from campaigns.db.models import Base, Campaign, UTCDateTime
+from campaigns.db.session import make_engine, make_session_factory
+from campaigns.delivery.suppression import is_suppressed
+from campaigns.errors import ConfigError
+from tests.builders import KEYS, TEST_ADDRESS_KEY
 
 
 def _diffs(url: str) -> list:
@@ -63,3 +72,61 @@ def test_downgrade_to_base_removes_every_table(db_url):
     assert _tables(db_url) == {"alembic_version"}
     upgrade(db_url)  # and back up again from nothing
     assert _diffs(db_url) == []
+
+
+def _old_key(address: str) -> str:
+    """The unkeyed fingerprint of before migration 0003."""
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
+
+
+def test_0003_rekeys_every_fingerprint_and_erased_people_stay_suppressed(db_url, tmp_path):
+    """Issue 19, point 11: the fingerprint is keyed now; rows whose address is gone keep matching it."""
+    upgrade(db_url, "0002")
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    engine = make_engine(db_url)
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO subscribers (id, email, email_key, timezone, status, tags, created_at) VALUES "
+                "(1, 'ann@example.com', :ann, 'UTC', 'active', '[]', :now), "
+                "(2, NULL, 'erased-2', 'UTC', 'erased', '[]', :now)"
+            ).bindparams(bindparam("now", type_=UTCDateTime())),
+            {"ann": _old_key("ann@example.com"), "now": now},
+        )
+        c.execute(
+            text(
+                "INSERT INTO suppressions (email_key, reason, source, created_at) VALUES "
+                "(:gone, 'erased', 'erasure', :now), (:ann, 'complaint', 'sendgrid', :now)"
+            ).bindparams(bindparam("now", type_=UTCDateTime())),
+            {"gone": _old_key("gone@example.com"), "ann": _old_key("ann@example.com"), "now": now},
+        )
+        c.execute(
+            text(
+                "INSERT INTO events (provider_event_id, kind, email_key, occurred_at, received_at, raw) "
+                "VALUES ('e1', 'delivered', :ann, :now, :now, '{}')"
+            ).bindparams(bindparam("now", type_=UTCDateTime())),
+            {"ann": _old_key("ann@example.com"), "now": now},
+        )
+    with pytest.raises(RuntimeError, match="OUTREACH_ADDRESS_KEY"):
+        upgrade(db_url)  # addresses to re-key, and no key to do it with: stops, changing nothing
+    assert current_revision(db_url) == "0002"
+    upgrade(db_url, address_key=TEST_ADDRESS_KEY)
+    with engine.connect() as c:
+        keys = {r[0]: r[1] for r in c.execute(text("SELECT id, email_key FROM subscribers"))}
+        suppressed = set(c.execute(text("SELECT email_key FROM suppressions")).scalars())
+        event_key = c.execute(text("SELECT email_key FROM events")).scalar_one()
+    assert keys == {1: KEYS.of("ann@example.com"), 2: "erased-2"} and event_key == keys[1]
+    assert suppressed == {KEYS.of("gone@example.com"), KEYS.of("ann@example.com")}
+    assert _old_key("ann@example.com") not in suppressed  # nothing unkeyed left
+
+    factory = make_session_factory(engine, TEST_ADDRESS_KEY)
+    with factory.begin() as s:  # the erased address signs up again: still blocked, nothing stored
+        s.add(Campaign(slug="drip", title="Drip", status="running", created_at=now))
+        s.flush()
+        result = request_signup(s, "Gone@Example.com", None, "UTC", "drip", None, now)
+    assert (result.subscriber_id, result.send_to) == (None, None)
+    with factory() as s:
+        assert is_suppressed(s, "ann@example.com") and is_suppressed(s, "gone@example.com")
+    with pytest.raises(ConfigError, match="another key"), make_session_factory(engine, "some-other-key-1234")() as s:
+        email_key(s, "ann@example.com")  # a changed key would stop recognising everyone: refused
+    engine.dispose()

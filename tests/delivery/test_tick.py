@@ -217,3 +217,26 @@ def test_campaign_completes_once_everyone_has_had_the_series(session_factory, br
     assert [r.completed for r in reports] == [[]] * STEPS + [["test"]]
     with session_factory() as s:
         assert s.get(Campaign, cid).status == "completed"
+
+
+def test_addresses_stored_before_entry_checks_are_sent_as_they_can_be(session_factory, brand):
+    """Issue 19, point 10: an IDN domain goes out as punycode; a non-ASCII local part (imported before they were
+    refused) is not sent, with the reason on its delivery, and does not stop the batch."""
+    cid = make_campaign(session_factory)
+    ids = enroll(session_factory, cid, 3)
+    with session_factory.begin() as s:
+        s.get(Subscriber, ids[0]).email = "idn@bücher.de"
+        s.get(Subscriber, ids[1]).email = "josé@example.com"
+    provider = RecordingProvider()
+    run(session_factory, provider, Clock(START), brand)
+    assert sorted(r.email for b in provider.batches for r in b.recipients) == [
+        "idn@xn--bcher-kva.de",
+        "person2@example.com",
+    ]
+    with session_factory() as s:
+        status, error = s.execute(
+            select(Delivery.status, Delivery.last_error)
+            .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
+            .where(Enrollment.subscriber_id == ids[1])
+        ).one()
+    assert status == ds.CANCELLED and "before the @" in error

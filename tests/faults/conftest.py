@@ -29,7 +29,7 @@ from campaigns.db.models import Delivery, Enrollment
 from campaigns.db.session import make_engine, make_session_factory
 from campaigns.delivery import state as ds
 from campaigns.delivery import tick as drip
-from tests.builders import enroll, make_campaign
+from tests.builders import TEST_ADDRESS_KEY, enroll, make_campaign
 from tests.conftest import PG_ADMIN, PG_URL, _postgres_unreachable
 from tests.parts import require_part
 from tests.servers import ROOT, CeleryWorker, RedisServer, free_port, wait_for_port
@@ -174,7 +174,7 @@ class Rig:
                 "SENDGRID_API_HOST": self.sendgrid.url,
                 "OUTREACH_BASE_URL": "https://outreach.test",
                 "OUTREACH_BRAND_FILE": str(self.tmp_path / "brand.toml"),
-                "OUTREACH_SECRET_KEY": "fault-test-secret",
+                "OUTREACH_SECRET_KEY": "fK3mZ8qW1xN6vB4tR7yL2pH9cJ0dG5sA",
                 **env,
             },
             self.tmp_path / f"{name}.log",
@@ -227,7 +227,7 @@ class Rig:
 
 def make_rig(db_url: str, redis: RedisServer, sendgrid: SendGridProcess, tmp_path: Path) -> Rig:
     upgrade(db_url)
-    return Rig(db_url, make_session_factory(make_engine(db_url)), redis, sendgrid, tmp_path)
+    return Rig(db_url, make_session_factory(make_engine(db_url), TEST_ADDRESS_KEY), redis, sendgrid, tmp_path)
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from campaigns.insight.events import from_sendgrid
 from campaigns.insight.reactions import record_events
+from campaigns.insight.sendgrid_events import from_sendgrid
 from tests.faults.conftest import AFTER_LEASES, Rig
 from tests.servers import wait_until
 

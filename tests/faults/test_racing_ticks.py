@@ -17,9 +17,8 @@ from campaigns.delivery import state as ds
 from campaigns.delivery import tick as drip
 from campaigns.delivery.providers.base import RecordingProvider
 from campaigns.delivery.sending import send_deliveries
-from campaigns.delivery.suppression import email_key
 from campaigns.settings import load_settings
-from tests.builders import LINKS, NO_WAIT, make_campaign
+from tests.builders import KEYS, LINKS, NO_WAIT, TEST_ADDRESS_KEY, make_campaign
 
 ROUNDS, NEW_PER_ROUND = 12, 100
 
@@ -29,7 +28,7 @@ def _enroll(factory, campaign_id: int, first: int, n: int, at: datetime) -> None
         subs = [
             Subscriber(
                 email=f"p{i}@example.com",
-                email_key=email_key(f"p{i}@example.com"),
+                email_key=KEYS.of(f"p{i}@example.com"),
                 name=None,
                 timezone="UTC",
                 status="active",
@@ -68,7 +67,7 @@ def _race(factory, now: datetime) -> tuple[list[list[int]], list[drip.TickReport
 def test_two_ticks_racing_create_and_hand_out_each_delivery_once(pg_url: str) -> None:
     upgrade(pg_url)
     engine = make_engine(pg_url)
-    factory = make_session_factory(engine)
+    factory = make_session_factory(engine, TEST_ADDRESS_KEY)
     base = datetime.now(UTC)
     campaign_id = make_campaign(factory, start=base - timedelta(hours=1))
     try:
@@ -99,7 +98,7 @@ def test_a_slow_tick_leaves_alone_what_a_fast_one_sent_meanwhile(pg_url: str) ->
     it read as due: marking them `sending` again would leave them at step 2 with no delivery, stalled for good."""
     upgrade(pg_url)
     engine = make_engine(pg_url)
-    factory = make_session_factory(engine)
+    factory = make_session_factory(engine, TEST_ADDRESS_KEY)
     base = datetime.now(UTC)
     campaign_id = make_campaign(factory, start=base - timedelta(hours=1))
     _enroll(factory, campaign_id, 0, 50, base - timedelta(hours=1))

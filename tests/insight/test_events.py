@@ -9,14 +9,9 @@ from sqlalchemy import select
 
 from campaigns.db.models import Event
 from campaigns.errors import OutreachError
-from campaigns.insight.events import (
-    EventFormatError,
-    EventKind,
-    from_sendgrid,
-    parse_sendgrid_body,
-    store_events,
-)
+from campaigns.insight.events import EventKind, store_events
 from campaigns.insight.reactions import record_events
+from campaigns.insight.sendgrid_events import EventFormatError, from_sendgrid, read_sendgrid_batch
 from tests.builders import START
 from tests.insight.support import address, sent_campaign, sg_event
 
@@ -153,11 +148,19 @@ def test_store_only_leaves_events_pending(session_factory):
     assert report.stored == 1 and events(session_factory)[0].processed_at is None
 
 
-@pytest.mark.parametrize("body", [b"not json", b'{"event": "open"}', b"[1, 2]"])
-def test_bad_body_is_a_clear_error(body):
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2", b"\xff\xfe"])
+def test_a_body_that_is_not_json_is_a_clear_error(body):
     with pytest.raises(EventFormatError) as err:
-        parse_sendgrid_body(body)
+        read_sendgrid_batch(body, START)
     assert isinstance(err.value, OutreachError) and "webhook body" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "set_aside"), [(b'{"event": "open"}', 1), (b"[1, 2]", 2), (b'[{"event": "open"}, "x"]', 1)]
+)
+def test_json_that_holds_no_event_objects_is_set_aside_not_refused(body, set_aside):
+    batch = read_sendgrid_batch(body, START)
+    assert len(batch.set_aside) == set_aside and len(batch.events) == (1 if b"}," in body else 0)
 
 
 def test_our_own_unsubscribe_is_counted_once_on_the_last_email_sent(session_factory):

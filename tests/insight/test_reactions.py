@@ -8,10 +8,9 @@ from sqlalchemy import select
 
 from campaigns.db.models import Delivery, Enrollment, Subscriber, Suppression
 from campaigns.delivery import state as ds
-from campaigns.delivery.suppression import email_key
-from campaigns.insight.events import from_sendgrid
 from campaigns.insight.reactions import record_events
-from tests.builders import START
+from campaigns.insight.sendgrid_events import from_sendgrid
+from tests.builders import KEYS, START
 from tests.insight.support import address, sent_campaign, sg_event
 
 
@@ -28,7 +27,7 @@ def suppressions(factory) -> dict[str, str]:
 def person(factory, i: int) -> tuple[str, set[str], dict[int, str]]:
     """(subscriber status, enrollment statuses, {step: delivery status}) of person i."""
     with factory() as s:
-        sub = s.scalar(select(Subscriber).where(Subscriber.email_key == email_key(address(i))))
+        sub = s.scalar(select(Subscriber).where(Subscriber.email_key == KEYS.of(address(i))))
         enrollments = list(s.scalars(select(Enrollment).where(Enrollment.subscriber_id == sub.id)))
         deliveries = dict(
             s.execute(
@@ -64,7 +63,7 @@ def test_hard_bounce_suppresses_stops_and_cancels_at_once(session_factory):
         session_factory, [sg_event("bounce", 0, d[(0, 1)], START, type="bounce", reason="550 5.1.1 user unknown")]
     )
     assert report.stored == 1
-    assert suppressions(session_factory) == {email_key(address(0)): "hard_bounce"}
+    assert suppressions(session_factory) == {KEYS.of(address(0)): "hard_bounce"}
     assert person(session_factory, 0) == ("bounced", {"stopped"}, {1: ds.BOUNCED, 2: ds.CANCELLED})
     assert person(session_factory, 1) == ("active", {"active"}, {1: ds.ACCEPTED, 2: ds.QUEUED})
 
@@ -79,7 +78,7 @@ def test_soft_bounces_suppress_only_at_the_limit(session_factory):
     assert suppressions(session_factory) == {}
     assert person(session_factory, 0)[0] == "active"
     record(session_factory, blocked[2:], limit=3)
-    assert suppressions(session_factory) == {email_key(address(0)): "soft_bounces"}
+    assert suppressions(session_factory) == {KEYS.of(address(0)): "soft_bounces"}
     assert person(session_factory, 0)[:2] == ("bounced", {"stopped"})
 
 
@@ -104,7 +103,7 @@ def test_spam_report_suppresses_as_complaint(session_factory):
         session_factory,
         [sg_event("delivered", 0, d[(0, 1)], START), sg_event("spamreport", 0, d[(0, 1)], START + timedelta(hours=1))],
     )
-    assert suppressions(session_factory) == {email_key(address(0)): "complaint"}
+    assert suppressions(session_factory) == {KEYS.of(address(0)): "complaint"}
     assert person(session_factory, 0) == ("complained", {"stopped"}, {1: ds.DELIVERED, 2: ds.CANCELLED})
 
 
@@ -118,8 +117,8 @@ def test_unsubscribe_and_group_unsubscribe_suppress(session_factory):
         ],
     )
     assert suppressions(session_factory) == {
-        email_key(address(0)): "unsubscribed",
-        email_key(address(1)): "unsubscribed",
+        KEYS.of(address(0)): "unsubscribed",
+        KEYS.of(address(1)): "unsubscribed",
     }
     with session_factory() as s:
         subs = list(s.scalars(select(Subscriber).order_by(Subscriber.id)))
@@ -135,7 +134,7 @@ def test_drop_of_a_bounced_address_suppresses_but_a_content_drop_does_not(sessio
             sg_event("dropped", 1, d[(1, 1)], START, reason="Invalid SMTPAPI header"),
         ],
     )
-    assert suppressions(session_factory) == {email_key(address(0)): "hard_bounce"}
+    assert suppressions(session_factory) == {KEYS.of(address(0)): "hard_bounce"}
     assert person(session_factory, 0)[0] == "bounced"
     assert person(session_factory, 1) == ("active", {"active"}, {1: ds.DROPPED})
 

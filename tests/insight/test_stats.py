@@ -9,8 +9,8 @@ from sqlalchemy import func, select, update
 
 from campaigns.db.models import Delivery, Enrollment, Subscriber
 from campaigns.delivery import state as ds
-from campaigns.insight.events import from_sendgrid
 from campaigns.insight.reactions import record_events
+from campaigns.insight.sendgrid_events import from_sendgrid
 from campaigns.insight.stats import (
     Counts,
     Level,

@@ -14,11 +14,11 @@ from campaigns.db.models import (
     Subscriber,
 )
 from campaigns.delivery.providers.base import RecordingProvider
-from campaigns.delivery.suppression import email_key, suppress
+from campaigns.delivery.suppression import suppress
 from campaigns.errors import StateError
 from campaigns.management.enrollment import enroll_csv, enroll_subscribers
 from campaigns.management.previews import send_test
-from tests.builders import START, make_campaign
+from tests.builders import KEYS, START, make_campaign
 
 
 def people(factory, *specs: tuple[str, str, list[str]]) -> None:
@@ -28,7 +28,7 @@ def people(factory, *specs: tuple[str, str, list[str]]) -> None:
             s.add(
                 Subscriber(
                     email=address,
-                    email_key=email_key(address),
+                    email_key=KEYS.of(address),
                     name=name,
                     timezone="UTC",
                     status=status,

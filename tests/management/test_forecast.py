@@ -12,9 +12,8 @@ from campaigns.db.models import Campaign, Delivery, Enrollment, Subscriber
 from campaigns.delivery import sending
 from campaigns.delivery import tick as drip
 from campaigns.delivery.providers.base import RecordingProvider
-from campaigns.delivery.suppression import email_key
 from campaigns.management.forecast import describe_next, forecast, next_sends
-from tests.builders import LINKS, NO_WAIT, START, Clock, enroll, make_campaign
+from tests.builders import KEYS, LINKS, NO_WAIT, START, Clock, enroll, make_campaign
 
 NOW = START - timedelta(days=1)  # Sunday 3 January 2027, 14:00 UTC; the campaign starts Monday 14:00 UTC
 
@@ -110,7 +109,7 @@ def _rename_and_enroll(factory, cid) -> None:
     with factory.begin() as s:
         for sub in s.scalars(select(Subscriber)):
             sub.email = f"ny-{sub.email}"
-            sub.email_key = email_key(sub.email)
+            sub.email_key = KEYS.of(sub.email)
     enroll(factory, cid, 3, tz="Europe/Berlin")
 
 

@@ -186,3 +186,18 @@ def test_window_and_cap_edit_is_a_version_and_moves_waiting_people_into_the_new_
     assert (due.weekday(), due.hour) == (1, 8)  # Tuesday 08:00 UTC, the new window's first opening
     with pytest.raises(StateError, match="nothing to change"), session_factory.begin() as s:
         edit_window(s, "test", START, actor="ana", daily_cap=50)
+
+
+@pytest.mark.parametrize("slug", ["baclofen\n", "baclofen\r", "bac\x00lofen", " baclofen", "ba", "Baclofen"])
+def test_a_slug_is_the_whole_string_a_trailing_newline_included(session_factory, brand, tmp_path, slug):
+    """Issue 19, point 11: the slug check ended in `$`, which lets "slug\\n" through."""
+    from campaigns.management.lifecycle import create_campaign
+
+    article = tmp_path / "a.md"
+    article.write_text("# A title\n\nSome words.\n\n## One\n\nMore words here.\n", encoding="utf-8")
+    with pytest.raises(StateError, match="slug"), session_factory.begin() as s:
+        create_campaign(s, article, slug, brand, START, actor="test")
+    with session_factory() as s:
+        assert s.scalar(select(Campaign.id)) is None
+    with pytest.raises(NotFound), session_factory() as s:
+        get_campaign(s, "test\n")  # nothing that is not a slug reaches the database

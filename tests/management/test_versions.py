@@ -24,7 +24,6 @@ from campaigns.delivery import sending
 from campaigns.delivery import tick as drip
 from campaigns.delivery.providers.base import RecordingProvider
 from campaigns.delivery.schedule import SendingWindow
-from campaigns.delivery.suppression import email_key
 from campaigns.errors import NotFound, StateError
 from campaigns.management.editing import (
     diff_versions,
@@ -36,7 +35,7 @@ from campaigns.management.enrollment import enroll_subscribers
 from campaigns.management.lifecycle import create_campaign, schedule_campaign
 from campaigns.management.records import current_steps, get_campaign
 from campaigns.settings import PROJECT_ROOT
-from tests.builders import LINKS, NO_WAIT, Clock
+from tests.builders import KEYS, LINKS, NO_WAIT, Clock
 
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
 SHORT = PROJECT_ROOT / "tests" / "fixtures" / "articles" / "alcohol-withdrawal-guide.txt"
@@ -48,7 +47,7 @@ def subscriber(s, name: str, tag: str) -> None:
     s.add(
         Subscriber(
             email=address,
-            email_key=email_key(address),
+            email_key=KEYS.of(address),
             name=name.title(),
             timezone="UTC",
             status="active",

@@ -12,6 +12,7 @@ from tests.builders import START, Clock
 from web.app import create_app
 
 PASSWORD = "correct horse battery staple"
+SECRET_KEY = "aD7fK2mQ9xV4nB8wL1zR6tY3pH0cJ5gS"  # a public base URL needs a strong key (campaigns.settings)
 # Cheap argon2 parameters: the tests check the login logic, not the hash's cost.
 HASH = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
 
@@ -19,7 +20,7 @@ HASH = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWOR
 def admin_app(
     db_url, session_factory, tmp_path, *, base_url="https://outreach.test", clock=None, provider=None, **overrides
 ):
-    values = {"admin_password_hash": HASH, "secret_key": "test-secret-key", **overrides}
+    values = {"admin_password_hash": HASH, "secret_key": SECRET_KEY, **overrides}
     settings = load_settings(database_url=db_url, outbox_dir=tmp_path / "outbox", base_url=base_url, **values)
     return create_app(settings, session_factory, provider, clock=clock or Clock(START))
 

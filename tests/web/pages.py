@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from campaigns.db.models import Delivery, Enrollment, Subscriber, Suppression
 from campaigns.delivery import state as ds
-from campaigns.delivery.suppression import email_key
-from campaigns.tokens import Tokens
+from campaigns.tokens import Tokens, salt_of
+from tests.builders import KEYS
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-SECRET = "web-test-secret"
+SECRET = "wQ3pZ8kN1vR6tY0mB4xL7cJ2hF9dG5sA"  # strong: some tests serve on a public-looking URL
 TOKENS = Tokens(SECRET)
 NOW = datetime(2027, 1, 11, 15, 0, tzinfo=UTC)  # a Monday, after the test campaign's start
 ADDRESS = "maria.lopez@example.com"
@@ -37,7 +37,7 @@ def expired_token(purpose: str, subscriber_id: int, age: timedelta, secret: str 
         def get_timestamp(self) -> int:
             return stamp
 
-    return URLSafeTimedSerializer(secret, salt=f"outreach.{purpose}", signer=OldSigner).dumps([subscriber_id])
+    return URLSafeTimedSerializer(secret, salt=salt_of(purpose), signer=OldSigner).dumps([subscriber_id])
 
 
 def altered(token: str) -> str:
@@ -70,7 +70,7 @@ def add_subscriber(
     with factory.begin() as s:
         sub = Subscriber(
             email=address,
-            email_key=email_key(address),
+            email_key=KEYS.of(address),
             name=name,
             timezone="America/New_York",
             status=status,
@@ -123,7 +123,7 @@ def delivery_statuses(factory, sid: int) -> list[str]:
 
 def suppression(factory, address: str = ADDRESS) -> Suppression | None:
     with factory() as s:
-        return s.scalar(select(Suppression).where(Suppression.email_key == email_key(address)))
+        return s.scalar(select(Suppression).where(Suppression.email_key == KEYS.of(address)))
 
 
 def snapshot(factory) -> tuple:

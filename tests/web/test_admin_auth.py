@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 
 from campaigns.delivery.suppression import suppress
-from tests.builders import START
+from tests.builders import START, Clock
 from tests.web.admin_support import (
     PASSWORD,
     admin_app,
@@ -14,7 +16,7 @@ from tests.web.admin_support import (
     sign_in,
     signed_in_client,
 )
-from web.admin.auth import LOCKOUT_SECONDS, SESSION_COOKIE, LoginThrottle
+from web.admin.auth import LOCKOUT_SECONDS, SESSION_COOKIE
 
 PAGES = ["/admin", "/admin/events", "/admin/suppressions", "/admin/queue", "/admin/campaigns/test"]
 
@@ -58,17 +60,32 @@ def test_wrong_password_is_refused_without_a_session(app):
     assert client.get("/admin", follow_redirects=False).status_code == 303
 
 
-def test_lockout_after_five_failures_even_for_the_right_password(app):
-    clock = [1000.0]
-    app.state.admin_throttle = LoginThrottle(clock=lambda: clock[0])
-    client = https(app)
+def test_lockout_after_five_failures_even_for_the_right_password(db_url, session_factory, tmp_path):
+    clock = Clock(START)
+    client = https(admin_app(db_url, session_factory, tmp_path, clock=clock))
     assert [sign_in(client, "guess").status_code for _ in range(5)] == [401] * 5
     locked = sign_in(client)
-    assert locked.status_code == 429 and "Too many failed sign-ins" in locked.text
-    clock[0] += LOCKOUT_SECONDS - 1
+    assert locked.status_code == 429 and "Too many sign-in attempts" in locked.text
+    assert int(locked.headers["retry-after"]) == LOCKOUT_SECONDS
+    clock.at += timedelta(seconds=LOCKOUT_SECONDS - 1)
     assert sign_in(client).status_code == 429
-    clock[0] += 2
-    assert sign_in(client).status_code == 303  # the lockout is over
+    clock.at += timedelta(seconds=2)
+    assert sign_in(client).status_code == 303  # the first failure has left the window
+
+
+def test_the_lockout_is_shared_by_every_web_process(db_url, session_factory, tmp_path):
+    """Two apps (two web processes) on one database count the same failures."""
+    one, two = (https(admin_app(db_url, session_factory, tmp_path)) for _ in range(2))
+    assert [sign_in(c, "guess").status_code for c in (one, two, one, two, one)] == [401] * 5
+    assert sign_in(two).status_code == 429 and sign_in(one).status_code == 429
+
+
+def test_a_right_password_clears_the_count(db_url, session_factory, tmp_path):
+    client = https(admin_app(db_url, session_factory, tmp_path))
+    assert [sign_in(client, "guess").status_code for _ in range(4)] == [401] * 4
+    assert sign_in(client).status_code == 303
+    client.cookies.clear()
+    assert [sign_in(client, "guess").status_code for _ in range(5)] == [401] * 5
 
 
 def test_login_without_the_forms_token_is_refused(app):

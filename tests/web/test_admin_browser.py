@@ -14,9 +14,9 @@ from sqlalchemy import update
 
 from campaigns.db.models import Campaign, Delivery
 from campaigns.delivery.providers.base import RecordingProvider
-from campaigns.insight.events import from_sendgrid
 from campaigns.insight.reactions import record_events
-from tests.browser import browser_page, needs_chromium, screenshot, served
+from campaigns.insight.sendgrid_events import from_sendgrid
+from tests.browser import ARTIFACTS, browser_page, needs_chromium, screenshot, served
 from tests.builders import START, Clock
 from tests.insight.support import sent_campaign, sg_event
 from tests.web.admin_support import PASSWORD, admin_app
@@ -129,3 +129,28 @@ def test_dashboard_in_the_browser(server, page):
     page.click("nav a[href='/admin/queue']")
     screenshot(page, "admin", "04-queue")
     assert problems == []  # no script errors and no Content-Security-Policy refusals
+
+
+def test_set_aside_webhook_items_are_shown_on_the_events_page(server, session_factory):
+    """Issue 19, point 7: what the webhook could not read is kept and shown, at 1280 px and 375 px."""
+    from campaigns.insight.events import store_set_aside
+    from campaigns.insight.sendgrid_events import read_sendgrid_batch
+
+    deep = "[" * 3000 + "]" * 3000
+    body = f'["bounce for ann@example.org", {deep}, {{"event": "open", "sg_event_id": "ok-1"}}]'.encode()
+    with session_factory.begin() as s:
+        store_set_aside(s, "sendgrid", read_sendgrid_batch(body, NOW).set_aside, NOW)
+    for width, name in ((1280, "05-events-set-aside"), (375, "05-events-set-aside-375")):
+        with browser_page({"width": width, "height": 900}) as page:
+            page.goto(f"{server}/admin/login")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.goto(f"{server}/admin/events")
+            section = page.locator("#set-aside")
+            section.get_by_role("heading", name="Set aside (2)").wait_for()
+            assert "nested too deeply to read" in section.inner_text() and "ann@example.org" not in page.content()
+            # The raw text wraps inside its cell: the section is no wider than its own box.
+            assert section.evaluate("e => e.scrollWidth <= e.clientWidth")
+            assert page.get_by_role("link", name="2 webhook items could not be read").is_visible()
+            screenshot(page, "admin", name)
+            section.screenshot(path=str(ARTIFACTS / "admin" / f"{name}-section.png"))  # the part this is about

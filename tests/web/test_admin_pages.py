@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from campaigns.insight.events import from_sendgrid
 from campaigns.insight.reactions import record_events
+from campaigns.insight.sendgrid_events import from_sendgrid
 from tests.builders import START
 from tests.insight.support import address, sent_campaign, sg_event
 from tests.web.admin_support import admin_app, signed_in_client

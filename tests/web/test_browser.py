@@ -85,6 +85,10 @@ def test_sign_up_confirm_unsubscribe_resubscribe(live):
         assert "@" not in confirm and "@" not in unsubscribe
 
         page.goto(confirm)
+        page.get_by_role("heading", name="Confirm your subscription").wait_for()
+        assert status_of(factory)[0] == "pending"  # opening the link (a mail scanner does too) changes nothing
+        shot(page, "confirm")
+        page.get_by_role("button", name="Yes, send me the emails").click()
         page.get_by_role("heading", name="Thank you, Maria").wait_for()
         assert status_of(factory)[:2] == ("active", "Europe/Paris")
         shot(page, "confirmed")
@@ -114,6 +118,10 @@ def test_sign_up_confirm_unsubscribe_resubscribe(live):
         page.goto(f"{base}/u/forged-token")
         page.get_by_role("heading", name="This link does not work").wait_for()
         shot(page, "bad-link")
+
+        page.goto(confirm)  # the old confirmation link, once used: it confirms nothing again
+        page.get_by_text("used already").wait_for()
+        shot(page, "confirm-used")
 
 
 def test_sign_up_works_without_javascript(live):

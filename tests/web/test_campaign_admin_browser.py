@@ -14,11 +14,10 @@ from sqlalchemy import select
 
 from campaigns.db.models import AuditEntry, Campaign, Delivery, Enrollment, Subscriber
 from campaigns.delivery.providers.base import RecordingProvider
-from campaigns.delivery.suppression import email_key
 from campaigns.management.lifecycle import create_campaign
 from campaigns.settings import PROJECT_ROOT
 from tests.browser import browser_page, needs_chromium, screenshot, served
-from tests.builders import Clock
+from tests.builders import KEYS, Clock
 from tests.web.admin_support import PASSWORD, admin_app
 
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
@@ -40,7 +39,7 @@ def server(db_url, session_factory, brand, tmp_path):
             s.add(
                 Subscriber(
                     email=f"{name}@example.com",
-                    email_key=email_key(f"{name}@example.com"),
+                    email_key=KEYS.of(f"{name}@example.com"),
                     name=name.title(),
                     timezone="America/New_York",
                     status="active",

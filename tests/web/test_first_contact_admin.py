@@ -15,8 +15,8 @@ from sqlalchemy import func, select, update
 
 from campaigns.db.models import AuditEntry, Campaign
 from campaigns.delivery.providers.base import RecordingProvider
-from campaigns.insight.events import from_sendgrid
 from campaigns.insight.reactions import record_events
+from campaigns.insight.sendgrid_events import from_sendgrid
 from campaigns.management.lifecycle import create_campaign
 from campaigns.settings import PROJECT_ROOT
 from tests.builders import START, Clock, enroll

@@ -18,13 +18,12 @@ import pytest
 from sqlalchemy import select
 
 from campaigns.db.models import Campaign, Subscriber
-from campaigns.delivery.suppression import email_key
-from campaigns.insight.events import from_sendgrid
 from campaigns.insight.reactions import record_events
+from campaigns.insight.sendgrid_events import from_sendgrid
 from campaigns.management.lifecycle import create_campaign
 from campaigns.settings import PROJECT_ROOT, load_settings
 from tests.browser import browser_page, needs_chromium, screenshot, served
-from tests.builders import Clock, make_campaign
+from tests.builders import KEYS, Clock, make_campaign
 from tests.insight.support import sg_event
 from tests.web.admin_support import PASSWORD, admin_app
 from tests.web.pages import NOW as PAGES_NOW
@@ -71,7 +70,7 @@ def admin(db_url, session_factory, brand, tmp_path):
             s.add(
                 Subscriber(
                     email=address,
-                    email_key=email_key(address),
+                    email_key=KEYS.of(address),
                     name=name.title(),
                     timezone="America/New_York",
                     status="active",
@@ -267,6 +266,8 @@ def test_the_subscribers_pages_on_a_phone(public, session_factory):
         page.click("button[type=submit]")
         confirm = re.search(r"http://127\.0\.0\.1:\d+/c/[\w.-]+", the_email(outbox).get_body(("plain",)).get_content())
         page.goto(confirm.group(0))
+        page.get_by_role("button", name="Yes, send me the emails").click()
+        page.locator("#first-email").wait_for()
         # 15:00 UTC on Wednesday 13 January is 8:30 PM in India.
         assert page.text_content("#first-email") == (
             "Your first email comes on Wednesday, January 13, at about 8:30 PM, your time."

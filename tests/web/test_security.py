@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from campaigns.db.models import SignupRequest
 from campaigns.settings import load_settings
 from tests.web.pages import ADDRESS, SECRET, SQLITE_ONLY, TOKENS, add_subscriber, csrf
 from web.app import create_app
@@ -25,7 +27,11 @@ def every_page(client, session_factory, campaign_id) -> dict[str, object]:
     pages["signup error"] = client.post(
         "/signup", data={"email": ADDRESS, "timezone": "Bad/Zone", "csrf_token": csrf(pages["signup"].text)}
     )
-    pages["confirmed"] = client.get(f"/c/{TOKENS.make('confirm', sid, campaign_id)}")
+    with session_factory() as s:  # the request the "signup sent" page made: its confirmation link
+        request = s.scalar(select(SignupRequest).order_by(SignupRequest.id.desc()))
+    confirm = f"/c/{TOKENS.make_confirm(request.id, request.nonce)}"
+    pages["confirm"] = client.get(confirm)
+    pages["confirmed"] = client.post(confirm, data={"csrf_token": csrf(pages["confirm"].text)})
     pages["erase confirm"] = client.post(p, data={"action": "erase", "csrf_token": csrf(pages["preferences"].text)})
     pages["unsubscribed"] = client.post(
         u, data={"action": "unsubscribe", "csrf_token": csrf(pages["unsubscribe"].text)}

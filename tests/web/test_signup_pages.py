@@ -40,6 +40,13 @@ def confirm_path(provider, n: int = -1) -> str:
     return found.group(1)
 
 
+def confirm(client, path: str):
+    """Open a confirmation link and press its page's button, as a person does."""
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    return client.post(path, data={"csrf_token": csrf(page.text)})
+
+
 def count_subscribers(factory) -> int:
     with factory() as s:
         return s.scalar(select(func.count()).select_from(Subscriber))
@@ -80,7 +87,12 @@ def test_sign_up_makes_a_pending_subscriber_and_sends_the_confirmation(
 
 def test_confirmation_activates_records_consent_and_enrolls_once(client, session_factory, web_provider, campaign_id):
     sign_up(client)
-    first = client.get(confirm_path(web_provider))
+    path = confirm_path(web_provider)
+    nothing_yet = snapshot(session_factory)
+    page = client.get(path)  # what a mail scanner or a link preview does: nothing changes
+    assert page.status_code == 200 and "Yes, send me the emails" in page.text and '<form method="post">' in page.text
+    assert client.head(path).status_code == 200 and snapshot(session_factory) == nothing_yet
+    first = client.post(path, data={"csrf_token": csrf(page.text)})
     assert first.status_code == 200 and "Thank you, Maria" in first.text
     sub = subscriber(session_factory, 1)
     assert (sub.status, sub.consent_at, sub.consent_source, sub.consent_ip) == (
@@ -98,8 +110,18 @@ def test_confirmation_activates_records_consent_and_enrolls_once(client, session
         "active",
     )
     before = snapshot(session_factory)
-    again = client.get(confirm_path(web_provider))
-    assert again.status_code == 200 and "already confirmed" in again.text
+    again = client.get(path)
+    assert again.status_code == 409 and "used already" in again.text
+    assert client.post(path, data={"csrf_token": csrf(page.text)}).status_code == 409
+    assert snapshot(session_factory) == before
+
+
+def test_a_confirmation_needs_the_pages_csrf_token(client, session_factory, web_provider, campaign_id):
+    sign_up(client)
+    path = confirm_path(web_provider)
+    before = snapshot(session_factory)
+    assert client.post(path, data={"csrf_token": "forged"}).status_code == 403
+    assert client.post(path).status_code == 403
     assert snapshot(session_factory) == before
 
 
@@ -108,7 +130,7 @@ def test_repeated_sign_ups_never_duplicate_and_answer_the_same(client, session_f
     second = sign_up(client, ADDRESS.upper().replace("EXAMPLE.COM", "example.com"))
     assert count_subscribers(session_factory) == 1
     assert _main(first.text) == _main(second.text)
-    assert len(web_provider.batches) == 2  # a pending person may ask for the link again
+    assert len(web_provider.batches) == 1  # one confirmation email an hour per address (three a day)
 
 
 def test_a_known_address_gets_the_same_answer_and_no_second_email(client, session_factory, web_provider, campaign_id):
@@ -176,7 +198,7 @@ def test_json_sign_up_for_embedding(client, session_factory, web_provider, campa
     assert answer.status_code == 202 and answer.json()["status"] == "pending"
     again = client.post("/api/signup", json={"email": ADDRESS, "timezone": "Asia/Tokyo", "campaign": "test"})
     assert again.json() == answer.json() and count_subscribers(session_factory) == 1
-    client.get(confirm_path(web_provider))
+    assert confirm(client, confirm_path(web_provider)).status_code == 200
     sub = subscriber(session_factory, 1)
     assert (sub.status, sub.consent_source, sub.timezone) == ("active", "api", "Asia/Tokyo")
 
@@ -207,8 +229,9 @@ def test_a_bad_confirm_link_changes_nothing(client, session_factory, web_provide
     assert snapshot(session_factory) == before
 
 
-def test_a_confirm_link_for_an_unknown_subscriber_is_a_404(client, session_factory, campaign_id):
-    assert client.get(f"/c/{TOKENS.make('confirm', 999, campaign_id)}").status_code == 404
+def test_a_confirm_link_for_an_unknown_request_does_not_work(client, session_factory, campaign_id):
+    answer = client.get(f"/c/{TOKENS.make_confirm(999, 12345)}")
+    assert answer.status_code == 400 and "no longer valid" in answer.text
 
 
 def _main(html: str) -> str:

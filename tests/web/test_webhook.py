@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from campaigns.db.models import Event, Suppression
+from campaigns.db.models import Event, SetAsideEvent, Suppression
 from campaigns.settings import load_settings
 from tests.builders import START, Clock
 from tests.insight.support import sent_campaign, sg_event
@@ -58,7 +58,8 @@ def test_signed_batch_is_stored_once_and_applied(session_factory, db_url, signer
     ts = int(START.timestamp())
     first = client.post(URL, content=body, headers=signer.headers(body, ts))
     again = client.post(URL, content=body, headers=signer.headers(body, ts + 30))  # SendGrid's retry
-    assert first.status_code == 200 and first.json() == {"received": 2, "stored": 2, "duplicates": 0, "unmatched": 0}
+    assert first.status_code == 200
+    assert first.json() == {"received": 2, "stored": 2, "duplicates": 0, "unmatched": 0, "set_aside": 0}
     assert again.status_code == 200 and again.json()["duplicates"] == 2
     assert stored(session_factory) == 2
     with session_factory() as s:
@@ -123,12 +124,12 @@ def test_missing_header_is_refused(session_factory, db_url, signer, drop):
     assert "missing" in refused(client_for(session_factory, db_url, signer), session_factory, body, headers)
 
 
-def test_signed_but_malformed_body_is_a_400(session_factory, db_url, signer):
-    body = b'{"event": "open"}'
+def test_a_signed_body_that_is_not_json_is_a_400(session_factory, db_url, signer):
+    body = b'[{"event": "open"'
     response = client_for(session_factory, db_url, signer).post(
         URL, content=body, headers=signer.headers(body, int(START.timestamp()))
     )
-    assert response.status_code == 400 and "JSON array" in response.json()["error"]
+    assert response.status_code == 400 and "not JSON" in response.json()["error"]
     assert stored(session_factory) == 0
 
 
@@ -189,3 +190,34 @@ def test_a_malformed_public_key_is_a_503_naming_the_setting(session_factory, db_
     body = b"[]"
     response = TestClient(app).post(URL, content=body, headers=signer.headers(body, int(START.timestamp())))
     assert response.status_code == 503 and "SENDGRID_WEBHOOK_PUBLIC_KEY" in response.json()["error"]
+
+
+# Issue 19, point 7: one bad event failed its whole signed batch with a 500 (and SendGrid then dropped the good ones).
+
+HOSTILE: dict[str, bytes] = {
+    "an sg_event_id of 300 characters": b'{"event": "open", "sg_event_id": "' + b"x" * 300 + b'"}',
+    "a NUL in the reason": b'{"event": "bounce", "sg_event_id": "nul-1", "reason": "550 \\u0000 no"}',
+    "NaN for a timestamp": b'{"event": "open", "sg_event_id": "nan-1", "timestamp": NaN}',
+    "Infinity for a delivery id": b'{"event": "open", "sg_event_id": "inf-1", "delivery_id": Infinity}',
+    "10^30 for a delivery id": b'{"event": "open", "sg_event_id": "big-1", "delivery_id": 1' + b"0" * 30 + b"}",
+    "a lone surrogate": b'{"event": "open", "sg_event_id": "sur-1", "campaign": "\\ud800"}',
+    "deep nesting": b'{"event": "open", "sg_event_id": "deep-1", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+    "a number of 5000 digits": b'{"event": "open", "sg_event_id": "long-1", "x": ' + b"7" * 5000 + b"}",
+    "not an object": b'"delivered"',
+}
+
+
+@pytest.mark.parametrize("what", list(HOSTILE))
+def test_one_bad_event_does_not_fail_its_batch(session_factory, db_url, signer, what):
+    _, d = sent_campaign(session_factory, 2)
+    good = [json.dumps(sg_event("delivered", i, d[(i, 1)], START)).encode() for i in range(2)]
+    body = b"[" + b", ".join([good[0], HOSTILE[what], good[1]]) + b"]"
+    response = client_for(session_factory, db_url, signer).post(
+        URL, content=body, headers=signer.headers(body, int(START.timestamp()))
+    )
+    assert response.status_code == 200, response.text
+    with session_factory() as s:
+        delivered = s.scalar(select(func.count()).select_from(Event).where(Event.kind == "delivered"))
+        kept = s.scalar(select(func.count()).select_from(SetAsideEvent))
+    assert delivered == 2  # both good events stored (and applied)
+    assert response.json()["stored"] + response.json()["set_aside"] == 3 and kept == response.json()["set_aside"]

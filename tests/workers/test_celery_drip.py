@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 from campaigns.db.migrate import upgrade
 from campaigns.db.models import Delivery, Enrollment
 from campaigns.db.session import make_engine, make_session_factory
-from tests.builders import enroll, make_campaign
+from tests.builders import TEST_ADDRESS_KEY, enroll, make_campaign
 from tests.servers import CeleryWorker, wait_until
 
 
 def test_worker_sends_every_due_email_once(db_url, redis_server, tmp_path):
     upgrade(db_url)
-    factory = make_session_factory(make_engine(db_url))
+    factory = make_session_factory(make_engine(db_url), TEST_ADDRESS_KEY)
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     cid = make_campaign(factory, start=an_hour_ago)
     enroll(factory, cid, 30, enrolled_at=an_hour_ago)

@@ -8,15 +8,16 @@ from sqlalchemy import func, select
 from campaigns.db.migrate import upgrade
 from campaigns.db.models import Event, Subscriber, Suppression
 from campaigns.db.session import make_engine, make_session_factory
-from campaigns.insight.events import from_sendgrid, store_events
-from tests.builders import START
+from campaigns.insight.events import store_events
+from campaigns.insight.sendgrid_events import from_sendgrid
+from tests.builders import START, TEST_ADDRESS_KEY
 from tests.insight.support import sent_campaign, sg_event
 from tests.servers import CeleryWorker, wait_until
 
 
 def test_worker_applies_stored_events(db_url, redis_server, tmp_path):
     upgrade(db_url)
-    factory = make_session_factory(make_engine(db_url))
+    factory = make_session_factory(make_engine(db_url), TEST_ADDRESS_KEY)
     _, d = sent_campaign(factory, 3)
     with factory.begin() as s:
         store_events(

@@ -3,8 +3,12 @@ on every form, and a lockout after repeated failures.
 
 The session is a signed, timed cookie (itsdangerous) holding a CSRF token and a fingerprint of the password hash,
 so changing the password ends every session. It is HttpOnly, SameSite=Lax, and Secure when OUTREACH_BASE_URL is
-https. The lockout counts failures per client IP in this process's memory: with several web processes each keeps
-its own count (the limit is per process), which still caps guessing at a handful of tries per quarter hour each.
+https.
+
+The lockout (SIGN_INS) counts attempts per client network in the database (campaigns.rate_limits), so every web
+process shares it, and an attempt takes its place before the password is checked: twenty at once from one address
+get five checks, not twenty. A correct password clears the count. Argon2 takes 64 MiB per check, so at most
+VERIFYING_AT_ONCE checks run at a time in a process; the rest wait a moment, then are told to try again.
 """
 
 from __future__ import annotations
@@ -13,15 +17,14 @@ import hashlib
 import hmac
 import secrets
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from campaigns.rate_limits import Limit
 from campaigns.settings import Settings
 from web.runtime import settings_of
 
@@ -30,7 +33,15 @@ LOGIN_COOKIE = "outreach_admin_login"  # holds the login form's CSRF token befor
 SESSION_SECONDS = 12 * 3600
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 15 * 60
+SIGN_INS = Limit("admin-sign-in", ((MAX_FAILURES, LOCKOUT_SECONDS),))
+VERIFYING_AT_ONCE = 2  # argon2-cffi's default cost is 64 MiB of memory per check
+VERIFY_WAIT_SECONDS = 5
+_verifying = threading.BoundedSemaphore(VERIFYING_AT_ONCE)
 _hasher = PasswordHasher()
+
+
+class VerifierBusy(Exception):
+    """Every password check slot of this process stayed taken for VERIFY_WAIT_SECONDS."""
 
 
 @dataclass(frozen=True)
@@ -40,59 +51,18 @@ class AdminSession:
     csrf: str
 
 
-@dataclass
-class LoginThrottle:
-    """Failed logins per client IP: MAX_FAILURES within LOCKOUT_SECONDS locks that IP out for LOCKOUT_SECONDS."""
-
-    clock: Callable[[], float] = time.monotonic
-    failures: dict[str, list[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def _recent(self, ip: str, at: float) -> list[float]:
-        kept = [t for t in self.failures.get(ip, []) if at - t < LOCKOUT_SECONDS]
-        if kept:
-            self.failures[ip] = kept
-        else:
-            self.failures.pop(ip, None)
-        return kept
-
-    def locked_for(self, ip: str) -> int:
-        """Seconds until `ip` may try again (0: it may now)."""
-        with self._lock:
-            at = self.clock()
-            recent = self._recent(ip, at)
-            if len(recent) < MAX_FAILURES:
-                return 0
-            return max(1, int(recent[-1] + LOCKOUT_SECONDS - at))
-
-    def failed(self, ip: str) -> None:
-        with self._lock:
-            self.failures.setdefault(ip, []).append(self.clock())
-
-    def succeeded(self, ip: str) -> None:
-        with self._lock:
-            self.failures.pop(ip, None)
-
-
-def throttle_of(request: Request) -> LoginThrottle:
-    state = request.app.state
-    if getattr(state, "admin_throttle", None) is None:
-        state.admin_throttle = LoginThrottle()
-    return state.admin_throttle
-
-
-def client_ip(request: Request) -> str:
-    # Behind a proxy, run uvicorn with --proxy-headers (and --forwarded-allow-ips) so this is the real client.
-    return request.client.host if request.client else "unknown"
-
-
 def password_matches(settings: Settings, password: str) -> bool:
+    """The argon2 check, at most VERIFYING_AT_ONCE at a time; VerifierBusy when no slot frees up in time."""
     if not settings.admin_password_hash:
         return False
+    if not _verifying.acquire(timeout=VERIFY_WAIT_SECONDS):
+        raise VerifierBusy
     try:
         return _hasher.verify(settings.admin_password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+    finally:
+        _verifying.release()
 
 
 def _serializer(settings: Settings, purpose: str) -> URLSafeTimedSerializer:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.delivery.schedule import DAY_NAMES, SendingWindow
 from campaigns.errors import NotFound, OutreachError, StateError
+from campaigns.text_input import whole_number
 from web.admin.auth import AdminSession, require_admin, require_csrf
 from web.admin.campaign_pages import manage_page, step_preview_page
 from web.admin.forms import FormState, refused
@@ -157,9 +158,9 @@ def edit_step(
         row = rows[number - 1]
         delay = None
         if delay_days.strip():
-            if not delay_days.strip().isdigit():
+            delay = whole_number(delay_days)
+            if delay is None:
                 raise StateError("the delay is a whole number of days", field="delay_days")
-            delay = int(delay_days)
         version = edit(
             s,
             slug,
@@ -199,13 +200,15 @@ async def edit_window(slug: str, request: Request, session: AdminSession = Depen
     def action(s: Session) -> dict:
         if not picked:
             raise StateError("pick at least one day of the week", field="days")
-        if not (values["start_hour"].isdigit() and values["end_hour"].isdigit()):
+        start, end = whole_number(values["start_hour"]), whole_number(values["end_hour"])
+        if start is None or end is None:
             raise StateError("the hours are whole numbers from 0 to 24", field="hours")
         cap_text = values["daily_cap"]
-        if cap_text and not cap_text.isdigit():
+        cap = whole_number(cap_text)
+        if cap_text and cap is None:
             raise StateError("the daily cap is a whole number (leave it empty for none)", field="daily_cap")
-        window = SendingWindow.parse(",".join(picked), f"{values['start_hour']}-{values['end_hour']}")
-        version = edit(s, slug, now, actor=ACTOR, window=window, daily_cap=int(cap_text) if cap_text else None)
+        window = SendingWindow.parse(",".join(picked), f"{start}-{end}")
+        version = edit(s, slug, now, actor=ACTOR, window=window, daily_cap=cap)
         return {"done": "window", "v": version.number}
 
     fields = ("days", "hours", "daily_cap")

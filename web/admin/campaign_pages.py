@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from campaigns.db.models import CampaignVersion
 from campaigns.delivery.schedule import DAY_NAMES
+from campaigns.text_input import whole_number
 from web.admin.auth import AdminSession, require_admin
 from web.admin.forms import NO_FORM, FormState
 from web.admin.render import NAV, render_admin
@@ -52,8 +53,7 @@ def notice_of(request: Request) -> Notice | None:
     done = q.get("done", "")
 
     def number(name: str) -> int | None:
-        value = q.get(name, "")
-        return int(value) if value.isdigit() and len(value) < 10 else None
+        return whole_number(q.get(name, ""))
 
     step, version, n, already = number("step"), number("v"), number("n"), number("already")
     as_version = f" as version {version}" if version else " as a new version"

@@ -12,15 +12,19 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from campaigns import rate_limits
 from campaigns.db.models import Campaign
 from campaigns.insight import activity
 from campaigns.insight import stats as st
 from campaigns.insight.events import EventKind
+from campaigns.text_input import whole_number
 from web.admin.auth import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
+    SIGN_INS,
+    VERIFY_WAIT_SECONDS,
     AdminSession,
-    client_ip,
+    VerifierBusy,
     cookie_options,
     login_token,
     login_token_ok,
@@ -29,9 +33,9 @@ from web.admin.auth import (
     read_session,
     require_admin,
     require_csrf,
-    throttle_of,
 )
 from web.admin.render import duration, render_admin
+from web.guards import client_address
 from web.runtime import now_of, sessions_of, settings_of
 
 router = APIRouter(prefix="/admin")
@@ -70,22 +74,34 @@ def login_form(request: Request) -> Response:
 
 @router.post("/login", include_in_schema=False)
 def login(request: Request, password: str = Form(""), csrf: str = Form("")) -> Response:
-    settings, throttle, ip = settings_of(request), throttle_of(request), client_ip(request)
-    wait = throttle.locked_for(ip)
-    if wait:
-        return _login_page(
-            request,
-            status_code=429,
-            error=f"Too many failed sign-ins from your address. Try again in {duration(wait)}.",
-        )
+    """The attempt takes its place in the shared lockout before the password is checked; success clears it."""
+    settings, client = settings_of(request), rate_limits.client_bucket(client_address(request))
     if not login_token_ok(request, csrf):
         return _login_page(request, status_code=403, error="The form expired. Please sign in again.")
     if not settings.admin_password_hash:
         return _login_page(request, status_code=503, error="Sign-in is not set up on this server.")
-    if not password_matches(settings, password):
-        throttle.failed(ip)
+    with sessions_of(request).begin() as s:
+        wait = rate_limits.try_hit(s, SIGN_INS, client, now_of(request))
+    if wait:
+        response = _login_page(
+            request,
+            status_code=429,
+            error=f"Too many sign-in attempts from your address. Try again in {duration(wait)}.",
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    try:
+        matches = password_matches(settings, password)
+    except VerifierBusy:
+        with sessions_of(request).begin() as s:
+            rate_limits.refund(s, SIGN_INS, client, now_of(request))  # not checked: it does not count
+        response = _login_page(request, status_code=503, error="Sign-in is busy. Please try again in a moment.")
+        response.headers["Retry-After"] = str(VERIFY_WAIT_SECONDS)
+        return response
+    if not matches:
         return _login_page(request, status_code=401, error="Wrong password.")
-    throttle.succeeded(ip)
+    with sessions_of(request).begin() as s:
+        rate_limits.clear(s, SIGN_INS, client)
     value, _ = new_session_cookie(settings)
     response = RedirectResponse("/admin", status_code=303)
     response.set_cookie(SESSION_COOKIE, value, max_age=12 * 3600, **cookie_options(settings))
@@ -195,15 +211,16 @@ def events_page(
             EVENTS_PAGE + 1,
             campaign_id=campaign_id,
             kind=chosen or None,
-            step=int(step) if step.isdigit() else None,
-            before=int(before) if before.isdigit() else None,
+            step=whole_number(step),
+            before=whole_number(before),
         )
         recipients = activity.event_subscribers(s, events)
         totals = st.event_totals(s)
         unmatched = st.unmatched_events(s)
+        set_aside_count, set_aside = activity.set_aside_count(s), activity.recent_set_aside(s)
     more = len(events) > EVENTS_PAGE
     events = events[:EVENTS_PAGE]
-    query = {"kind": chosen, "campaign": campaign if campaign_id else "", "step": step if step.isdigit() else ""}
+    query = {"kind": chosen, "campaign": campaign if campaign_id else "", "step": step if whole_number(step) else ""}
     kept = {k: v for k, v in query.items() if v}
     older = urlencode({**kept, "before": events[-1].id}) if more else ""
     return render_admin(
@@ -216,12 +233,14 @@ def events_page(
         totals=totals,
         kinds=kinds,
         chosen=query,
-        paged=before.isdigit(),
+        paged=whole_number(before) is not None,
         older=older,
         newest=urlencode(kept),
         page_size=EVENTS_PAGE,
         unmatched=unmatched,
         slugs=slugs,
+        set_aside_count=set_aside_count,
+        set_aside=set_aside,
     )
 
 

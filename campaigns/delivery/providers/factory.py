@@ -10,7 +10,7 @@ from campaigns.delivery.providers.base import EmailProvider
 from campaigns.delivery.providers.outbox import OutboxProvider
 from campaigns.delivery.providers.smtp import SMTPProvider
 from campaigns.errors import ConfigError
-from campaigns.settings import DEV_SECRET_KEY, Settings
+from campaigns.settings import Settings, check_secrets
 
 
 def build_provider(settings: Settings, brand: Brand, clock: Callable[[], datetime] | None = None) -> EmailProvider:
@@ -56,8 +56,5 @@ def check_real_sending(settings: Settings, brand: Brand) -> None:
             f"OUTREACH_EMAIL_BACKEND={backend} refused: OUTREACH_BASE_URL must be https "
             f"(unsubscribe links, RFC 8058), not {settings.base_url}"
         )
-    if settings.secret_key == DEV_SECRET_KEY or len(settings.secret_key) < 16:
-        raise ConfigError(
-            f"OUTREACH_EMAIL_BACKEND={backend} refused: set OUTREACH_SECRET_KEY to a random value of "
-            "16 characters or more (it signs every unsubscribe and confirmation link)"
-        )
+    # The secret signs every unsubscribe and confirmation link; the address key keeps the suppression list private.
+    check_secrets(settings, f"OUTREACH_EMAIL_BACKEND={backend}")

@@ -17,7 +17,7 @@ from campaigns.settings import PROJECT_ROOT, load_settings
 
 EXAMPLE_BRAND = load_brand(PROJECT_ROOT / "content" / "brand.toml")  # the shipped sample, placeholders and all
 REAL_BRAND = dataclasses.replace(EXAMPLE_BRAND, examples=())
-SAFE = {"base_url": "https://outreach.agape.test", "secret_key": "a-long-random-test-secret-0123456789"}
+SAFE = {"base_url": "https://outreach.agape.test", "secret_key": "Zx8Kp2Qm7Vt4Rn1Wb6Yc3Lh9Fd0Gs5Ja"}
 
 
 def settings(**overrides):
