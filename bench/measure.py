@@ -1,4 +1,4 @@
-"""What a run did, read from the database afterwards: outcomes, time from due to accepted, size on disk."""
+"""What a run did, read from the database once it is over: outcomes, time from due to accepted, size on disk."""
 
 from __future__ import annotations
 
@@ -10,22 +10,6 @@ from sqlalchemy import func, select, text
 from campaigns.db.models import Delivery
 from campaigns.db.session import make_engine
 from campaigns.delivery import state as ds
-
-SETTLED = (ds.ACCEPTED, ds.FAILED, ds.UNKNOWN, ds.CANCELLED)
-
-
-class Progress:
-    """Counts settled deliveries while a run goes on (one small query per poll)."""
-
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
-
-    def settled(self) -> int:
-        with self.engine.connect() as c:
-            return c.scalar(select(func.count()).select_from(Delivery).where(Delivery.status.in_(SETTLED)))
-
-    def close(self) -> None:
-        self.engine.dispose()
 
 
 def outcome(url: str, started: datetime) -> dict:

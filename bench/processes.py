@@ -9,36 +9,64 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import psutil
 
+from bench.warmup import WARM_DIR, warmed
 from tests.servers import ROOT, CeleryWorker, RedisServer, free_port, wait_for_port
 
-__all__ = ["MemorySampler", "RedisServer", "SendGridProcess", "TickProcess", "Workers"]
+__all__ = ["MemorySampler", "RedisServer", "SendGridProcess", "TickProcess", "Workers", "pending_tasks"]
 
 
 class SendGridProcess:
-    """`python -m tests.sendgrid_server` as a process of its own, as in the fault tests."""
+    """`python -m tests.sendgrid_server --light` as a process of its own, identifying emails by `id_arg`."""
 
-    def __init__(self, log: Path) -> None:
-        self.port, self.log = free_port(), log
+    def __init__(self, log: Path, id_arg: str = "delivery_id") -> None:
+        self.port, self.log, self.id_arg = free_port(), log, id_arg
         self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
     def start(self) -> None:
         self._out = open(self.log, "ab")  # noqa: SIM115 (open while the process runs; stop() closes it)
-        # --light: count what was accepted instead of keeping every request (1M emails would be gigabytes).
+        # --light: counts and a bitmap of the ids accepted instead of every request (1M emails would be gigabytes).
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.sendgrid_server", "--port", str(self.port), "--light"],
+            [
+                sys.executable,
+                "-m",
+                "tests.sendgrid_server",
+                "--port",
+                str(self.port),
+                "--light",
+                "--id-arg",
+                self.id_arg,
+            ],
             cwd=ROOT,
             stdout=self._out,
             stderr=subprocess.STDOUT,
         )
         wait_for_port(self.port)
+
+    def _get(self, path: str) -> dict:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=30) as r:
+            return json.loads(r.read())
+
+    def count(self) -> dict:
+        """{"requests", "emails", "last_accepted"}: a cheap poll, which loads neither the database nor the server."""
+        return self._get("/_test/count")
+
+    def ids(self) -> dict:
+        """The bitmaps of the ids accepted, and accepted more than once (see bench/identity.py)."""
+        return self._get("/_test/ids")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -48,13 +76,21 @@ class SendGridProcess:
 
 
 class Workers(CeleryWorker):
-    """A `celery worker` (prefork) on the given app and queue; `ready()` once it takes tasks."""
+    """A `celery worker` (prefork) on the given app and queue; `wait_ready()` returns once it takes tasks and every
+    pool process has warmed up (bench/warmup.py)."""
 
     def __init__(
-        self, env: dict[str, str], log: Path, concurrency: int, app: str = "workers.app", queues: str = "send"
+        self, env: dict[str, str], log: Path, concurrency: int, app: str = "bench.worker", queues: str = "send"
     ) -> None:
-        super().__init__(env, log, concurrency=concurrency, queues=queues)
+        self.warm_dir = log.parent / "warm"
+        self.warm_dir.mkdir()
+        super().__init__({**env, WARM_DIR: str(self.warm_dir)}, log, concurrency=concurrency, queues=queues)
         self.app = app
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
 
     def start(self) -> None:
         self._out = open(self.log, "ab")  # noqa: SIM115 (open while the process runs; stop() closes it)
@@ -81,10 +117,10 @@ class Workers(CeleryWorker):
             start_new_session=True,
         )
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if " ready." in self.log_text():
+            if warmed(self.warm_dir) >= self.concurrency and " ready." in self.log_text():
                 return
             if self.proc.poll() is not None:
                 raise RuntimeError(f"celery worker exited: see {self.log}")
@@ -115,6 +151,14 @@ class TickProcess:
         if line.strip() != "ready":
             raise RuntimeError(f"tick process did not start: see {self.log}")
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def finished(self) -> bool:
+        return self.proc is not None and self.proc.poll() is not None
+
     def go(self) -> None:
         self.proc.stdin.write("go\n")
         self.proc.stdin.flush()
@@ -126,26 +170,35 @@ class TickProcess:
             raise RuntimeError(f"tick process failed: see {self.log}")
         return json.loads(out.strip().splitlines()[-1])
 
+    def stop(self) -> None:
+        """Only after a failure: a tick that finished has been waited for by result()."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        if not self._err.closed:
+            self._err.close()
 
-def _busy_seconds() -> float:
-    """CPU seconds all cores have spent not idle since boot."""
-    times = psutil.cpu_times()
-    idle = ("idle", "iowait", "guest", "guest_nice")  # guest time is counted in user time already
-    return sum(getattr(times, f) for f in times._fields if f not in idle)
+
+def pending_tasks(redis_url: str) -> int:
+    """Tasks not done yet: waiting in a queue (a Redis list), or taken by a worker and not acknowledged (kombu keeps
+    those in the `unacked` hash until the task returns; the bench's tasks are acknowledged late)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        queued = sum(client.llen(key) for key in client.scan_iter(_type="list"))
+        return queued + client.hlen("unacked")
+    finally:
+        client.close()
 
 
 class MemorySampler:
-    """Samples the resident memory of named processes (and their children) every `interval` s; keeps each peak.
+    """Samples the resident memory of named processes (and their children) every `interval` s; keeps each peak."""
 
-    It also adds up the CPU time each used while sampled, and that of the PostgreSQL server processes (found by
-    name), to show where the time goes."""
-
-    def __init__(self, interval: float = 0.1) -> None:
+    def __init__(self, interval: float = 0.25) -> None:
         self.interval = interval
         self.roots: dict[str, int] = {}
         self.peaks: dict[str, int] = {}
-        self._cpu: dict[int, tuple[str, float, float]] = {}  # pid -> (group, first seen, last seen) CPU seconds
-        self._ticks = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
@@ -153,7 +206,6 @@ class MemorySampler:
         self.roots[name] = pid
 
     def start(self) -> MemorySampler:
-        self._busy_at_start = _busy_seconds()
         self._thread.start()
         return self
 
@@ -162,21 +214,6 @@ class MemorySampler:
         self._thread.join()
         self._sample()
         return dict(self.peaks)
-
-    def cpu_seconds(self) -> dict[str, float]:
-        """CPU seconds used while sampled, per group (workers, tick, sendgrid, redis, postgresql)."""
-        out: dict[str, float] = {}
-        for group, first, last in self._cpu.values():
-            out[group] = round(out.get(group, 0.0) + last - first, 2)
-        # Whatever else kept the machine busy meanwhile (other programs, this sampler): a disturbed run shows here.
-        out["other"] = round(max(0.0, _busy_seconds() - self._busy_at_start - sum(out.values())), 2)
-        return out
-
-    def _account(self, group: str, proc: psutil.Process) -> None:
-        times = proc.cpu_times()
-        used = times.user + times.system
-        first = self._cpu.get(proc.pid, (group, used, used))[1]
-        self._cpu[proc.pid] = (group, first, used)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -193,14 +230,5 @@ class MemorySampler:
                     rss = proc.memory_info().rss
                     if rss > self.peaks.get(label, 0):
                         self.peaks[label] = rss
-                    self._account(name, proc)
             except psutil.Error:
                 continue  # the process ended between two samples
-        self._ticks += 1
-        if self._ticks % 5 == 1:
-            for proc in psutil.process_iter(["name"]):
-                if proc.info["name"] in ("postgres", "postmaster"):
-                    try:
-                        self._account("postgresql", proc)
-                    except psutil.Error:
-                        continue

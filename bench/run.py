@@ -1,50 +1,50 @@
-"""`make bench`: one step of the seed campaign sent to generated subscribers through the real path, timed end to end.
+"""`make bench`: one step of the seed campaign sent to generated subscribers through the real path, timed end to end,
+each email checked to have reached the SendGrid server exactly once.
 
-Per run: a fresh database (SQLite file or a throwaway PostgreSQL database, dropped afterwards), a fresh Redis, the
-local SendGrid server as a process, `celery worker` with 1 or 2 processes, and the tick as a process of its own.
-The clock starts when the campaign starts (every first email is due then) and the tick is told to go; it stops at
-the last acceptance recorded in the database. Beside it, the naive baseline (bench/naive.py) on 10,000.
+Per run: a fresh database (a SQLite file, or a database in the bench's own PostgreSQL server, set up as in
+production: bench/postgres.py), a fresh Redis, the local SendGrid server as a process, `celery worker` with 1 or 2
+processes, warmed up before the clock starts, and the tick as a process of its own. The clock starts when the
+campaign starts (every first email is due then) and the tick is told to go; it stops at the last acceptance recorded
+in the database. While it runs, the bench asks only the SendGrid server how many emails arrived (and Redis whether
+tasks are left), never the database. Beside it, the naive baseline (bench/naive.py).
 
-    python -m bench.run                                   # the whole matrix, about 16 minutes on 2 cores
-    python -m bench.run --sizes 10000 --db sqlite --workers 2 --naive-size 0      # a quick look
+    python -m bench.run            # the whole matrix: 10k/100k/1M × SQLite/PostgreSQL × 1/2 workers, naive at 10k
+    python -m bench.run --quick    # 10k and 100k on both databases with 2 workers, naive at 2k
+    python -m bench.run --sizes 10000 --db postgresql --workers 2 --naive-size 0      # one run
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import make_url
+
+from bench import naive as naive_drip
 from bench.dataset import create_database, drop_database, prepare, start_campaign
-from bench.measure import Progress, outcome
-from bench.processes import (
-    MemorySampler,
-    RedisServer,
-    SendGridProcess,
-    TickProcess,
-    Workers,
-)
+from bench.identity import accepted_ids, compare
+from bench.identity import describe as identity_problem
+from bench.measure import outcome
+from bench.postgres import BenchCluster, ServerStats, stated_settings
+from bench.processes import MemorySampler, RedisServer, SendGridProcess, TickProcess, Workers, pending_tasks
+from bench.report import describe, machine, table
+from bench.stages import CpuMeter, between, load_now, per_email
 from campaigns.brand import load_brand
 from campaigns.settings import PROJECT_ROOT
 from tests.sendgrid_server import API_KEY
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SIZES, DATABASES, WORKERS = (10_000, 100_000, 1_000_000), ("sqlite", "postgresql"), (1, 2)
-NAIVE_SIZE = 10_000
-# Runs left out of the default matrix (and why), to keep `make bench` within about 25 minutes on a 2-core machine;
-# `--full` runs them anyway. Empty: the whole matrix fits (see the README's Benchmark section for the timings).
-DEFAULT_SKIP: dict[tuple[str, int, int], str] = {}
-STALL_SECONDS = 180  # no new settled delivery for this long: the run is stuck, stop it
+SIZES, DATABASES, WORKERS, NAIVE_SIZE = (10_000, 100_000, 1_000_000), ("sqlite", "postgresql"), (1, 2), 10_000
+QUICK = {"sizes": "10000,100000", "db": "sqlite,postgresql", "workers": "2", "naive_size": 2_000}
+STALL_SECONDS = 180  # no new email at the SendGrid server for this long: the run is stuck, stop it
+POLL_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,20 @@ class Spec:
         return f"{'naive ' if self.naive else ''}{self.db} {self.size:,} x{self.workers}"
 
 
-def run_one(spec: Spec, root: Path) -> dict:
+@dataclass(frozen=True)
+class Postgres:
+    """The server PostgreSQL runs use: the bench's own cluster (its postmaster's pid, to measure its CPU) or one
+    given with --pg-port (pid None: its CPU can't be told apart from other programs')."""
+
+    port: int
+    pid: int | None
+
+
+def run_one(spec: Spec, root: Path, pg: Postgres | None) -> dict[str, Any]:
     """One run in a fresh database and fresh processes; the measurements as a dict."""
     workdir = Path(tempfile.mkdtemp(prefix=f"{spec.db}-{spec.size}-", dir=root))
     brand_file = bench_brand(workdir)
-    url = create_database(spec.db, workdir)
+    url = create_database(spec.db, workdir, pg.port if pg else None)
     began = time.perf_counter()
     stack: list = []
     try:
@@ -72,7 +81,7 @@ def run_one(spec: Spec, root: Path) -> dict:
         redis = RedisServer(workdir)
         redis.start()
         stack.append(redis)
-        sendgrid = SendGridProcess(workdir / "sendgrid.log")
+        sendgrid = SendGridProcess(workdir / "sendgrid.log", id_arg=naive_drip.ID_ARG if spec.naive else "delivery_id")
         sendgrid.start()
         stack.append(sendgrid)
         env = {
@@ -89,7 +98,7 @@ def run_one(spec: Spec, root: Path) -> dict:
             env,
             workdir / "workers.log",
             spec.workers,
-            app="bench.naive" if spec.naive else "workers.app",
+            app="bench.naive" if spec.naive else "bench.worker",
             queues="naive" if spec.naive else "send",
         )
         workers.start()
@@ -97,31 +106,50 @@ def run_one(spec: Spec, root: Path) -> dict:
         workers.wait_ready()
         tick = TickProcess(env, workdir / "tick.log", module="bench.naive" if spec.naive else "bench.tick")
         tick.start()
+        stack.append(tick)
+        stages = {"tick": tick.pid, "workers": workers.pid, "sendgrid": sendgrid.pid, "redis": redis.proc.pid}
+        if spec.db == "postgresql" and pg and pg.pid:
+            stages["postgresql"] = pg.pid
+        meter = CpuMeter(stages)
         sampler = MemorySampler()
-        for name, proc in (
-            ("workers", workers.proc),
-            ("tick", tick.proc),
-            ("sendgrid", sendgrid.proc),
-            ("redis", redis.proc),
-        ):
-            sampler.watch(name, proc.pid)
+        for name in ("workers", "tick", "sendgrid", "redis"):
+            sampler.watch(name, stages[name])
         sampler.start()
+        load_before = load_now(meter)
+        server_stats = ServerStats(pg.port, make_url(url).database) if spec.db == "postgresql" and pg else None
+        if server_stats:
+            server_stats.begin()
+        # The clock starts here.
+        first = meter.read()
         started = datetime.now(UTC)
         start_campaign(url, campaign_id, started)
         tick.go()
-        error = wait_settled(url, spec.size, workers)
+        error = wait_done(spec.size, sendgrid, redis.url, tick, workers)
         tick_report = tick.result(timeout=STALL_SECONDS)
+        last = meter.read()
+        # The clock has stopped: what follows reads what the run left.
         peaks = sampler.stop()
-        cpu = sampler.cpu_seconds()
-        server = json.loads(urllib.request.urlopen(f"{sendgrid.url}/_test/count", timeout=10).read())
+        received, count = sendgrid.ids(), sendgrid.count()
+        workers.stop()  # their database sessions end, and PostgreSQL's statistics get their last row counts
+        pg_report = server_stats.end(spec.size) if server_stats else None
         result = outcome(url, started)
+        identity = compare(accepted_ids(url, "enrollment_id" if spec.naive else "id"), received, spec.size)
     finally:
         for part in reversed(stack):
             part.stop()
         drop_database(url)
+    cpu = between(first, last, reported={"tick": tick_report["cpu_seconds"]})
     accepted = result["by_status"].get("accepted", 0)
     rate = accepted / result["seconds"] if result["seconds"] else 0.0
-    ok = error is None and accepted == spec.size == server["emails"] and result["attempts"] == {"1": spec.size}
+    error = error or identity_problem(identity, spec.size)
+    ok = (
+        error is None
+        and identity["ok"]
+        and result["by_status"] == {"accepted": spec.size}
+        and result["attempts"] == {"1": spec.size}
+    )
+    if not ok and error is None:
+        error = f"not every email accepted at the first attempt: {result['by_status']}, attempts {result['attempts']}"
     return {
         **asdict(spec),
         "label": spec.label,
@@ -133,21 +161,49 @@ def run_one(spec: Spec, root: Path) -> dict:
         "lag_p95": result["lag_p95"],
         "db_bytes": result["db_bytes"],
         "peak_rss": peaks,
-        "cpu_seconds": cpu,
+        "cpu_seconds": cpu["cpu_seconds"],
+        "us_per_email": per_email(cpu["cpu_seconds"], spec.size),
+        "load": {"before": load_before, "during": {k: v for k, v in cpu.items() if k != "cpu_seconds"}},
+        "identity": identity,
+        "postgresql": pg_report,
         "by_status": result["by_status"],
         "attempts": result["attempts"],
         "errors": result["errors"],
-        "server": server,
+        "server": {"requests": count["requests"], "emails": count["emails"]},
         "tick": tick_report,
         "setup_seconds": round(setup, 1),
     }
 
 
-def safe_run(spec: Spec, root: Path) -> dict:
+def wait_done(size: int, sendgrid: SendGridProcess, redis_url: str, tick: TickProcess, workers: Workers) -> str | None:
+    """Wait until the tick has finished and no task is left; an error message if the run stalls, a process dies,
+    or everything is done with fewer than `size` emails at the SendGrid server.
+
+    It polls the SendGrid server's count and Redis, never the database, so the polling adds no load to it."""
+    last, changed, quiet = -1, time.monotonic(), 0
+    while True:
+        emails = sendgrid.count()["emails"]
+        if emails != last:
+            last, changed = emails, time.monotonic()
+        if workers.proc.poll() is not None:
+            return f"the workers exited with {emails:,} of {size:,} emails at the SendGrid server"
+        if tick.finished() and tick.proc.returncode != 0:
+            return f"the tick failed (see {tick.log}) with {emails:,} of {size:,} emails at the SendGrid server"
+        # Two idle polls in a row: between a worker taking a task from its queue and marking it unacknowledged,
+        # Redis holds it in neither place for an instant.
+        quiet = quiet + 1 if tick.finished() and pending_tasks(redis_url) == 0 else 0
+        if quiet >= 2:
+            return None if emails >= size else f"all work done, but {emails:,} of {size:,} emails reached SendGrid"
+        if time.monotonic() - changed > STALL_SECONDS:
+            return f"stalled at {emails:,} of {size:,} emails at the SendGrid server"
+        time.sleep(POLL_SECONDS)
+
+
+def safe_run(spec: Spec, root: Path, pg: Postgres | None) -> dict[str, Any]:
     """run_one, with a failed run recorded (and the matrix going on) instead of stopping everything."""
     began = time.perf_counter()
     try:
-        result = run_one(spec, root)
+        result = run_one(spec, root, pg)
     except Exception as err:  # a benchmark run that breaks is a result to report, not a reason to stop the rest
         result = {
             **asdict(spec),
@@ -160,31 +216,10 @@ def safe_run(spec: Spec, root: Path) -> dict:
             "lag_p95": None,
             "db_bytes": None,
             "peak_rss": {},
-            "cpu_seconds": {},
             "by_status": {},
             "errors": [],
         }
     return {**result, "wall_seconds": round(time.perf_counter() - began, 1)}
-
-
-def wait_settled(url: str, size: int, workers: Workers) -> str | None:
-    """Wait until every delivery is settled; an error message if the run stalls or a worker dies."""
-    progress = Progress(url)
-    try:
-        last, changed = -1, time.monotonic()
-        while True:
-            settled = progress.settled()
-            if settled >= size:
-                return None
-            if settled != last:
-                last, changed = settled, time.monotonic()
-            elif time.monotonic() - changed > STALL_SECONDS:
-                return f"stalled at {settled} of {size} settled"
-            if workers.proc.poll() is not None:
-                return f"workers exited at {settled} of {size} settled"
-            time.sleep(0.5)
-    finally:
-        progress.close()
 
 
 def bench_brand(workdir: Path) -> Path:
@@ -196,146 +231,84 @@ def bench_brand(workdir: Path) -> Path:
     return path
 
 
-def machine() -> dict:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    try:
-        pg = subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc", "SHOW server_version"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-    except OSError:
-        pg = None
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "postgresql": pg,
-        "sqlite": sqlite3.sqlite_version,
-        "commit": commit,
-    }
-
-
-def mb(n: int | None) -> str:
-    return "-" if not n else f"{n / 2**20:.0f}"
-
-
-def worker_peak(run: dict) -> int:
-    """The largest worker process (the pool children do the sending; the parent only hands out tasks)."""
-    return max((v for k, v in run["peak_rss"].items() if k.startswith("workers")), default=0)
-
-
-def table(runs: list[dict], naive: dict | None) -> str:
-    """The Markdown table for the README."""
-    rows = [
-        "| database | subscribers | workers | emails/s | due → accepted p50 / p95 (s) | peak RSS MB: worker / "
-        "tick / SendGrid server | DB size MB | × naive |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in ([naive] if naive else []) + runs:
-        ratio = (
-            f"{r['emails_per_second'] / naive['emails_per_second']:.0f}×"
-            if naive and naive["emails_per_second"] and not r["naive"]
-            else "1×"
-            if r["naive"]
-            else "-"
-        )
-        lag = f"{r['lag_p50']:.1f} / {r['lag_p95']:.1f}" if r["lag_p50"] is not None else "-"
-        name = f"naive ({r['db']})" if r["naive"] else r["db"]
-        rows.append(
-            f"| {name} | {r['size']:,} | {r['workers']} | {r['emails_per_second']:,.0f}"
-            f"{'' if r['ok'] else ' (!)'} | {lag} | {mb(worker_peak(r))} / {mb(r['peak_rss'].get('tick'))} / "
-            f"{mb(r['peak_rss'].get('sendgrid'))} | {mb(r['db_bytes'])} | {ratio} |"
-        )
-    return "\n".join(rows)
-
-
-def describe(r: dict) -> str:
-    lag = f"{r['lag_p50']:.1f}/{r['lag_p95']:.1f}" if r["lag_p50"] is not None else "-"
-    peaks = ", ".join(f"{k} {mb(v)}" for k, v in sorted(r["peak_rss"].items()))
-    cpu = ", ".join(f"{k} {v:.0f}" for k, v in sorted(r.get("cpu_seconds", {}).items()))
-    state = "ok" if r["ok"] else f"NOT OK ({r['error'] or r['by_status']}; {r['errors']})"
-    return (
-        f"{r['label']:<28} {r['emails_per_second']:>9,.0f} emails/s  {r['seconds'] or 0:7.1f} s  "
-        f"due->accepted p50/p95 {lag} s  db {mb(r['db_bytes'])} MB  peak RSS MB: {peaks}  CPU s: {cpu}  [{state}]"
-    )
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="10k and 100k on both databases, 2 workers, naive at 2k")
     p.add_argument("--sizes", default=",".join(map(str, SIZES)), help="subscriber counts, comma-separated")
     p.add_argument("--db", default=",".join(DATABASES), help="sqlite, postgresql or both, comma-separated")
     p.add_argument("--workers", default=",".join(map(str, WORKERS)), help="worker processes, comma-separated")
     p.add_argument("--naive-size", type=int, default=NAIVE_SIZE, help="subscribers for the naive baseline (0: none)")
     p.add_argument("--naive-db", default="postgresql", choices=DATABASES)
-    p.add_argument("--full", action="store_true", help="also the runs left out of the default matrix")
+    p.add_argument(
+        "--pg-port",
+        type=int,
+        default=None,
+        help="use the PostgreSQL server on 127.0.0.1:PORT (user postgres) instead of starting one with production "
+        "settings (its settings are stated in the results; its CPU is not told apart from other programs')",
+    )
     p.add_argument("--name", default=None, help="results file name (default: a timestamp)")
-    return p.parse_args(argv)
+    p.add_argument("--out", type=Path, default=RESULTS, help="the folder for the results file (default: %(default)s)")
+    args = p.parse_args(argv)
+    if args.quick:
+        for key, value in QUICK.items():
+            setattr(args, key, value)
+    return args
+
+
+def specs_of(args: argparse.Namespace) -> list[Spec]:
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
+    workers = [int(w) for w in args.workers.split(",")]
+    return [Spec(db, size, w) for db in args.db.split(",") for size in sizes for w in workers]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
-    specs, skipped = [], {}
-    default_matrix = (args.sizes, args.db, args.workers) == (
-        ",".join(map(str, SIZES)),
-        ",".join(DATABASES),
-        ",".join(map(str, WORKERS)),
-    )
-    for db in args.db.split(","):
-        for size in sizes:
-            for w in (int(x) for x in args.workers.split(",")):
-                why = DEFAULT_SKIP.get((db, size, w))
-                if why and default_matrix and not args.full:
-                    skipped[f"{db} {size:,} x{w}"] = why
-                else:
-                    specs.append(Spec(db, size, w))
-    name = args.name or datetime.now().strftime("%Y%m%d-%H%M%S")
-    for label, why in skipped.items():
-        print(f"skipped {label}: {why}")
-    runs, naive, began = [], None, time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="outreach-bench-") as root:
-        if args.naive_size:
-            naive = safe_run(Spec(args.naive_db, args.naive_size, 2, naive=True), Path(root))
-            print(describe(naive), flush=True)
-        for spec in specs:
-            runs.append(safe_run(spec, Path(root)))
-            print(describe(runs[-1]), flush=True)
+    specs = specs_of(args)
+    naive_spec = Spec(args.naive_db, args.naive_size, 2, naive=True) if args.naive_size else None
+    name = args.name or ("quick-" if args.quick else "") + datetime.now().strftime("%Y%m%d-%H%M%S")
+    began = time.perf_counter()
+    about = machine()
+    cluster, pg = None, None
+    if any(s.db == "postgresql" for s in specs + ([naive_spec] if naive_spec else [])):
+        if args.pg_port:
+            pg = Postgres(args.pg_port, None)
+        else:
+            cluster = BenchCluster()
+            cluster.start()
+            pg = Postgres(cluster.port, cluster.pid)
+        about["postgresql"] = {"own_server": cluster is not None, **stated_settings(pg.port)}
+    runs: list[dict[str, Any]] = []
+    naive = None
+    try:
+        with tempfile.TemporaryDirectory(prefix="outreach-bench-") as root:
+            if naive_spec:
+                naive = safe_run(naive_spec, Path(root), pg)
+                print(describe(naive), flush=True)
+            for spec in specs:
+                runs.append(safe_run(spec, Path(root), pg))
+                print(describe(runs[-1]), flush=True)
+    finally:
+        if cluster:
+            cluster.stop()
     markdown = table(runs, naive)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{name}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "name": name,
-                "machine": machine(),
-                "runs": runs,
-                "naive": naive,
-                "skipped": skipped,
-                "table": markdown,
-                "wall_seconds": round(time.perf_counter() - began),
-            },
-            indent=2,
-            default=str,
-        )
-        + "\n"
-    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    out = args.out / f"{name}.json"
+    results = {
+        "name": name,
+        "quick": args.quick,
+        "machine": about,
+        "runs": runs,
+        "naive": naive,
+        "table": markdown,
+        "wall_seconds": round(time.perf_counter() - began),
+    }
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print("\n" + markdown)
-    if skipped:
-        print("\nNot run: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()))
-    print(f"\nresults: {out.relative_to(PROJECT_ROOT)} ({(time.perf_counter() - began) / 60:.0f} minutes in all)")
-    return 0 if all(r["ok"] for r in runs + ([naive] if naive else [])) else 1
+    failed = [r["label"] for r in runs + ([naive] if naive else []) if not r["ok"]]
+    if failed:
+        print(f"\nFAILED (see 'error' in the results): {', '.join(failed)}")
+    print(f"\nresults: {out} ({(time.perf_counter() - began) / 60:.0f} minutes in all)")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

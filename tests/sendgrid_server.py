@@ -17,17 +17,20 @@ In a test:  `with SendGridServer() as sg: SendGridProvider("SG.test-key", host=s
 As a process (fault tests, benchmark): `python -m tests.sendgrid_server --port 8025 [--api-key KEY]`, then control
 it over HTTP: POST /_test/faults {"kind": "rate_limit"|"error"|"hang", "count": N, ...}, POST /_test/reject
 {"email": ...}, POST /_test/reset, GET /_test/sent (one row per accepted email), GET /_test/requests,
-GET /_test/count (requests answered, emails accepted). `--light` keeps counts only (the benchmark's millions).
+GET /_test/count (requests answered, emails accepted), GET /_test/ids (which ids were accepted, and which more than
+once: see `IdSet`). `--light` keeps no requests and no emails, only counts and the ids (the benchmark's millions).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import re
 import secrets
 import threading
 import time
+import zlib
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -271,6 +274,53 @@ def _send_at(value: Any, where: str, now: float, errors: list) -> None:
         )
 
 
+class IdSet:
+    """Which ids (non-negative integers) were seen, and which more than once: two bitmaps of one bit per id, so the
+    benchmark's 1,000,000 delivery ids take 250 KB, and a duplicate or a missing email is found by id, not by count."""
+
+    LIMIT = 1 << 27  # larger ids are refused rather than grow the bitmaps past 32 MB
+
+    def __init__(self) -> None:
+        self.seen = bytearray()
+        self.again = bytearray()  # seen at least twice
+        self.duplicates = 0  # every sighting after an id's first
+
+    def add(self, n: int) -> bool:
+        """Record one sighting; False (nothing recorded) for an id out of range."""
+        if not 0 <= n < self.LIMIT:
+            return False
+        byte, bit = n >> 3, 1 << (n & 7)
+        if byte >= len(self.seen):
+            grow = max(byte + 1, 2 * len(self.seen)) - len(self.seen)
+            self.seen.extend(bytes(grow))
+            self.again.extend(bytes(grow))
+        if self.seen[byte] & bit:
+            self.again[byte] |= bit
+            self.duplicates += 1
+        else:
+            self.seen[byte] |= bit
+        return True
+
+    def __contains__(self, n: int) -> bool:
+        return 0 <= n >> 3 < len(self.seen) and bool(self.seen[n >> 3] & 1 << (n & 7))
+
+    def __len__(self) -> int:
+        return int.from_bytes(self.seen, "little").bit_count()
+
+    def to_json(self) -> dict[str, Any]:
+        """Both bitmaps, zlib-compressed and base64-encoded (bit n of the little-endian number is id n)."""
+        return {"seen": _pack(self.seen), "again": _pack(self.again), "duplicates": self.duplicates}
+
+    @staticmethod
+    def bits(packed: str) -> int:
+        """A bitmap from `to_json` as one integer: id n is in it when bit n is set."""
+        return int.from_bytes(zlib.decompress(base64.b64decode(packed)), "little")
+
+
+def _pack(bitmap: bytearray) -> str:
+    return base64.b64encode(zlib.compress(bytes(bitmap))).decode("ascii")
+
+
 @dataclass(frozen=True)
 class Sent:
     """One accepted email: a personalization's recipient, its custom_args and the request's message id."""
@@ -318,9 +368,16 @@ class SendGridServer:
     exchanges: list[Exchange] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
     rejected: set[str] = field(default_factory=set)
-    # For the benchmark: count accepted emails instead of keeping every request and email (`sent` stays empty).
+    # For the benchmark: count requests and accepted emails instead of keeping them (`exchanges` and `sent` stay
+    # empty); the ids are kept either way.
     light: bool = False
+    # The custom_args key whose value identifies an email (the product sends its delivery id under this name).
+    id_arg: str = "delivery_id"
     emails: int = 0
+    requests: int = 0
+    ids: IdSet = field(default_factory=IdSet)
+    unidentified: int = 0  # accepted emails without a usable id under `id_arg`
+    last_accepted: float | None = None  # when (unix time) the latest accepted email came in
 
     def __post_init__(self) -> None:
         self._faults: deque[_Fault] = deque()
@@ -383,7 +440,9 @@ class SendGridServer:
             self.exchanges.clear()
             self.sent.clear()
             self.rejected.clear()
-            self.emails = 0
+            self.emails = self.requests = self.unidentified = 0
+            self.ids = IdSet()
+            self.last_accepted = None
 
     def _add(self, n: int, fault: _Fault) -> None:
         with self._lock:
@@ -460,15 +519,20 @@ class SendGridServer:
         message_id = secrets.token_urlsafe(16)
         top = body.get("custom_args") or {}
         with self._lock:
-            self.emails += sum(len(p["to"]) for p in body["personalizations"])
-            if self.light:
-                return message_id
+            self.last_accepted = time.time()
             for p in body["personalizations"]:
-                for to in p["to"]:
-                    self.sent.append(
-                        Sent(to["email"], {**top, **p.get("custom_args", {})}, message_id, p.get("substitutions", {}))
-                    )
+                args = {**top, **p["custom_args"]} if "custom_args" in p else top
+                self.emails += len(p["to"])
+                self._identify(args.get(self.id_arg), len(p["to"]))
+                if not self.light:
+                    self.sent.extend(Sent(to["email"], args, message_id, p.get("substitutions", {})) for to in p["to"])
         return message_id
+
+    def _identify(self, value: Any, emails: int) -> None:
+        """Record an accepted personalization's id once per email it holds (the caller holds the lock)."""
+        for _ in range(emails):
+            if not (isinstance(value, str) and value.isascii() and value.isdigit() and self.ids.add(int(value))):
+                self.unidentified += 1
 
 
 def _errors(errors: list[dict[str, Any]]) -> dict[str, Any]:
@@ -505,7 +569,9 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.owner
         answer = owner.answer(self.headers.get("Authorization"), raw)
         with owner._lock:
-            owner.exchanges.append(Exchange(answer.status, None if owner.light else answer.request, answer.reply))
+            owner.requests += 1
+            if not owner.light:
+                owner.exchanges.append(Exchange(answer.status, answer.request, answer.reply))
         if answer.hang:
             if answer.hang.deliver:
                 owner.record(answer.request)
@@ -541,7 +607,16 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._reply(200, {}, [asdict(s) for s in o.sent])
         elif path == "/_test/count":
             with o._lock:
-                return self._reply(200, {}, {"requests": len(o.exchanges), "emails": o.emails})
+                return self._reply(
+                    200, {}, {"requests": o.requests, "emails": o.emails, "last_accepted": o.last_accepted}
+                )
+        elif path == "/_test/ids":
+            with o._lock:
+                return self._reply(
+                    200,
+                    {},
+                    {"arg": o.id_arg, "emails": o.emails, "unidentified": o.unidentified, **o.ids.to_json()},
+                )
         elif path == "/_test/requests":
             with o._lock:
                 return self._reply(200, {}, [{"status": x.status} for x in o.exchanges])
@@ -554,9 +629,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Local SendGrid v3 mail/send server for tests.")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--api-key", default=API_KEY)
-    parser.add_argument("--light", action="store_true", help="count accepted emails, keep no requests (benchmark)")
+    parser.add_argument("--light", action="store_true", help="keep counts and ids, not requests (benchmark)")
+    parser.add_argument("--id-arg", default="delivery_id", help="the custom_args key that identifies an email")
     args = parser.parse_args(argv)
-    server = SendGridServer(api_key=args.api_key, port=args.port, light=args.light).start()
+    server = SendGridServer(api_key=args.api_key, port=args.port, light=args.light, id_arg=args.id_arg).start()
     print(f"listening on {server.url}", flush=True)
     try:
         threading.Event().wait()
