@@ -16,12 +16,15 @@ from campaigns.db.migrate import upgrade
 from campaigns.db.models import Campaign, UTCDateTime
 from campaigns.db.session import make_engine, make_session_factory
 from campaigns.management.lifecycle import create_campaign
-from campaigns.settings import DEV_ADDRESS_KEY
 from outreach.demo import SEED
 from tests.postgres import admin_dsn
 
 ZONES = ("America/New_York", "America/Los_Angeles", "America/Chicago", "Europe/London", "UTC")
 SLUG = "bench"
+
+# The bench's keys: real sending refuses weak ones, and they are fixed so that a kept database can be measured again.
+SECRET_KEY = "bench-signing-key-Qm4Zr8Tx2Lp6Wv9Ks3Nd7Hy1Fc5Jb0"
+ADDRESS_KEY = "bench-address-key-Vq7Xz2Lm9Tp4Rk8Wn3Yb6Hc1"
 
 
 def create_database(kind: str, workdir: Path, pg_port: int | None = None) -> str:
@@ -47,7 +50,7 @@ def prepare(url: str, size: int, brand: Brand) -> int:
     engine = make_engine(url)
     try:
         created = datetime.now(UTC) - timedelta(days=1)
-        with make_session_factory(engine, DEV_ADDRESS_KEY).begin() as s:
+        with make_session_factory(engine, ADDRESS_KEY).begin() as s:
             campaign_id = create_campaign(s, SEED, SLUG, brand, created, actor="bench").id
         _subscribers(engine, size, created)
         with engine.begin() as c:
@@ -89,11 +92,11 @@ def _subscribers(engine: Engine, size: int, created: datetime) -> None:
             FROM gen"""
     # The keyed fingerprint of campaigns.addresses (HMAC-SHA256 over the SHA-256), written out for PostgreSQL's
     # sha256() with HMAC's padded keys (RFC 2104).
-    key = DEV_ADDRESS_KEY.encode().ljust(64, b"\0")
+    key = ADDRESS_KEY.encode().ljust(64, b"\0")
     params = {"n": size, "at": created}
     with engine.begin() as c:
         if engine.dialect.name == "sqlite":
-            keys = AddressKey(DEV_ADDRESS_KEY)
+            keys = AddressKey(ADDRESS_KEY)
             c.connection.driver_connection.create_function("address_key", 1, keys.of, deterministic=True)
         else:
             params |= {"inner": bytes(b ^ 0x36 for b in key), "outer": bytes(b ^ 0x5C for b in key)}

@@ -24,12 +24,12 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from bench.dataset import ADDRESS_KEY
 from campaigns.db.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
 TOKEN = secrets.token_urlsafe(32)
-ADDRESS_KEY = "bench-address-key-Vq7Xz2Lm9Tp4Rk8Wn3Yb6Hc1"  # fixed, so a kept database can be measured again
 
 FILL = """
 INSERT INTO campaigns (slug, title, status, window_days, window_start_hour, window_end_hour, track_opens,

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import make_url
 
 from bench import naive as naive_drip
-from bench.dataset import create_database, drop_database, prepare, start_campaign
+from bench.dataset import ADDRESS_KEY, SECRET_KEY, create_database, drop_database, prepare, start_campaign
 from bench.identity import accepted_ids, compare
 from bench.identity import describe as identity_problem
 from bench.measure import outcome
@@ -91,7 +91,8 @@ def run_one(spec: Spec, root: Path, pg: Postgres | None) -> dict[str, Any]:
             "SENDGRID_API_KEY": API_KEY,
             "SENDGRID_API_HOST": sendgrid.url,
             "OUTREACH_BRAND_FILE": str(brand_file),
-            "OUTREACH_SECRET_KEY": "bench-secret-key",
+            "OUTREACH_SECRET_KEY": SECRET_KEY,
+            "OUTREACH_ADDRESS_KEY": ADDRESS_KEY,
             "OUTREACH_BASE_URL": "https://outreach.bench.invalid",
         }
         workers = Workers(
