@@ -24,12 +24,15 @@ from sqlalchemy import Engine, bindparam, insert, select, text, update
 
 from bench.warmup import mark_warm
 from campaigns.authoring.content import SLOT
-from campaigns.authoring.render import compile_step
+from campaigns.authoring.crisis import reader_country
+from campaigns.authoring.names import greeting_name
+from campaigns.authoring.render import compile_step, crisis_block
 from campaigns.authoring.series import Series
 from campaigns.db.models import Campaign, Delivery, Enrollment, Subscriber
 from campaigns.db.session import make_engine
 from campaigns.delivery import state as ds
-from campaigns.delivery.sending import first_name
+from campaigns.delivery.schedule import next_due, window_of, zone
+from campaigns.delivery.sending import day_phrase
 from campaigns.management.lifecycle import plan_file
 from campaigns.tokens import Links
 from outreach.bootstrap import get_brand, get_links, get_settings, now
@@ -76,7 +79,13 @@ ROW = (
         Subscriber.id.label("subscriber_id"),
         Subscriber.email,
         Subscriber.name,
+        Subscriber.first_name,
+        Subscriber.timezone,
+        Subscriber.country,
         Campaign.id.label("campaign_id"),
+        Campaign.window_days,
+        Campaign.window_start_hour,
+        Campaign.window_end_hour,
         Campaign.slug,
         Campaign.current_version,
         Campaign.start_at,
@@ -102,10 +111,17 @@ def send_one(enrollment_id: int) -> None:
         step = series().steps[row.next_step - 1]
         content = compile_step(series(), step, get_brand())  # Jinja2 and MJML, for every email
         unsubscribe = links().unsubscribe_url(row.subscriber_id, row.campaign_id)
+        # The same values the product fills per reader: greeting, links, their country's crisis lines, the next day.
+        following = series().steps[row.next_step] if row.next_step < len(series().steps) else None
+        sent_at, tz = now(), zone(row.timezone)
         values = {
-            "first_name": first_name(row.name),
+            "first_name": greeting_name(row.name, row.first_name),
             "unsubscribe_url": unsubscribe,
             "preferences_url": links().preferences_url(row.subscriber_id),
+            "crisis": crisis_block(reader_country(row.country, row.timezone)),
+            "next_day": day_phrase(next_due(sent_at, following.delay_days, tz, window_of(row)), sent_at, tz)
+            if following
+            else "",
         }
         html, plain = content.fill(values)
         brand = get_brand()

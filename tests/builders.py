@@ -108,7 +108,6 @@ BRAND = Brand(
     sender_email="learn@agape.test",
     reply_to="",
     language="en",
-    crisis_line="If you are in crisis, call or text 988.",
     notice="This email is educational, not medical advice.",
     accent_color="#1f6f5c",
 )

@@ -89,7 +89,10 @@ def create_app(
     tokens = Tokens(settings.secret_key)
     https = settings.base_url.startswith("https://")
     templates = Jinja2Templates(directory=str(TEMPLATES))
-    templates.env.globals.update(brand=brand, csrf_field="csrf_token")
+    from campaigns.authoring.render import crisis_sentence
+
+    # The pages' footer: the crisis lines of the organisation's own country, and the fallback for everyone else.
+    templates.env.globals.update(brand=brand, csrf_field="csrf_token", crisis_line=crisis_sentence(brand.country))
 
     # No automatic trailing-slash redirect: Starlette builds its Location from the Host header (see _add_error_pages).
     app = FastAPI(

@@ -20,10 +20,10 @@ from fastapi.responses import (
 from pydantic import BaseModel
 
 from campaigns.audience import preferences, privacy, signup, unsubscribe
+from campaigns.authoring.names import NEUTRAL, greeting_name
 from campaigns.db.models import Campaign, Subscriber
 from campaigns.delivery.providers.base import Batch
 from campaigns.delivery.schedule import zone
-from campaigns.delivery.sending import first_name
 from campaigns.errors import OutreachError
 from campaigns.management.forecast import FirstEmail, first_email
 from campaigns.redaction import mask_email
@@ -160,7 +160,7 @@ def _request_signup(
         batch = None
         if result.send_to and result.request is not None:
             campaign = s.get_one(Campaign, result.campaign_id)
-            batch = signup.confirmation_batch(result, campaign, ctx.brand, ctx.links)
+            batch = signup.confirmation_batch(result, campaign, ctx.brand, ctx.links, tz)
     if batch is not None and result.subscriber_id is not None:
         background.add_task(_send_confirmation, ctx, batch, result.subscriber_id)
 
@@ -195,7 +195,7 @@ def confirm(
     ctx.csrf.verify(request, csrf_token, request.url.path)
     with ctx.transaction() as s:
         result = signup.confirm_signup(s, data, client_address(request), ctx.clock())
-        name, subscriber_id = first_name(result.subscriber.name), result.subscriber.id
+        name, subscriber_id = greeting_name(result.subscriber.name, result.subscriber.first_name), result.subscriber.id
         first = first_email(s, subscriber_id, result.campaign_id, ctx.clock()) if result.enrolled else None
     when = first_email_line(first, ctx.clock())
     return render(
@@ -254,7 +254,7 @@ def _unsubscribe_page(
         "unsubscribe.html",
         {
             "title": "Unsubscribe",
-            "first_name": first_name(subscriber.name),
+            "first_name": greeting_name(subscriber.name, subscriber.first_name),
             "subscribed": subscriber.status in ("active", "pending"),
             "can_resubscribe": can_resubscribe,
             "just_left": just_left,
@@ -343,6 +343,12 @@ NOTICES = {
 }
 
 
+def _first(subscriber: Subscriber) -> str:
+    """The first name the preference form shows when none was given: the one the emails greet by, if any."""
+    name = greeting_name(subscriber.name)
+    return "" if name == NEUTRAL else name
+
+
 def _preferences_page(
     request: Request,
     ctx: AppContext,
@@ -367,13 +373,13 @@ def _preferences_page(
         "preferences.html",
         {
             "title": "Your email preferences",
-            "first_name": first_name(subscriber.name),
+            "first_name": greeting_name(subscriber.name, subscriber.first_name),
             "masked_email": mask_email(subscriber.email),
             "subscribed": subscriber.status in ("active", "pending"),
             "can_resubscribe": can_resubscribe,
             "paused_until": paused_until,
             "pause_weeks": preferences.PAUSE_WEEKS,
-            "values": values or {"name": subscriber.name or "", "timezone": subscriber.timezone},
+            "values": values or {"name": subscriber.first_name or _first(subscriber), "timezone": subscriber.timezone},
             "zone_groups": zone_groups(now.date()),
             "zone_label": zone_label((values or {}).get("timezone") or subscriber.timezone, now.date()),
             "notice": notice,
@@ -433,7 +439,7 @@ def preferences_post(
             request,
             ctx,
             "erase_confirm.html",
-            {"title": "Erase your data", "first_name": first_name(subscriber.name)},
+            {"title": "Erase your data", "first_name": greeting_name(subscriber.name, subscriber.first_name)},
             form=True,
         )
     if action == "erase_confirm":

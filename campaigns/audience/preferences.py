@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from campaigns.audience.subscribers import MAX_NAME, is_time_zone
+from campaigns.audience.subscribers import MAX_FIRST_NAME, is_time_zone
 from campaigns.audience.unsubscribe import load_subscriber
 from campaigns.db.models import Delivery, Enrollment, Subscriber
 from campaigns.delivery import state as ds
@@ -28,11 +28,11 @@ class PreferenceError(OutreachError):
 
 
 def clean_name(name: str | None) -> str | None:
-    """A name as typed, on one line and without control characters; None when empty; PreferenceError when too
+    """A first name as typed, on one line and without control characters; None when empty; PreferenceError when too
     long."""
     cleaned = clean_line(name)
-    if len(cleaned) > MAX_NAME:
-        raise PreferenceError("name", f"Please keep your name under {MAX_NAME} characters.")
+    if len(cleaned) > MAX_FIRST_NAME:
+        raise PreferenceError("name", f"Please keep your name under {MAX_FIRST_NAME} characters.")
     return cleaned or None
 
 
@@ -84,11 +84,18 @@ def resume(session: Session, subscriber_id: int, now: datetime) -> Subscriber:
 
 
 def update_profile(session: Session, subscriber_id: int, name: str | None, tz: str | None) -> Subscriber:
-    """Change the name the emails greet and the time zone they are sent in."""
+    """Change the first name the emails greet by and the time zone they are sent in.
+
+    The form asks for a first name, so it is stored as one; the name on the To: line follows it where that was a
+    first name too (one word, as the sign-up form asks for), never over a full name from an import.
+    """
     subscriber = load_subscriber(session, subscriber_id)
     if subscriber.status == "erased":
         raise PreferenceError("status", "Nothing is stored about you any more.")
-    subscriber.name = clean_name(name)
+    first = clean_name(name)
+    if subscriber.name is None or subscriber.name == subscriber.first_name or len(subscriber.name.split()) == 1:
+        subscriber.name = first
+    subscriber.first_name = first
     subscriber.timezone = clean_time_zone(tz)
     session.flush()
     return subscriber

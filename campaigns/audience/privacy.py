@@ -62,7 +62,9 @@ def export_subscriber(session: Session, subscriber_id: int) -> dict[str, Any]:
             "id": sub.id,
             "email": sub.email,
             "name": sub.name,
+            "first_name": sub.first_name,
             "timezone": sub.timezone,
+            "country": sub.country,
             "status": sub.status,
             "tags": list(sub.tags or []),
             "created_at": _iso(sub.created_at),
@@ -167,6 +169,7 @@ def erase_subscriber(session: Session, subscriber_id: int, now: datetime) -> dic
     if delivery_ids:
         emails = rows_changed(session, update(Delivery).where(Delivery.id.in_(delivery_ids)).values(last_error=None))
     sub.email, sub.name, sub.consent_ip, sub.tags, sub.timezone = None, None, None, [], "UTC"
+    sub.first_name, sub.country = None, None
     # The row no longer carries the hash either (it is unique, so it gets a stand-in): the suppression list alone
     # remembers the address, and cannot give it back.
     sub.email_key = f"erased-{sub.id}"

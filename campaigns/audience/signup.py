@@ -17,9 +17,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
-from jinja2 import Environment, StrictUndefined
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -32,7 +31,9 @@ from campaigns.audience.unsubscribe import (
     reactivate,
     resume_enrollment,
 )
-from campaigns.authoring.content import StepContent
+from campaigns.authoring.crisis import reader_country
+from campaigns.authoring.names import NEUTRAL
+from campaigns.authoring.render import confirmation_content, crisis_block
 from campaigns.brand import Brand
 from campaigns.db.models import Campaign, Enrollment, SignupRequest, Subscriber, Suppression
 from campaigns.db.sql import rows_changed
@@ -274,69 +275,23 @@ def _enroll(session: Session, subscriber: Subscriber, campaign_id: int | None, n
     return True, False
 
 
-# The confirmation email: small, one link, rendered per request (it is sent once, not to a list).
-_ENV = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-_HTML = _ENV.from_string("""<!doctype html>
-<html lang="{{ brand.language }}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ subject }}</title></head>
-<body style="margin:0;padding:0;background:#f4f6f5;">
-<div style="display:none;max-height:0;overflow:hidden;">{{ preheader }}</div>
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f6f5;">
-<tr><td align="center" style="padding:24px 12px;">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0"
- style="max-width:560px;background:#ffffff;border-radius:8px;font-family:Arial,Helvetica,sans-serif;color:#1d2b27;">
-<tr><td style="padding:20px 28px;border-bottom:4px solid {{ brand.accent_color }};font-size:20px;font-weight:bold;
- color:{{ brand.accent_color }};">{{ brand.name }}</td></tr>
-<tr><td style="padding:28px;font-size:16px;line-height:1.55;">
-<p style="margin:0 0 16px;">Hello,</p>
-<p style="margin:0 0 16px;">Please confirm that you want to receive {{ brand.name }}'s short educational emails
- about <strong>{{ campaign_title }}</strong>. We will not send anything else until you do.</p>
-<p style="margin:24px 0;text-align:center;"><a href="{{ confirm_url }}" style="display:inline-block;
- background:{{ brand.accent_color }};color:#ffffff;text-decoration:none;font-weight:bold;padding:14px 28px;
- border-radius:6px;">Yes, send me the emails</a></p>
-<p style="margin:0 0 16px;font-size:14px;color:#4a5a55;">If you did not ask for this, ignore this email:
- you will not hear from us again. The link works for 7 days.</p>
-</td></tr>
-<tr><td style="padding:20px 28px;font-size:12px;line-height:1.5;color:#4a5a55;border-top:1px solid #e2e8e5;">
-<p style="margin:0 0 8px;">{{ brand.notice }} {{ brand.crisis_line }}</p>
-<p style="margin:0 0 8px;">{{ brand.legal_name }}, {{ brand.address }}</p>
-<p style="margin:0;"><a href="%%unsubscribe_url%%" style="color:#4a5a55;">Unsubscribe</a></p>
-</td></tr></table></td></tr></table></body></html>
-""")
-_TEXT = _ENV.from_string("""Hello,
-
-Please confirm that you want to receive {{ brand.name }}'s short educational emails about {{ campaign_title }}.
-We will not send anything else until you do:
-
-{{ confirm_url }}
-
-If you did not ask for this, ignore this email: you will not hear from us again. The link works for 7 days.
-
---
-{{ brand.notice }} {{ brand.crisis_line }}
-{{ brand.legal_name }}, {{ brand.address }}
-Unsubscribe: %%unsubscribe_url%%
-""")
-CONFIRM_SUBJECT = "Please confirm your subscription"
-
-
-def confirmation_batch(result: SignupResult, campaign: Campaign, brand: Brand, links: Links) -> Batch:
+def confirmation_batch(
+    result: SignupResult, campaign: Campaign, brand: Brand, links: Links, tz: str | None = None
+) -> Batch:
     """The confirmation email for one sign-up, as a one-recipient batch for any provider.
 
-    The confirm link is part of the content (it is the only thing this email is about); the unsubscribe link is a
-    slot like in every other email, so List-Unsubscribe works here too. Nothing the requester typed is in it but the
-    address: the name waits for the confirmation.
+    The confirm link is part of the content (it is the only thing this email is about); the unsubscribe link and
+    the crisis lines (of the country of `tz`, the time zone given at sign-up) are slots like in every other email,
+    so List-Unsubscribe works here too. Nothing the requester typed is in it but the address (and, through the
+    crisis lines, the time zone): the name waits for the confirmation.
     """
     if result.send_to is None or result.subscriber_id is None or result.request is None:
         raise ValueError("this sign-up needs no confirmation email")
-    values: dict[str, Any] = {
-        "brand": brand,
-        "campaign_title": campaign.title,
-        "confirm_url": links.confirm_url(result.request.request_id, result.request.nonce),
-        "subject": CONFIRM_SUBJECT,
-        "preheader": "One click and you are in.",
-    }
-    content = StepContent(CONFIRM_SUBJECT, values["preheader"], _HTML.render(values), _TEXT.render(values))
+    content = confirmation_content(
+        brand,
+        campaign_title=campaign.title,
+        confirm_url=links.confirm_url(result.request.request_id, result.request.nonce),
+    )
     # Delivery id 0: a confirmation has no delivery row (it is not a step of the series).
     # No name, in To or in the text: whoever typed the address typed the name too, and it may not be its owner.
     recipient = Recipient(
@@ -344,10 +299,11 @@ def confirmation_batch(result: SignupResult, campaign: Campaign, brand: Brand, l
         sendable_address(result.send_to) or result.send_to,  # normalize_address let only sendable ones in
         None,
         {
-            "first_name": "there",
+            "first_name": NEUTRAL,
             # With the campaign, so that leaving from this email is counted in that campaign's stats.
             "unsubscribe_url": links.unsubscribe_url(result.subscriber_id, result.campaign_id),
             "preferences_url": links.preferences_url(result.subscriber_id),
+            "crisis": crisis_block(reader_country(None, tz)),
         },
     )
     return Batch(content=content, brand=brand, campaign=campaign.slug, step=0, recipients=(recipient,))

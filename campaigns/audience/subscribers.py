@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from campaigns.addresses import AddressError, AddressKey, address_key, email_key, normalize_address
+from campaigns.authoring.crisis import normalise_country
 from campaigns.db.models import Delivery, Enrollment, Subscriber
 from campaigns.db.sql import bulk_insert, chunked, is_in, rows_changed
 from campaigns.delivery import state as ds
@@ -27,8 +28,8 @@ from campaigns.errors import ImportRowError, NotFound
 from campaigns.text_input import clean_line, whole_number
 
 REQUIRED_COLUMNS = ("email", "timezone")
-OPTIONAL_COLUMNS = ("name", "consent_source", "consent_at", "consent_ip", "tags")
-MAX_NAME, MAX_CONSENT_SOURCE, MAX_TAG = 200, 200, 60
+OPTIONAL_COLUMNS = ("name", "first_name", "country", "consent_source", "consent_at", "consent_ip", "tags")
+MAX_NAME, MAX_FIRST_NAME, MAX_CONSENT_SOURCE, MAX_TAG = 200, 200, 200, 60
 
 
 @dataclass
@@ -54,7 +55,9 @@ class _Row:
     email: str
     key: str
     name: str | None
+    first_name: str | None
     timezone: str
+    country: str | None
     consent_source: str | None
     consent_at: datetime | None
     consent_ip: str | None
@@ -205,6 +208,13 @@ def _parse(line: int, cells: dict[str, str], now: datetime, keys: AddressKey) ->
     name = clean_line(cells.get("name")) or None
     if name and len(name) > MAX_NAME:
         return f"name longer than {MAX_NAME} characters"
+    first = clean_line(cells.get("first_name")) or None
+    if first and len(first) > MAX_FIRST_NAME:
+        return f"first_name longer than {MAX_FIRST_NAME} characters"
+    country_cell = clean_line(cells.get("country"))
+    country = normalise_country(country_cell)
+    if country_cell and country is None:
+        return f"bad country {_quote(country_cell)} (use a two-letter ISO 3166 code such as US, GB or DE)"
     source = clean_line(cells.get("consent_source")) or None
     if source and len(source) > MAX_CONSENT_SOURCE:
         return f"consent_source longer than {MAX_CONSENT_SOURCE} characters"
@@ -218,7 +228,7 @@ def _parse(line: int, cells: dict[str, str], now: datetime, keys: AddressKey) ->
         except ValueError:
             return f"bad consent IP {_quote(ip)}"
     tags = list(dict.fromkeys(t for t in (clean_line(t)[:MAX_TAG] for t in cells.get("tags", "").split(";")) if t))
-    return _Row(line, address, keys.of(address), name, tz, source, consent_at, ip, tags)
+    return _Row(line, address, keys.of(address), name, first, tz, country, source, consent_at, ip, tags)
 
 
 def _quote(value: str) -> str:
@@ -285,7 +295,9 @@ def _subscriber_values(r: _Row, now: datetime) -> dict:
         "email": r.email,
         "email_key": r.key,
         "name": r.name,
+        "first_name": r.first_name,
         "timezone": r.timezone,
+        "country": r.country,
         "status": "active",
         "tags": r.tags,
         "consent_source": r.consent_source,

@@ -5,23 +5,42 @@ Cuts fall only between sections (never inside one, so a list is never split) and
 
 from __future__ import annotations
 
-import re
-
-from campaigns.authoring.article import Article, Paragraph, Section, count_words
+from campaigns.authoring.article import Article, Section
+from campaigns.authoring.inbox import (  # the subjects and preheaders live there; names kept importable from here
+    PREHEADER_LIMIT,
+    PREHEADER_MAX,
+    PREHEADER_MIN,
+    SUBJECT_MAX,
+    cta_preheader,
+    fit,
+    key_terms,
+    lesson_preheader,
+    lesson_subject,
+    shorten_subject,
+    welcome_preheader,
+    welcome_subject,
+)
+from campaigns.authoring.sentences import split_sentences
 from campaigns.authoring.series import Series, Step
 from campaigns.errors import PlanError
 
-SUBJECT_MAX = 60
-PREHEADER_MAX = 110
+__all__ = [
+    "DEFAULT_DELAY_DAYS",
+    "MAX_WORDS",
+    "MIN_WORDS",
+    "PREHEADER_LIMIT",
+    "PREHEADER_MAX",
+    "PREHEADER_MIN",
+    "SUBJECT_MAX",
+    "fit",
+    "group_sections",
+    "plan_series",
+    "shorten_subject",
+    "split_sentences",
+]
+
 MIN_WORDS, MAX_WORDS = 150, 450
 DEFAULT_DELAY_DAYS = 2
-
-# Words a shortened subject must not end on, and where a trailing phrase may be cut off.
-_CUT_BEFORE = {"at", "in", "for", "with", "from", "during", "after", "before", "on", "of", "and", "or", "to", "by"}
-_SENTENCE_END = re.compile(r"[.!?][\"\u201d\u2019)]?\s+")
-# A period after these (or after initials such as "U.S.") does not end a sentence.
-_ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "vs", "e.g", "i.e", "etc", "st", "jr", "sr", "no", "approx", "fig"}
-LEAD_MIN_WORDS = 8  # a preheader of "Yes." says nothing: take sentences until the lead says something
 
 
 def plan_series(
@@ -33,7 +52,8 @@ def plan_series(
     if not article.sections:
         raise PlanError(f"{article.source or article.title}: the article has no sections to make lessons from")
     groups = group_sections(article.sections, min_words, max_words)
-    lessons = [_lesson(i + 2, g, delay_days) for i, g in enumerate(groups)]
+    terms = key_terms(article)
+    lessons = [_lesson(i + 2, g, delay_days, terms) for i, g in enumerate(groups)]
     welcome = _welcome(article, lessons, delay_days)
     cta = _cta(article, len(lessons) + 2, delay_days)
     return Series(title=article.title, article=article, steps=(welcome, *lessons, cta))
@@ -59,36 +79,28 @@ def group_sections(sections: tuple[Section, ...], min_words: int, max_words: int
     return [tuple(g) for g in groups]
 
 
-def _lesson(number: int, sections: tuple[Section, ...], delay_days: int) -> Step:
-    words = sum(s.words for s in sections)
-    minutes = max(1, round(words / 200))
-    lead = _first_sentence(sections)
-    preheader = fit(f"{minutes}-minute read: {lead or sections[0].heading}", PREHEADER_MAX)
+def _lesson(number: int, sections: tuple[Section, ...], delay_days: int, terms: set[str]) -> Step:
+    subject = lesson_subject([s.heading for s in sections], terms)
     return Step(
         number=number,
         kind="lesson",
-        subject=shorten_subject(sections[0].heading),
-        preheader=preheader,
+        subject=subject,
+        preheader=lesson_preheader(sections, subject),
         sections=sections,
         delay_days=delay_days if number > 1 else 0,
     )
 
 
 def _welcome(article: Article, lessons: list[Step], delay_days: int) -> Step:
-    total = len(lessons) + 2
-    subject = shorten_subject(f"Welcome: your {total}-part guide to {article.title}")
-    if len(subject) > SUBJECT_MAX or subject.endswith("…"):
-        subject = shorten_subject(f"Welcome to your guide to {article.title}")
-    preheader = fit(f"{total} short emails, one every {delay_days} days. First up: {lessons[0].subject}", PREHEADER_MAX)
+    # What the series covers is listed from the lessons' subjects when it is rendered, so it follows their edits.
     return Step(
         number=1,
         kind="welcome",
-        subject=subject,
-        preheader=preheader,
+        subject=welcome_subject(article),
+        preheader=welcome_preheader(len(lessons), max(lesson.reading_minutes for lesson in lessons)),
         sections=(),
         delay_days=0,
         intro=article.intro,
-        topics=tuple(h for lesson in lessons for h in lesson.section_headings),
     )
 
 
@@ -96,83 +108,15 @@ def _cta(article: Article, number: int, delay_days: int) -> Step:
     closing = article.closing
     if closing is not None:
         subject = shorten_subject(closing.heading)
-        lead = _first_sentence((closing,))
-        preheader = fit(lead or f"How {article.title.lower()} help works, and how to reach us", PREHEADER_MAX)
         sections: tuple[Section, ...] = (closing,)
     else:
-        subject, preheader, sections = (
-            "When you are ready to talk, we are here",
-            "Questions about what you read? Here is how to reach a real person.",
-            (),
-        )
+        subject, sections = "When you are ready to talk, we are here", ()
     return Step(
         number=number,
         kind="cta",
         subject=subject,
-        preheader=preheader,
+        preheader=cta_preheader(closing is not None),
         sections=sections,
         delay_days=delay_days,
         author_bio=article.author_bio,
     )
-
-
-def shorten_subject(heading: str, limit: int = SUBJECT_MAX) -> str:
-    """A subject from a heading: unchanged when it fits, else cut at a phrase boundary, else at a word."""
-    s = " ".join(heading.split())
-    if len(s) <= limit:
-        return s
-    head = re.split(r"[:\u2013\u2014]| - ", s)[0].strip()
-    if 15 <= len(head) <= limit:
-        return head
-    words = s.split()
-    for i in range(len(words) - 1, 2, -1):  # drop a trailing phrase ("... at Agape Detox")
-        if words[i].lower() in _CUT_BEFORE:
-            candidate = " ".join(words[:i]).rstrip(",;")
-            if len(candidate) <= limit and words[i - 1].lower() not in _CUT_BEFORE:
-                return candidate
-    return fit(s, limit)
-
-
-def fit(text: str, limit: int) -> str:
-    """Text cut at a word boundary to at most `limit` characters, with an ellipsis when cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    words, out = text.split(), ""
-    for w in words:
-        if len(out) + len(w) + (1 if out else 0) > limit - 1:
-            break
-        out = f"{out} {w}" if out else w
-    while out.split() and out.split()[-1].lower().strip(",;:") in _CUT_BEFORE:
-        out = out.rsplit(" ", 1)[0]
-    return out.rstrip(",;:") + "…"
-
-
-def _first_sentence(sections: tuple[Section, ...]) -> str | None:
-    """The opening of the first paragraph: whole sentences, enough of them to say something."""
-    for section in sections:
-        for block in section.blocks:
-            if isinstance(block, Paragraph):
-                lead = ""
-                for sentence in split_sentences(block.text):
-                    lead = f"{lead} {sentence}".strip()
-                    if count_words(lead) >= LEAD_MIN_WORDS:
-                        break
-                return lead
-    return None
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a paragraph, not fooled by abbreviations and initials ("U.S.", "Dr.", "e.g.")."""
-    parts, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        before = (
-            text[start : m.start() + 1].split()[-1].lower().rstrip(".") if text[start : m.start() + 1].split() else ""
-        )
-        if before in _ABBREVIATIONS or re.fullmatch(r"(?:[a-z]\.)+[a-z]|[a-z]", before):
-            continue
-        parts.append(text[start : m.end()].strip())
-        start = m.end()
-    if text[start:].strip():
-        parts.append(text[start:].strip())
-    return parts

@@ -15,12 +15,11 @@ WORDS_PER_MINUTE = 200
 class Step:
     number: int  # 1-based position in the series
     kind: StepKind
-    subject: str  # <= 60 characters
-    preheader: str  # <= 110 characters
+    subject: str  # <= 60 characters (inbox.SUBJECT_MAX)
+    preheader: str  # 40 to 90 characters as planned (inbox.PREHEADER_MIN, PREHEADER_MAX)
     sections: tuple[Section, ...]  # whole sections of the article, in order
     delay_days: int  # days after the previous step (0 for the first)
     intro: tuple[Block, ...] = ()  # blocks before the first section (welcome step only)
-    topics: tuple[str, ...] = ()  # what the series covers (welcome step only)
     author_bio: str | None = None  # the article's closing author bio (cta step only)
 
     @property
@@ -41,6 +40,10 @@ class Series:
     title: str
     article: Article = field(repr=False)
     steps: tuple[Step, ...]
+
+    @property
+    def lessons(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.kind == "lesson")
 
     def step(self, number: int) -> Step:
         from campaigns.errors import PlanError

@@ -122,7 +122,11 @@ class Subscriber(Base):
     # the keyed fingerprint of the address (campaigns.addresses); "erased-<id>" once erased
     email_key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
+    # The name to greet by, when the subscriber gave one (a first-name field); else it is read off `name`.
+    first_name: Mapped[str | None] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # ISO 3166-1 alpha-2, where known (an import column): crisis lines fit it; else the time zone's country.
+    country: Mapped[str | None] = mapped_column(String(2))
     # pending (awaiting double opt-in) | active | unsubscribed | bounced | complained | erased
     status: Mapped[str] = mapped_column(String(20), default="active")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -189,6 +193,8 @@ class Delivery(Base):
     status: Mapped[str] = mapped_column(String(20), default="queued")
     provider: Mapped[str | None] = mapped_column(String(20))
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
+    # The random local part of the email's Message-ID, decided when the row is made: every attempt carries the same.
+    message_token: Mapped[str | None] = mapped_column(String(40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)

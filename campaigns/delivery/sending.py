@@ -1,7 +1,11 @@
 """Send one batch of deliveries: claim them, fill in each recipient's values, hand the batch to the provider once,
 record each outcome and move each enrollment on to its next step.
 
-Per-recipient work here is only what must differ (address, name, links); the content was compiled once per step.
+Per-recipient work here is only what must differ: the address, the greeting name, two signed links and the day the
+next email comes (worked out once per time zone in a batch: everyone in one zone gets the next email on the same
+day). The content was compiled once per step. The crisis lines differ by country, not by person: a batch is split by
+the block its readers get (rendered once per country), and each part goes out as one provider request with the
+block already in its content, so a SendGrid request carries it once, not once per recipient.
 """
 
 from __future__ import annotations
@@ -9,9 +13,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import (
@@ -22,7 +27,10 @@ from tenacity import (
 )
 
 from campaigns.addresses import UNSUPPORTED_REASON, sendable_address
-from campaigns.authoring.content import StepContent
+from campaigns.authoring.content import Block, StepContent
+from campaigns.authoring.crisis import reader_country
+from campaigns.authoring.names import greeting_name
+from campaigns.authoring.render import crisis_block
 from campaigns.brand import Brand
 from campaigns.db.models import (
     Campaign,
@@ -41,6 +49,7 @@ from campaigns.delivery.providers.base import (
     Recipient,
     SendResult,
 )
+from campaigns.delivery.schedule import SendingWindow, next_due, window_of, zone
 from campaigns.delivery.state import SEND_LEASE
 from campaigns.delivery.suppression import suppressed_keys
 from campaigns.errors import ProviderError
@@ -58,36 +67,95 @@ class BatchOutcome:
     skipped: int = 0  # cancelled (subscriber left) or released (campaign paused) before sending
 
 
+@dataclass(frozen=True)
+class CachedStep:
+    content: StepContent
+    next_delay: int | None  # days from this step to the next one (None: this is the last)
+
+
 class ContentCache:
-    """Compiled step content by (campaign, version, step); versions never change, so entries never go stale."""
+    """Compiled step content by (campaign, version, step), with the delay of the step after it; versions never
+    change, so entries never go stale."""
 
     def __init__(self, size: int = 256) -> None:
-        self._items: dict[tuple[int, int, int], StepContent] = {}
+        self._items: dict[tuple[int, int, int], CachedStep] = {}
+        self._variants: dict[tuple[tuple[int, int, int], Block], StepContent] = {}
         self._size = size
 
     def get(self, s: Session, campaign_id: int, version: int, step: int) -> StepContent:
+        return self.step(s, campaign_id, version, step).content
+
+    def step(self, s: Session, campaign_id: int, version: int, step: int) -> CachedStep:
         key = (campaign_id, version, step)
         if key not in self._items:
-            row = s.execute(
-                select(StepRow)
-                .join(CampaignVersion)
-                .where(
-                    CampaignVersion.campaign_id == campaign_id,
-                    CampaignVersion.number == version,
-                    StepRow.number == step,
+            rows = {
+                row.number: row
+                for row in s.execute(
+                    select(
+                        StepRow.number,
+                        StepRow.subject,
+                        StepRow.preheader,
+                        StepRow.html,
+                        StepRow.text,
+                        StepRow.delay_days,
+                    )
+                    .join(CampaignVersion)
+                    .where(
+                        CampaignVersion.campaign_id == campaign_id,
+                        CampaignVersion.number == version,
+                        StepRow.number.in_((step, step + 1)),
+                    )
                 )
-            ).scalar_one()
+            }
+            row = rows[step]
+            following = rows.get(step + 1)
             if len(self._items) >= self._size:
                 self._items.pop(next(iter(self._items)))
-            self._items[key] = StepContent(row.subject, row.preheader, row.html, row.text)
+            self._items[key] = CachedStep(
+                StepContent(row.subject, row.preheader, row.html, row.text),
+                following.delay_days if following is not None else None,
+            )
         return self._items[key]
+
+    def variant(self, key: tuple[int, int, int], content: StepContent, block: Block) -> StepContent:
+        """The step's content with one country's crisis lines in it, made once per (step, block)."""
+        found = self._variants.get((key, block))
+        if found is None:
+            if len(self._variants) >= self._size * 4:
+                self._variants.pop(next(iter(self._variants)))
+            found = self._variants[(key, block)] = content.with_filled({"crisis": block})
+        return found
 
 
 _CACHE = ContentCache()
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")  # fmt: skip
 
 
-def first_name(name: str | None) -> str:
-    return name.split()[0] if name and name.split() else "there"
+def day_phrase(due: datetime, sent: datetime, tz: ZoneInfo) -> str:
+    """When the next email comes, as the reader's calendar says it: the weekday within a week ("Wednesday"), with
+    the date beyond ("Wednesday, December 16"). English names, whatever the server's locale."""
+    local, today = due.astimezone(tz), sent.astimezone(tz).date()
+    name = _DAYS[local.weekday()]
+    return name if local.date() - today < timedelta(days=7) else f"{name}, {_MONTHS[local.month - 1]} {local.day}"
+
+
+class _NextDays:
+    """The next email's day per (time zone, step), worked out once per batch: from the reader's own schedule (their
+    zone, the campaign's sending window and the next step's delay), as the enrollment will be moved on."""
+
+    def __init__(self, sent: datetime) -> None:
+        self.sent = sent
+        self._days: dict[tuple[str, int, int, int], str] = {}
+
+    def get(self, tz: str, delay: int, window: SendingWindow, key: tuple[int, int, int]) -> str:
+        found = self._days.get((tz, *key))
+        if found is None:
+            zone_info = zone(tz)
+            found = day_phrase(next_due(self.sent, delay, zone_info, window), self.sent, zone_info)
+            self._days[(tz, *key)] = found
+        return found
 
 
 def send_deliveries(
@@ -132,6 +200,9 @@ def send_deliveries(
                 Subscriber.id.label("subscriber_id"),
                 Subscriber.email,
                 Subscriber.name,
+                Subscriber.first_name,
+                Subscriber.timezone,
+                Subscriber.country,
                 Subscriber.status.label("subscriber_status"),
                 Subscriber.email_key,
                 Campaign.status.label("campaign_status"),
@@ -139,6 +210,7 @@ def send_deliveries(
                 Campaign.slug,
                 Campaign.track_opens,
                 Campaign.track_clicks,
+                Delivery.message_token,
             )
             .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
             .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
@@ -183,49 +255,47 @@ def send_deliveries(
             out.skipped += len(group) - len(groups[key])
             if not groups[key]:
                 del groups[key]
-        contents = {key: cache.get(s, *key) for key in groups}
-    for key, group in groups.items():
-        first = group[0]
-        batch = Batch(
-            content=contents[key],
-            brand=brand,
-            campaign=first.slug,
-            step=first.step_number,
-            track_opens=first.track_opens,
-            track_clicks=first.track_clicks,
-            recipients=tuple(
-                Recipient(
-                    r.id,
-                    to[r.id],
-                    r.name,
-                    {
-                        "first_name": first_name(r.name),
-                        "unsubscribe_url": links.unsubscribe_url(r.subscriber_id, r.campaign_id),
-                        "preferences_url": links.preferences_url(r.subscriber_id),
-                    },
-                )
-                for r in group
-            ),
-        )
-        try:
-            results = send_with_retry(provider, batch, retry or RetryPolicy())
-        except ProviderError as err:
-            # Fatal (bad credentials): nothing left; give the batch back for after the fix, and stop this worker.
-            with factory.begin() as s:
-                s.execute(
-                    update(Delivery)
-                    .where(Delivery.id.in_([r.id for r in group]), Delivery.status == ds.SUBMITTING)
-                    .values(status=ds.QUEUED, lease_until=None, last_error=str(err)[:500])
-                )
-            raise
-        _record_outcome(record_results, factory, results, {r.id: r.enrollment_id for r in group}, now())
-        lost = next((r.error for r in results if r.status == ds.UNKNOWN), None)
-        if lost:  # the counts alone would not say why: the operator needs the reason (timeout, connection closed)
-            from campaigns.redaction import mask_addresses
+        steps = {key: cache.step(s, *key) for key in groups}
+        # The sending window once per campaign, not once per row (it is a JSON column).
+        windows = {
+            c.id: window_of(c) for c in s.scalars(select(Campaign).where(Campaign.id.in_({k[0] for k in groups})))
+        }
+    parts = [(key, block, rows) for key, group in groups.items() for block, rows in _by_crisis_block(group).items()]
+    next_days = _NextDays(started)
+    sent: list[SendResult] = []
+    enrollment_of = {r.id: r.enrollment_id for _, _, group in parts for r in group}
+    try:
+        for i, (key, block, group) in enumerate(parts):
+            following = steps[key].next_delay
+            content = cache.variant(key, steps[key].content, block)
+            batch = _batch(group, to, content, brand, links, following, windows[key[0]], key, next_days)
+            try:
+                results = send_with_retry(provider, batch, retry or RetryPolicy())
+            except ProviderError as err:
+                # Fatal (bad credentials): give this part and every part not yet sent back for after the fix (left
+                # `submitting`, they would turn `unknown` and never go), and stop this worker.
+                with factory.begin() as s:
+                    s.execute(
+                        update(Delivery)
+                        .where(
+                            Delivery.id.in_([r.id for _, _, rest in parts[i:] for r in rest]),
+                            Delivery.status == ds.SUBMITTING,
+                        )
+                        .values(status=ds.QUEUED, lease_until=None, last_error=str(err)[:500])
+                    )
+                raise
+            sent += results
+            lost = next((r.error for r in results if r.status == ds.UNKNOWN), None)
+            if lost:  # the counts alone would not say why: the operator needs the reason (timeout, connection closed)
+                from campaigns.redaction import mask_addresses
 
-            log.warning("batch of %d: outcome unknown: %s", len(group), mask_addresses(lost))
-        for res in results:
-            setattr(out, res.status, getattr(out, res.status) + 1)
+                log.warning("batch of %d: outcome unknown: %s", len(group), mask_addresses(lost))
+    finally:
+        # Every answer, once, in one transaction: also when a later part failed (the earlier ones did go out).
+        if sent:
+            _record_outcome(record_results, factory, sent, enrollment_of, now())
+    for res in sent:
+        setattr(out, res.status, getattr(out, res.status) + 1)
     log.info(
         "sent batch of %d: %d accepted, %d failed, %d unknown, %d skipped",
         out.claimed,
@@ -235,6 +305,59 @@ def send_deliveries(
         out.skipped,
     )
     return out
+
+
+def _batch(
+    group: list,
+    to: dict[int, str],
+    content: StepContent,
+    brand: Brand,
+    links: Links,
+    following: int | None,
+    window: SendingWindow,
+    key: tuple[int, int, int],
+    next_days: _NextDays,
+) -> Batch:
+    """One part of a batch as the provider gets it: the content once, each recipient's own values."""
+    first = group[0]
+    return Batch(
+        content=content,
+        brand=brand,
+        campaign=first.slug,
+        step=first.step_number,
+        track_opens=first.track_opens,
+        track_clicks=first.track_clicks,
+        recipients=tuple(
+            Recipient(
+                r.id,
+                to[r.id],
+                r.name,
+                _values(r, links, next_days.get(r.timezone, following, window, key) if following else None),
+                message_token=r.message_token,
+            )
+            for r in group
+        ),
+    )
+
+
+def _by_crisis_block(rows: list) -> dict[Block, list]:
+    """Rows by the crisis lines their readers get: their country field, else their time zone's country."""
+    parts: dict[Block, list] = {}
+    for r in rows:
+        parts.setdefault(crisis_block(reader_country(r.country, r.timezone)), []).append(r)
+    return parts
+
+
+def _values(r: Row, links: Links, next_day: str | None) -> dict[str, str | Block]:
+    """One recipient's slot values (the crisis lines are in the content of their part already)."""
+    values: dict[str, str | Block] = {
+        "first_name": greeting_name(r.name, r.first_name),
+        "unsubscribe_url": links.unsubscribe_url(r.subscriber_id, r.campaign_id),
+        "preferences_url": links.preferences_url(r.subscriber_id),
+    }
+    if next_day is not None:
+        values["next_day"] = next_day
+    return values
 
 
 def _log_record_retry(state) -> None:

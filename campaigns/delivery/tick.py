@@ -20,6 +20,7 @@ from campaigns.audit import audit
 from campaigns.db.models import Campaign, Delivery, Enrollment, Subscriber, Suppression
 from campaigns.db.sql import insert_ignore_many, is_in, rows_changed, update_each
 from campaigns.delivery import state as ds
+from campaigns.delivery.message import new_message_token
 from campaigns.delivery.progress import advance_enrollments
 from campaigns.delivery.schedule import first_due, window_of, zone
 
@@ -225,6 +226,8 @@ def _create_due(
                             "attempts": 0,
                             "created_at": now,
                             "lease_until": now + ds.QUEUE_LEASE,
+                            # Random, and decided here once: every attempt at this email carries the same id.
+                            "message_token": new_message_token(),
                         }
                         for eid, step, due_at in rows
                     ],

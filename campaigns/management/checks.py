@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup
 from sqlalchemy.orm import Session
 
-from campaigns.authoring.content import SLOTS, StepContent
-from campaigns.authoring.planning import PREHEADER_MAX, SUBJECT_MAX
-from campaigns.brand import Brand
+from campaigns.authoring.content import SLOTS, SlotValue, StepContent
+from campaigns.authoring.planning import PREHEADER_LIMIT, PREHEADER_MAX, PREHEADER_MIN, SUBJECT_MAX
+from campaigns.brand import PLACEHOLDER_HOST, Brand
 from campaigns.db.models import Campaign, StepRow
 from campaigns.errors import OutreachError
 from campaigns.settings import Settings
@@ -25,8 +25,6 @@ from campaigns.settings import Settings
 HTML_MAX_BYTES = 102 * 1024
 # Template syntax that must never reach a reader: Jinja2 ({{ }}, {% %}, {# #}) and our own unfilled %%slots%%.
 UNRENDERED = re.compile(r"\{\{|\{%|\{#|%%[a-z_]*%%")
-# Hosts reserved for examples and tests (RFC 2606, RFC 6761): a link there is a placeholder, never a real page.
-PLACEHOLDER_HOST = re.compile(r"(^|\.)(example\.(com|net|org)|example|invalid|test|localhost)$|^127\.|^0\.0\.0\.0$")
 TEXT_URL = re.compile(r"https?://[^\s<>()\"']+")
 SAMPLE_NAME = "Sam"
 # An itsdangerous token as our links carry it: payload.timestamp.signature, in URL-safe base64.
@@ -48,18 +46,21 @@ def blocking(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.blocking]
 
 
-def sample_values(settings: Settings | None) -> dict[str, str]:
-    """A sample subscriber's slot values; links point at the real web app but carry no real subscriber's token."""
+def sample_values(settings: Settings | None, country: str | None = "US") -> dict[str, SlotValue]:
+    """A sample subscriber's slot values (a reader in `country`, the brand's own); links point at the real web app
+    but carry no real subscriber's token."""
+    from campaigns.authoring.render import crisis_block
     from campaigns.tokens import SAMPLE_SUBSCRIBER, Links, Tokens
 
+    reader: dict[str, SlotValue] = {"first_name": SAMPLE_NAME, "next_day": "Wednesday", "crisis": crisis_block(country)}
     if settings is None:
         base = "https://outreach.invalid"  # no settings: slot links are not judged (see check_campaign)
-        return {"first_name": SAMPLE_NAME, "unsubscribe_url": f"{base}/u/sample", "preferences_url": f"{base}/p/sample"}
+        return {**reader, "unsubscribe_url": f"{base}/u/sample", "preferences_url": f"{base}/p/sample"}
     # The sample subscriber exists in no database: a click on a preview's or test's link unsubscribes nobody, and
     # the page it opens says it was a test.
     links = Links(settings.base_url, Tokens(settings.secret_key))
     return {
-        "first_name": SAMPLE_NAME,
+        **reader,
         "unsubscribe_url": links.unsubscribe_url(SAMPLE_SUBSCRIBER),
         "preferences_url": links.preferences_url(SAMPLE_SUBSCRIBER),
     }
@@ -73,11 +74,12 @@ def check_campaign(
 
     real = settings is not None and settings.email_backend != "outbox"
     problems: list[Problem] = []
-    if brand is not None and brand.is_example:
+    if brand is not None and brand.placeholders():
+        # By value, whatever the file's `examples` says: a 555 number or an example.org link is no real one either.
         problems.append(
             Problem(
                 None,
-                f"the brand file still holds example values for {', '.join(brand.examples)}: replace them with "
+                f"the brand file still holds placeholder values: {brand.placeholder_summary()}; replace them with "
                 "the organisation's own, and take them off its `examples` list",
                 blocking=real,
             )
@@ -87,12 +89,13 @@ def check_campaign(
     rows = current_steps(s, campaign)
     if not rows:
         return [*problems, Problem(None, "the current version has no steps")]
-    values = sample_values(settings)
+    values = sample_values(settings, brand.country if brand is not None else "US")
     # The links the app fills in (unsubscribe, preferences) are judged once, by OUTREACH_BASE_URL above: each
     # email's copy of them would only say it again (with a signed token in the line).
+    links = {v for k, v in values.items() if k.endswith("_url") and isinstance(v, str)}
     per_step: list[Problem] = []
     for row in rows:
-        per_step += check_step(row, values, real=real, skip_links=set(values.values()))
+        per_step += check_step(row, values, real=real, skip_links=links)
     problems += merged(per_step)
     if brand is not None:
         problems += _check_renders(s, campaign, rows, brand)
@@ -131,7 +134,7 @@ def merged(problems: list[Problem]) -> list[Problem]:
 
 
 def check_step(
-    row: StepRow, values: dict[str, str], *, real: bool, skip_links: set[str] | frozenset[str] = frozenset()
+    row: StepRow, values: dict[str, SlotValue], *, real: bool, skip_links: set[str] | frozenset[str] = frozenset()
 ) -> list[Problem]:
     """The problems of one stored step, filled with `values`."""
     n, out = row.number, []
@@ -144,8 +147,18 @@ def check_step(
                 n, f"the subject is {len(subject)} characters; inboxes cut it after about {SUBJECT_MAX}: shorten it"
             )
         )
-    if len(preheader) > PREHEADER_MAX:
-        out.append(Problem(n, f"the preheader is {len(preheader)} characters (at most {PREHEADER_MAX})"))
+    if len(preheader) > PREHEADER_LIMIT:
+        out.append(Problem(n, f"the preheader is {len(preheader)} characters (at most {PREHEADER_LIMIT})"))
+    elif not PREHEADER_MIN <= len(preheader) <= PREHEADER_MAX:
+        # Shorter, and the inbox fills the preview with the email's header; longer, and phones cut it mid-phrase.
+        out.append(
+            Problem(
+                n,
+                f"the preheader is {len(preheader)} characters; {PREHEADER_MIN} to {PREHEADER_MAX} read best in an "
+                "inbox preview",
+                blocking=False,
+            )
+        )
     for label, value in (("subject", subject), ("preheader", preheader)):
         if UNRENDERED.search(value):
             out.append(Problem(n, f"the {label} holds template syntax: {value!r}"))
@@ -194,7 +207,7 @@ def shown_link(url: str) -> str:
 def bad_link(url: str) -> str | None:
     """Why a link is not fit to send, or None."""
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme in ("mailto", "tel"):
+    if scheme in ("mailto", "tel", "sms"):
         return None if len(url) > len(scheme) + 1 else "malformed: nothing after the scheme"
     try:
         parts = urlsplit(url)

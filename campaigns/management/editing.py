@@ -21,7 +21,7 @@ from campaigns.authoring.content import StepContent
 from campaigns.authoring.parsing import FORMATS, parse_source
 from campaigns.authoring.planning import (
     DEFAULT_DELAY_DAYS,
-    PREHEADER_MAX,
+    PREHEADER_LIMIT,
     SUBJECT_MAX,
     plan_series,
 )
@@ -127,9 +127,10 @@ def edit_step(
         raise StateError(f"step {number} of {slug!r} already has these values: nothing to change")
 
     edited = {number: (new_subject, new_preheader, new_delay)}
-    # The edited step, and the welcome email, which describes the whole series (how often emails come, what they
-    # cover); a step whose content comes out the same stays byte for byte what it was.
-    recompile = {number, 1}
+    # The edited step; the one before it, whose "Next:" line names this one by its subject; and the welcome email,
+    # which lists the lessons by subject and says how often they come. A step whose content comes out the same
+    # stays byte for byte what it was. (No preheader is recompiled: none depends on a delay or another subject.)
+    recompile = {number, max(1, number - 1), 1}
     new_rows = _next_rows(s, campaign, rows, brand, edited, recompile)
     version = store_version(
         s, campaign, new_rows, *source_of(s, campaign), note=f"step {number}: " + "; ".join(changes), now=now
@@ -438,8 +439,8 @@ def _valid_subject(value: str) -> str:
 
 def _valid_preheader(value: str) -> str:
     value = clean_line(value)
-    if len(value) > PREHEADER_MAX:
-        raise StateError(f"the preheader is {len(value)} characters; keep it to {PREHEADER_MAX}", field="preheader")
+    if len(value) > PREHEADER_LIMIT:
+        raise StateError(f"the preheader is {len(value)} characters; keep it to {PREHEADER_LIMIT}", field="preheader")
     return value
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from campaigns.addresses import AddressError, normalize_address, sendable_address
 from campaigns.audit import audit
 from campaigns.authoring.content import StepContent
+from campaigns.authoring.names import greeting_name
 from campaigns.brand import Brand
 from campaigns.db.models import StepRow
 from campaigns.delivery.providers.base import (
@@ -24,7 +25,6 @@ from campaigns.delivery.providers.base import (
     Recipient,
     SendResult,
 )
-from campaigns.delivery.sending import first_name
 from campaigns.errors import NotFound, StateError
 from campaigns.management.checks import sample_values
 from campaigns.management.records import get_campaign, version_steps
@@ -51,9 +51,9 @@ def stored_step(s: Session, slug: str, number: int, version: int | None = None) 
     return rows[number - 1]
 
 
-def render_step(row: StepRow, settings: Settings | None) -> Rendered:
-    """The step filled with a sample subscriber's values."""
-    html, text = content_of(row).fill(sample_values(settings))
+def render_step(row: StepRow, settings: Settings | None, country: str | None = "US") -> Rendered:
+    """The step filled with a sample subscriber's values (a reader in `country`: the brand's own)."""
+    html, text = content_of(row).fill(sample_values(settings, country))
     return Rendered(row, html, text)
 
 
@@ -92,8 +92,8 @@ def send_test(
     campaign = get_campaign(s, slug)
     row = stored_step(s, slug, number)
     # The greeting a subscriber without a name gets: the staff member is not "Sam", and the To line shows only
-    # their own address.
-    values = {**sample_values(settings), "first_name": first_name(None)}
+    # their own address. The crisis lines are the brand's own country's.
+    values = {**sample_values(settings, brand.country), "first_name": greeting_name(None)}
     content = content_of(row)
     batch = Batch(
         content=replace(content, subject=f"{TEST_PREFIX} {content.subject}"),

@@ -53,3 +53,17 @@ def test_a_pause_needs_a_listed_length(session_factory):
     [sid] = enroll(session_factory, cid, 1)
     with pytest.raises(PreferenceError), session_factory.begin() as s:
         pause(s, sid, 3, START)
+
+
+def test_the_first_name_field_sets_the_greeting_and_keeps_a_full_name(session_factory):
+    cid = make_campaign(session_factory)
+    [full, single] = enroll(session_factory, cid, 2)  # named "Person 0" and "Person 1"
+    with session_factory.begin() as s:
+        s.get(Subscriber, single).name = "Sam"  # as the sign-up form stores a first name
+    with session_factory.begin() as s:
+        update_profile(s, full, "Pat", "Europe/Dublin")
+        update_profile(s, single, "Samantha", "UTC")
+    with session_factory() as s:
+        one, two = s.get(Subscriber, full), s.get(Subscriber, single)
+        assert (one.first_name, one.name, one.timezone) == ("Pat", "Person 0", "Europe/Dublin")
+        assert (two.first_name, two.name) == ("Samantha", "Samantha")  # a first name only: the To: line follows

@@ -68,6 +68,7 @@ def test_export_holds_profile_consent_enrollments_emails_and_events(session_fact
         data = export_subscriber(s, sid)
     json.dumps(data)  # JSON-ready as it is
     assert data["subscriber"]["email"] == ADDRESS and data["subscriber"]["timezone"] == "America/New_York"
+    assert {"first_name", "country"} <= set(data["subscriber"])
     assert data["enrollments"][0]["campaign"] == "test"
     assert [(e["step"], e["status"]) for e in data["emails"]] == [(1, ds.DELIVERED)]
     assert sorted(e["kind"] for e in data["events"]) == ["delivered", "opened"]
@@ -82,6 +83,7 @@ def test_erase_removes_personal_data_and_keeps_only_the_hash_suppressed(session_
     with session_factory() as s:
         sub = s.get(Subscriber, sid)
         assert (sub.email, sub.name, sub.consent_ip, sub.status) == (None, None, None, "erased")
+        assert (sub.first_name, sub.country) == (None, None)
         assert sub.email_key != KEYS.of(ADDRESS)
         assert [(x.email_key, x.reason) for x in s.scalars(select(Suppression))] == [(KEYS.of(ADDRESS), "erased")]
         assert all(e.raw == {} and e.email_key is None for e in s.scalars(select(Event)))

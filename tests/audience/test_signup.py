@@ -3,6 +3,7 @@ mailed, and the confirmation email itself."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -244,3 +245,21 @@ def test_the_confirmation_email_carries_the_link_and_one_click_unsubscribe(sessi
     assert msg["List-Unsubscribe"] == f"<{LINKS.unsubscribe_url(result.subscriber_id, cid)}>"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert brand.address in text and "%%" not in html + text
+
+
+def test_the_confirmation_email_has_crisis_lines_for_the_readers_zone_and_no_entities_in_its_text(
+    session_factory, brand
+):
+    cid = make_campaign(session_factory)
+    with session_factory.begin() as s:
+        result = ask(s)
+        batch = confirmation_batch(result, s.get(Campaign, cid), brand, LINKS, "Europe/London")
+        us = confirmation_batch(result, s.get(Campaign, cid), brand, LINKS, "America/Chicago")
+    [recipient] = batch.recipients
+    html, text = batch.content.fill(recipient.values)
+    assert "Samaritans" in text and 'href="tel:116123"' in html  # the United Kingdom's lines
+    assert brand.notice in text
+    # The text part is plain text: "Suicide & Crisis", never "&amp;" (it was, when rendered with autoescape on).
+    assert not re.search(r"&[a-zA-Z]+;|&#\d+;", text)
+    _, us_text = us.content.fill(us.recipients[0].values)
+    assert "988 Suicide & Crisis Lifeline" in us_text and "&amp;" not in us_text

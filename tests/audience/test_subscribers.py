@@ -386,3 +386,23 @@ def test_addresses_are_refused_or_kept_as_they_can_be_sent(session_factory, tmp_
     assert line == 2 and "accented or non-Latin letters before the @" in reason
     with session_factory() as s:
         assert get_subscriber(s, "idn@xn--bcher-kva.de").email == "idn@bücher.de"
+
+
+def test_first_name_and_country_columns_are_read_and_checked(session_factory, tmp_path, now):
+    path = write_csv(
+        tmp_path,
+        "jane@mail.example.com,Dr. Jane Smith,Janie,America/New_York,\n"
+        "hannah@mail.example.com,Hannah Wright,,UTC,gb\n"
+        "tom@mail.example.com,Tom Becker,,Europe/Berlin,Germany\n"
+        "li@mail.example.com,李小龙,,Asia/Hong_Kong,\n",
+        header="email,name,first_name,timezone,country\n",
+    )
+    report = run_import(session_factory, path, now)
+    assert report.problems == [(4, "bad country 'Germany' (use a two-letter ISO 3166 code such as US, GB or DE)")]
+    with session_factory() as s:
+        rows = {r.email: (r.first_name, r.country) for r in s.scalars(select(Subscriber))}
+    assert rows == {
+        "jane@mail.example.com": ("Janie", None),
+        "hannah@mail.example.com": (None, "GB"),  # stored as the code, in capitals
+        "li@mail.example.com": (None, None),
+    }

@@ -6,6 +6,7 @@ from campaigns.authoring.article import Article, BulletList, Paragraph, Section
 from campaigns.authoring.planning import (
     MAX_WORDS,
     PREHEADER_MAX,
+    PREHEADER_MIN,
     SUBJECT_MAX,
     fit,
     group_sections,
@@ -55,7 +56,6 @@ def test_plan_keeps_every_section_once_in_order_with_welcome_and_cta():
     assert lesson_sections == sections  # every section once, in the article's order, never split
     assert series.steps[-1].sections == (closing,) and series.steps[-1].author_bio.startswith("Dr. Ann Lee")
     assert series.steps[0].intro == series.article.intro
-    assert series.steps[0].topics == tuple(s.heading for s in sections)  # what the series covers, in order
     assert [s.number for s in series.steps] == list(range(1, len(series.steps) + 1))
     assert [s.delay_days for s in series.steps] == [0] + [3] * (len(series.steps) - 1)
     for s in series.steps[1:-1]:
@@ -69,7 +69,7 @@ def test_subjects_and_preheaders_fit_their_limits():
     )
     for s in series.steps:
         assert 0 < len(s.subject) <= SUBJECT_MAX, s.subject
-        assert 0 < len(s.preheader) <= PREHEADER_MAX, s.preheader
+        assert PREHEADER_MIN <= len(s.preheader) <= PREHEADER_MAX, s.preheader
     assert series.steps[1].subject == "Seeking Help for Long-Term Prescription Medication…"
 
 
@@ -82,14 +82,6 @@ def test_shorten_subject_cuts_a_trailing_phrase_or_at_a_word():
     cut = shorten_subject("x" * 10 + " " + "y" * 70)
     assert len(cut) <= SUBJECT_MAX and cut.endswith("…")
     assert fit("one two three four", 12) == "one two…"
-
-
-def test_preheader_lead_is_whole_sentences_and_says_something():
-    para = Paragraph("Yes. The U.S. Food and Drug Administration approved it in 1977 for spasticity. More follows.")
-    series = plan_series(article(Section("Is it approved?", (para,)), section("B", 200)))
-    assert series.steps[1].preheader == (
-        "1-minute read: Yes. The U.S. Food and Drug Administration approved it in 1977 for spasticity."
-    )
 
 
 def test_article_without_closing_still_ends_with_a_cta_step():

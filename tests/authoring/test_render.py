@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import mjml
@@ -23,7 +24,13 @@ BRAND = load_brand(ROOT / "content" / "brand.toml")
 BIO = "Jordan Avery is a clinical director who has worked in recovery care for twenty years."
 UNSUB = "https://outreach.test/u/tok123"
 PREFS = "https://outreach.test/p/tok123"
-VALUES = {"first_name": "Sam", "unsubscribe_url": UNSUB, "preferences_url": PREFS}
+VALUES = {
+    "first_name": "Sam",
+    "unsubscribe_url": UNSUB,
+    "preferences_url": PREFS,
+    "next_day": "Wednesday",
+    "crisis": render.crisis_block("US"),
+}
 UNRENDERED = re.compile(r"\{\{|\{%|\{#|%%[a-z_]*%%")
 
 INTRO = (Paragraph("Quitting a medication on your own can feel like the “right” thing to do."),)
@@ -64,7 +71,6 @@ def make_series(
             (),
             0,
             intro=INTRO,
-            topics=("Why Sleep Changes First",),
         ),
         Step(
             2,
@@ -91,7 +97,7 @@ def make_series(
 SERIES = make_series()
 
 
-def filled(step_number: int, series: Series = SERIES, values: dict[str, str] = VALUES) -> tuple[str, str]:
+def filled(step_number: int, series: Series = SERIES, values: dict = VALUES) -> tuple[str, str]:
     return render.compile_step(series, series.step(step_number), BRAND).fill(values)
 
 
@@ -115,7 +121,8 @@ def test_every_email_has_the_required_parts_in_html_and_text(number):
         BRAND.name,
         BRAND.address,
         BRAND.notice,
-        BRAND.crisis_line,
+        "Need help now?",
+        "988 Suicide & Crisis Lifeline",
         "Written by Jordan Avery",
         step.preheader,
         "Hi Sam,",
@@ -126,10 +133,14 @@ def test_every_email_has_the_required_parts_in_html_and_text(number):
     assert text.splitlines()[0] == step.preheader
 
 
-def test_preheader_is_hidden_at_the_top_of_the_body():
+def test_preheader_is_hidden_at_the_top_of_the_body_and_padded():
     html, _ = filled(2)
     first = BeautifulSoup(html, "html.parser").body.find("div")
-    assert first.get_text() == SERIES.step(2).preheader
+    preheader = SERIES.step(2).preheader
+    assert first.get_text().startswith(preheader)
+    # Then only invisible padding, so the inbox preview does not run on into "Agape Detox … Hi Sam,".
+    padding = first.get_text()[len(preheader) :]
+    assert len(padding) >= 100 and set(padding) <= {"\u200c", "\u00a0"}
     assert "display:none" in first["style"]
 
 
@@ -143,7 +154,8 @@ def test_author_line_falls_back_to_the_team_without_a_bio():
 def test_no_template_syntax_or_unfilled_slot_reaches_the_reader(number):
     content = render.compile_step(SERIES, SERIES.step(number), BRAND)
     assert "{{" not in content.html + content.text and "{%" not in content.html + content.text
-    assert content.slots == {"first_name", "unsubscribe_url", "preferences_url"}
+    expected = {"first_name", "unsubscribe_url", "preferences_url", "crisis"}
+    assert content.slots == (expected | {"next_day"} if number < 4 else expected)  # the last email has no "next"
     for body in content.fill(VALUES):
         assert not UNRENDERED.search(body)
 
@@ -209,12 +221,53 @@ def test_lesson_shows_reading_time():
 def test_welcome_says_what_the_series_covers_how_often_and_how_many():
     html, text = filled(1)
     soup = BeautifulSoup(html, "html.parser")
-    assert [li.get_text(strip=True) for li in soup.find_all("li")] == ["Why Sleep Changes First"]
+    # One line per lesson, by its subject.
+    assert [li.get_text(strip=True) for li in soup.find_all("li")] == ["Why Sleep Changes First", "Mood & Energy"]
     for body in (visible_text(html), text):
-        assert "first of 4 emails" in body and "a short email every 2 days" in body
+        assert "After this email come two short lessons, one every other day" in body
         assert INTRO[0].text in body
-    assert "every 2 to 3 days" in filled(1, make_series(delays=(2, 3, 2)))[1]
-    assert "a short email every day" in filled(1, make_series(delays=(1, 1, 1)))[1]
+    assert "one every 2 to 3 days" in filled(1, make_series(delays=(2, 3, 2)))[1]
+    assert "one every day," in filled(1, make_series(delays=(1, 1, 1)))[1]
+    assert "lessons, twice a week," in filled(1, make_series(delays=(3, 4, 3)))[1]
+    assert "one every 5 days" in filled(1, make_series(delays=(5, 5, 5)))[1]
+
+
+def test_welcome_lists_the_lessons_as_edited():
+    renamed = replace(
+        SERIES, steps=tuple(replace(s, subject="Sleep, Week by Week") if s.number == 2 else s for s in SERIES.steps)
+    )
+    html, text = filled(1, renamed)
+    assert BeautifulSoup(html, "html.parser").find("li").get_text(strip=True) == "Sleep, Week by Week"
+    assert "- Sleep, Week by Week\n" in text
+
+
+@pytest.mark.parametrize(
+    ("number", "line"),
+    [
+        (1, "First lesson: “Why Sleep Changes First”, on Wednesday."),
+        (2, "Next: “Mood & Energy”, on Wednesday."),
+        (3, "Next, and last: “Talking to Someone Helps”, on Wednesday."),
+    ],
+)
+def test_welcome_and_lessons_end_with_what_comes_next_and_a_way_to_reach_a_person(number, line):
+    html, text = filled(number)
+    assert line in text and line in visible_text(html)
+    contact = f"Call us at {BRAND.phone_display}, or just reply to this email."
+    soup = BeautifulSoup(html, "html.parser")
+    tel = soup.find("a", href=BRAND.tel_url)
+    assert tel.get_text(strip=True) == BRAND.phone_display
+    assert contact in text and contact in " ".join(tel.find_parent("p").get_text().split())
+    # Both lines come after the article and before the crisis help and the footer.
+    shown = visible_text(html)
+    assert shown.index(line) > shown.index("Hi Sam,") and shown.index(line) < shown.index("Need help now?")
+
+
+def test_or_just_reply_only_where_the_brand_has_a_monitored_reply_to():
+    html, text = render.compile_step(SERIES, SERIES.step(2), replace(BRAND, reply_to="")).fill(VALUES)
+    assert f"Call us at {BRAND.phone_display}." in text and "just reply" not in text.lower()
+    assert "just reply" not in visible_text(html)
+    cta_html, cta_text = render.compile_step(SERIES, SERIES.step(4), replace(BRAND, reply_to="")).fill(VALUES)
+    assert "just reply" not in cta_text.lower() and "just reply" not in visible_text(cta_html).lower()
 
 
 def test_cta_has_an_https_button_a_phone_link_the_brand_and_the_bio():
@@ -228,6 +281,16 @@ def test_cta_has_an_https_button_a_phone_link_the_brand_and_the_bio():
     assert [h.get_text(strip=True) for h in soup.find_all("h2")] == [CLOSING.heading, "About the author"]
     assert BIO in visible_text(html)
     assert f"Contact {BRAND.name}: {BRAND.cta_url}" in text and BRAND.phone_display in text and BIO in text
+
+
+def test_cta_leads_with_the_phone_and_the_button_then_the_article_then_the_bio():
+    html, text = filled(4)
+    shown = visible_text(html)
+    order = [f"Call {BRAND.phone_display}", f"Contact {BRAND.name}", CLOSING.heading, "About the author", BIO]
+    assert [shown.index(part) for part in order] == sorted(shown.index(part) for part in order)
+    assert [text.index(part) for part in order] == sorted(text.index(part) for part in order)
+    assert "Next" not in text  # nothing comes after the last email
+    assert "Or just reply to this email" in text
 
 
 def test_cta_without_a_closing_section_still_invites_the_reader():
@@ -333,3 +396,22 @@ def test_template_that_drops_the_unsubscribe_link_is_refused(templates):
     layout.write_text(layout.read_text().replace('Unsubscribe: {{ slot("unsubscribe_url") }}', ""))
     with pytest.raises(RenderError, match="unsubscribe_url"):
         render.compile_step(SERIES, SERIES.step(2), BRAND)
+
+
+def test_no_remote_fonts_or_other_remote_resources():
+    for number in (1, 2, 4):
+        html, _ = filled(number)
+        soup = BeautifulSoup(html, "html.parser")
+        assert "fonts.googleapis" not in html and "@import" not in html
+        assert not soup.find_all("link")
+        assert not [t for t in soup.find_all(src=True)], "no images, scripts or frames"
+        # Every URL in the email is a link the reader may follow, none is loaded on open.
+        loaded = re.findall(r"url\(|background=|<img|<script|<iframe", html, re.I)
+        assert loaded == []
+        assert "-apple-system" in html  # the system font stack
+
+
+@pytest.mark.parametrize("number", [1, 2, 3, 4])
+def test_text_parts_hold_no_html_entities(number):
+    _, text = filled(number, values={**VALUES, "crisis": render.crisis_block("GB")})
+    assert not re.search(r"&[a-zA-Z]+;|&#\d+;", text), re.search(r".{20}&[a-zA-Z#0-9]+;.{20}", text)

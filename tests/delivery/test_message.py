@@ -13,7 +13,7 @@ import pytest
 
 from campaigns.authoring.content import StepContent
 from campaigns.brand import Brand
-from campaigns.delivery.message import build_message
+from campaigns.delivery.message import build_message, new_message_token
 from campaigns.delivery.providers.base import Batch, Recipient
 from campaigns.tokens import Tokens
 from tests.builders import BRAND
@@ -41,7 +41,9 @@ def recipient(
     name: str | None = "Dana Reyes",
     email: str = "dana@mail.test",
     url: str = "https://outreach.agape.test/u/tok",
+    token: str | None = None,
 ) -> Recipient:
+    """A delivery's recipient: its Message-ID token is decided once (by the tick) and comes with it."""
     return Recipient(
         delivery_id,
         email,
@@ -51,6 +53,7 @@ def recipient(
             "unsubscribe_url": url,
             "preferences_url": "https://outreach.agape.test/p/tok",
         },
+        message_token=token if token is not None else (f"{delivery_id:032x}" if delivery_id else None),
     )
 
 
@@ -92,6 +95,7 @@ def test_headers_a_bulk_sender_needs():
     assert msg["List-Id"] == "Agape Detox <baclofen.agape.test>"
     assert msg["Precedence"] == "bulk"
     assert msg["X-Outreach-Delivery"] == "7"
+    assert msg["Message-ID"] == f"<{7:032x}@agape.test>"
     assert msg["MIME-Version"] == "1.0"
     assert "Reply-To" not in msg and "X-Outreach-Test" not in msg
 
@@ -130,18 +134,27 @@ def test_a_line_break_in_a_name_cannot_inject_a_header():
     assert msg["To"].addresses[0].addr_spec == "dana@mail.test"
 
 
-def test_message_id_is_fixed_per_delivery_and_uses_the_sender_domain():
-    first, again, other = build(recipient(7)), build(recipient(7)), build(recipient(8))
-    assert first["Message-ID"] == "<outreach.baclofen.2.7@agape.test>"
+def test_message_id_is_random_decided_once_per_delivery_on_the_sender_domain():
+    token = new_message_token()
+    first, again, other = build(recipient(7, token=token)), build(recipient(7, token=token)), build(recipient(8))
+    assert first["Message-ID"] == f"<{token}@agape.test>"
+    assert re.fullmatch(r"<[0-9a-f]{32}@agape\.test>", first["Message-ID"])
+    assert "baclofen" not in first["Message-ID"] and "7" not in first["Message-ID"].replace(token, "")
     assert again["Message-ID"] == first["Message-ID"] != other["Message-ID"]
-    # The whole email is the same bytes on a retry (fixed boundary too), so the outbox and SMTP agree.
+    # Every attempt at one delivery is the same bytes (the boundary too), so the outbox and SMTP agree.
     assert first.as_bytes() == again.as_bytes()
+    assert len({new_message_token() for _ in range(1000)}) == 1000
 
 
 def test_test_sends_get_a_fresh_message_id_each_time():
     a, b = build(recipient(0)), build(recipient(0))
     assert a["Message-ID"] != b["Message-ID"]
     assert a["Message-ID"].endswith("@agape.test>")
+
+
+def test_a_delivery_row_from_before_tokens_gets_a_random_id():
+    old = recipient(9, token="")
+    assert build(old)["Message-ID"] != build(old)["Message-ID"]
 
 
 def test_date_is_the_given_time():

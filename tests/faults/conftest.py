@@ -121,20 +121,21 @@ def sendgrid(tmp_path: Path) -> Iterator[SendGridProcess]:
     server.stop()
 
 
+# Real sending refuses placeholder values (reserved domains, 555 numbers), so this brand looks real; every address
+# here only ever reaches the local SendGrid server.
 BRAND = """\
 examples = []
 name = "Fault Test Clinic"
 legal_name = "Fault Test Clinic LLC"
 address = "1 Test Street, Testville, TS 00001"
-phone = "+1-202-555-0100"
-phone_display = "(202) 555-0100"
-website = "https://outreach.test"
-cta_url = "https://outreach.test/contact"
+phone = "+1-202-730-0100"
+phone_display = "(202) 730-0100"
+website = "https://www.faulttest-clinic.org"
+cta_url = "https://www.faulttest-clinic.org/contact"
 sender_name = "Fault Test Clinic"
-sender_email = "learn@outreach.test"
-reply_to = "help@outreach.test"
+sender_email = "learn@faulttest-clinic.org"
+reply_to = "help@faulttest-clinic.org"
 language = "en"
-crisis_line = "If you are in crisis, call or text 988."
 notice = "This email is educational and is not medical advice."
 accent_color = "#1f6f5c"
 """

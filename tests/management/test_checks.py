@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -37,7 +38,7 @@ def step(**changes) -> StepRow:
         number=2,
         kind="lesson",
         subject="How baclofen works",
-        preheader="A two-minute read",
+        preheader="What it does in the body, and why the dose matters",
         delay_days=2,
         sections=[],
         words=100,
@@ -62,6 +63,7 @@ def test_a_good_step_has_no_problem():
         ({"subject": ""}, "the subject is empty"),
         ({"subject": "x" * 61}, "the subject is 61 characters"),
         ({"preheader": "y" * 111}, "the preheader is 111 characters"),
+        ({"preheader": "A two-minute read"}, "the preheader is 17 characters; 40 to 90 read best"),
         ({"html": GOOD_HTML + "<p>{{ brand.phone }}</p>"}, "unrendered template syntax in the HTML version"),
         ({"text": "Hi {% if x %}"}, "unrendered template syntax in the text version"),
         ({"html": GOOD_HTML + "%%last_name%%"}, "unknown placeholder(s) %%last_name%%"),
@@ -119,10 +121,28 @@ def test_a_real_backend_makes_the_example_brand_and_http_links_block(session_fac
     assert blocking(relaxed) == []
     assert brand.is_example  # the shipped brand file is the example one: with it, a real backend is blocked
     with session_factory() as s:
-        assert any(
-            "example values" in str(p)
+        [problem] = [
+            p
             for p in blocking(check_campaign(s, get_campaign(s, "test"), brand=brand, settings=real))
-        )
+            if "placeholder values" in str(p)
+        ]
+        assert "website (www.example.org is reserved for examples)" in str(problem)  # one line for them all
+        # By value too: a placeholder left out of `examples` still blocks (and only warns for the outbox).
+        unlisted = replace(brand, examples=())
+        [found] = [
+            p
+            for p in blocking(check_campaign(s, get_campaign(s, "test"), brand=unlisted, settings=real))
+            if "placeholder values" in str(p)
+        ]
+        for key in ("phone (", "phone_display (", "cta_url (", "address (says Example)", "reply_to ("):
+            assert key in str(found), key
+        relaxed = check_campaign(s, get_campaign(s, "test"), brand=unlisted, settings=outbox)
+        assert [p for p in relaxed if "placeholder values" in str(p) and p.blocking] == []
+
+
+def test_a_short_preheader_only_warns():
+    [problem] = check_step(step(preheader="Short"), VALUES, real=True, skip_links=set(VALUES.values()))
+    assert not problem.blocking and "40 to 90" in problem.message
 
 
 def test_a_signed_token_is_never_shown_whole():

@@ -173,8 +173,11 @@ def test_an_edit_copies_unchanged_steps_and_recompiles_only_what_changed(session
         edit_step(s, campaign, 6, brand, START, actor="bea", delay_days=4)
         delayed = {r.number: (r.subject, r.html, r.text) for r in current_steps(s, c)}
         audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "edited").order_by(AuditEntry.id)).all()
-    assert sorted(n for n in before if before[n] != after[n]) == [5]
+    # The edited step; the lesson before it, whose "Next:" line names it; and the welcome, which lists the lessons.
+    assert sorted(n for n in before if before[n] != after[n]) == [1, 4, 5]
     assert "<mj-" not in after[5][1] and "Tolerance, explained" in after[5][1]
+    assert "Next: “Tolerance, explained”, on %%next_day%%." in after[4][2]
+    assert "- Tolerance, explained\n" in after[1][2]
     assert "What changes when the same dose does less" in after[5][2]
     # A new delay changes no lesson, but the welcome email says how often emails come.
     assert sorted(n for n in after if after[n] != delayed[n]) == [1]
@@ -194,19 +197,21 @@ def test_the_diff_names_each_change_step_by_step(session_factory, brand, campaig
         with pytest.raises(Exception, match="no version 9"):
             diff_versions(s, campaign, 1, 9)
     summary = [(c.step, c.field) for c in changes]
-    assert summary == [(1, "content"), (3, "subject"), (3, "content"), (6, "delay")]
-    subject = changes[1]
+    assert summary == [(1, "content"), (2, "content"), (3, "subject"), (3, "content"), (6, "delay")]
+    subject = changes[2]
     assert (subject.before, subject.after) == ("Is Baclofen Considered an Addictive Drug?", "Is baclofen addictive?")
-    assert changes[3].before == "2 days" and changes[3].after == "4 days"
-    welcome, lesson = changes[0].diff, changes[2].diff
-    assert [line for line in welcome if line[:1] in "+-" and line[:3] not in ("+++", "---")] == [
-        "-This is the first of 9 emails. After this one, you will get a short email every 2 days, each on one "
-        "part of the topic:",
-        "+This is the first of 9 emails. After this one, you will get a short email every 2 to 4 days, each on one "
-        "part of the topic:",
+    assert changes[4].before == "2 days" and changes[4].after == "4 days"
+    welcome, before_it, lesson = changes[0].diff, changes[1].diff, changes[3].diff
+    changed = [line for line in welcome if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert changed == [
+        "-After this email come seven short lessons, one every other day, each a minute or two to read:",
+        "+After this email come seven short lessons, one every 2 to 4 days, each a minute or two to read:",
+        "-- Is Baclofen Considered an Addictive Drug?",
+        "+- Is baclofen addictive?",
     ]
-    # The subject shows only in the HTML's <title>; the text version starts with the preheader.
-    assert (changes[2].after, lesson) == ("HTML only, the text is the same", ())
+    # The lesson before names the renamed one as what comes next.
+    assert "+Next: “Is baclofen addictive?”, on %%next_day%%." in before_it
+    assert (changes[3].after, lesson) == ("HTML only, the text is the same", ())
 
 
 def test_a_delay_edit_moves_the_next_email_of_those_waiting_for_that_step(session_factory, brand, campaign):

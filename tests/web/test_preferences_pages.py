@@ -69,7 +69,9 @@ def test_a_bad_pause_is_refused(client, session_factory, sid, url):
 def test_name_and_time_zone_can_be_changed(client, session_factory, sid, url):
     assert post(client, url, action="profile", name="  Mari  ", timezone="Europe/Lisbon").status_code == 303
     sub = subscriber(session_factory, sid)
-    assert (sub.name, sub.timezone) == ("Mari", "Europe/Lisbon")
+    # The field is the first name the emails greet by; the full name on the To: line stays as imported.
+    assert (sub.first_name, sub.name, sub.timezone) == ("Mari", "Maria Lopez", "Europe/Lisbon")
+    assert 'value="Mari"' in client.get(url).text  # the form shows it back
     bad = post(client, url, action="profile", name="Mari", timezone="Europe/Atlantis")
     assert bad.status_code == 400 and 'id="timezone-error"' in bad.text
     assert subscriber(session_factory, sid).timezone == "Europe/Lisbon"

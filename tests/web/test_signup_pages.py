@@ -236,3 +236,17 @@ def test_a_confirm_link_for_an_unknown_request_does_not_work(client, session_fac
 
 def _main(html: str) -> str:
     return html.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_the_page_footer_gives_the_home_countrys_crisis_lines_and_the_fallback(client, campaign_id):
+    page = client.get("/signup").text
+    assert "If you are in crisis in the United States, call or text 988 (988 Suicide &amp; Crisis Lifeline)" in page
+    assert "Elsewhere, call your local emergency number." in page
+
+
+def test_the_confirmation_email_has_the_crisis_lines_of_the_zone_given(client, campaign_id, web_provider):
+    assert sign_up(client, tz="Europe/London").status_code in (200, 303)
+    batch = web_provider.batches[-1]
+    html, text = batch.content.fill(batch.recipients[0].values)
+    assert "Samaritans" in text and 'href="tel:116123"' in html
+    assert "&amp;" not in text

@@ -189,7 +189,7 @@ def step_preview_page(
     with sessions_of(request)() as s:
         campaign = get_campaign(s, slug)
         row = stored_step(s, slug, number, version)
-        rendered = render_step(row, settings_of(request))
+        rendered = render_step(row, settings_of(request), _context(request).brand.country)
         steps = len(current_steps(s, campaign))
         title, current = campaign.title, campaign.current_version
     shown = version or current
@@ -224,7 +224,9 @@ def email_frame(
     from campaigns.management.previews import render_step, stored_step
 
     with sessions_of(request)() as s:
-        rendered = render_step(stored_step(s, slug, number, version), settings_of(request))
+        rendered = render_step(
+            stored_step(s, slug, number, version), settings_of(request), _context(request).brand.country
+        )
     return Response(rendered.html, media_type="text/html; charset=utf-8", headers=PREVIEW_HEADERS)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from campaigns.authoring.content import StepContent
+from campaigns.authoring.content import SlotValue, StepContent
 from campaigns.brand import Brand
 
 SendStatus = Literal["accepted", "failed", "unknown"]
@@ -16,7 +16,10 @@ class Recipient:
     delivery_id: int  # our delivery row (0 for a test send)
     email: str
     name: str | None
-    values: dict[str, str]  # slot values: first_name, unsubscribe_url, preferences_url
+    values: dict[str, SlotValue]  # slot values: first_name, unsubscribe_url, preferences_url, next_day, crisis
+    # The random local part of this delivery's Message-ID, decided when the delivery was created and stored with it,
+    # so every attempt at one delivery carries the same id. None: a test send or confirmation (random each time).
+    message_token: str | None = None
 
 
 @dataclass(frozen=True)

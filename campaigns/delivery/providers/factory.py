@@ -44,12 +44,16 @@ def build_provider(settings: Settings, brand: Brand, clock: Callable[[], datetim
 
 
 def check_real_sending(settings: Settings, brand: Brand) -> None:
-    """Mail to real people needs the real brand (CAN-SPAM: a true postal address) and https links (RFC 8058)."""
+    """Mail to real people needs the real brand (CAN-SPAM: a true postal address; a phone and links that reach the
+    organisation) and https links (RFC 8058)."""
     backend = settings.email_backend
-    if brand.is_example:
+    if brand.placeholders():
+        # By value, not only by the file's own `examples` list: a placeholder left unlisted (a 555 number, an
+        # example.org link) would otherwise go out to real readers.
         raise ConfigError(
-            f"OUTREACH_EMAIL_BACKEND={backend} refused: {settings.brand_file} still holds example "
-            f"values for {', '.join(brand.examples)} (replace them and remove them from `examples`)"
+            f"OUTREACH_EMAIL_BACKEND={backend} refused: {settings.brand_file} still holds placeholder values: "
+            f"{brand.placeholder_summary()}; replace them with the organisation's own, and take them off its "
+            "`examples` list"
         )
     if not settings.base_url.startswith("https://"):
         raise ConfigError(

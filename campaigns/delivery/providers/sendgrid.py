@@ -1,16 +1,21 @@
 """SendGrid provider: one `/v3/mail/send` request per batch, the content once, one personalization per recipient.
 
 Per recipient the request carries only what differs: the address, the slot values (as substitutions), the
-List-Unsubscribe headers and `custom_args` holding our ids. SendGrid substitutes one key everywhere, but the HTML
-needs escaped values and the text raw ones, so the text part's markers are renamed (`%%first_name%%` stays in the
-HTML, `%%first_name.text%%` in the text and subject) and every personalization carries both values.
+recipient's own headers (Message-ID, List-Unsubscribe) and `custom_args` holding our ids; the headers shared by the
+batch (List-Id, List-Unsubscribe-Post, Precedence) go once at the top. Both sets come from campaigns.delivery.message,
+so an email sent through SendGrid carries the same headers as one sent by SMTP or written to the outbox (Reply-To is
+`reply_to` here: SendGrid reserves the header). SendGrid substitutes one key everywhere, but the HTML needs escaped
+values and the text raw ones, so the text part's markers are renamed (`%%first_name%%` stays in the HTML,
+`%%first_name.text%%` in the text and subject) and every personalization carries both values. The send path puts
+the crisis lines in the content itself (one request per country's lines, campaigns/delivery/sending.py); where a
+recipient carries a pre-rendered block (a test send, a confirmation), it goes in as its HTML and its text, a few
+hundred bytes, far under SendGrid's 50,000 per personalization.
 
 Retries live in campaigns.delivery.retrying, not here: this module only says what an answer means (`_OUTCOMES`).
 """
 
 from __future__ import annotations
 
-import html
 import http.client
 import json
 import logging
@@ -18,7 +23,7 @@ import re
 import time
 import urllib.error
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any
@@ -26,7 +31,8 @@ from typing import Any
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
-from campaigns.authoring.content import SLOT
+from campaigns.authoring.content import SLOT, html_value, text_value
+from campaigns.delivery.message import batch_headers, list_unsubscribe, recipient_headers
 from campaigns.delivery.providers.base import Batch, Recipient, SendResult, SendStatus
 from campaigns.errors import ConfigError, ProviderError
 
@@ -121,8 +127,18 @@ class SendGridProvider:
             raise ValueError(
                 f"a SendGrid batch holds at most {MAX_PERSONALIZATIONS} recipients, not {len(batch.recipients)}"
             )
+        recipients, refused = [], []
+        for r in batch.recipients:
+            try:
+                list_unsubscribe(r)
+                recipients.append(r)
+            except ValueError as err:  # no one-click unsubscribe, no email: this one fails, the rest go on
+                refused.append(SendResult(r.delivery_id, "failed", error=f"cannot build message: {err}"))
+        if refused:
+            sent = self.send_batch(replace(batch, recipients=tuple(recipients))) if recipients else []
+            by_id = {res.delivery_id: res for res in [*sent, *refused]}
+            return [by_id[r.delivery_id] for r in batch.recipients]
         body = mail_body(batch, sandbox=self.sandbox)
-        recipients = list(batch.recipients)
         try:
             reply = self._post(body)
         except _AnswerLost as lost:
@@ -212,6 +228,7 @@ def mail_body(batch: Batch, *, sandbox: bool = False) -> dict[str, Any]:
             {"type": "text/plain", "value": _text_markers(content.text)},
             {"type": "text/html", "value": content.html},
         ],
+        "headers": batch_headers(batch),
         "categories": batch.categories[:MAX_CATEGORIES],
         "tracking_settings": {
             "click_tracking": {"enable": batch.track_clicks, "enable_text": False},
@@ -234,18 +251,15 @@ def _personalization(batch: Batch, r: Recipient, slots: list[str]) -> dict[str, 
     subs: dict[str, str] = {}
     for slot in slots:
         value = r.values.get(slot, "")
-        subs[f"%%{slot}%%"] = html.escape(value)
-        subs[_text_key(slot)] = value
-    p: dict[str, Any] = {
+        subs[f"%%{slot}%%"] = html_value(value)
+        subs[_text_key(slot)] = text_value(value)
+    return {
         "to": [to],
         "substitutions": subs,
+        "headers": recipient_headers(batch, r),
         # Ids only: SendGrid keeps custom_args as non-personal data, and the topic is sensitive.
         "custom_args": {"delivery_id": str(r.delivery_id), "campaign": batch.campaign, "step": str(batch.step)},
     }
-    url = r.values.get("unsubscribe_url")
-    if url:
-        p["headers"] = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
-    return p
 
 
 def _text_key(slot: str) -> str:

@@ -16,7 +16,18 @@ from campaigns.errors import ConfigError
 from campaigns.settings import PROJECT_ROOT, load_settings
 
 EXAMPLE_BRAND = load_brand(PROJECT_ROOT / "content" / "brand.toml")  # the shipped sample, placeholders and all
-REAL_BRAND = dataclasses.replace(EXAMPLE_BRAND, examples=())
+# Values that look real (nothing here is ever mailed): no reserved domain, no 555 number, no "Example".
+REAL_BRAND = dataclasses.replace(
+    EXAMPLE_BRAND,
+    examples=(),
+    address="2400 East Commercial Boulevard, Fort Lauderdale, FL 33308",
+    phone="+1-954-730-0100",
+    phone_display="(954) 730-0100",
+    website="https://www.agapedetox-site.org",
+    cta_url="https://www.agapedetox-site.org/contact",
+    sender_email="learn@agapedetox-site.org",
+    reply_to="care@agapedetox-site.org",
+)
 SAFE = {"base_url": "https://outreach.agape.test", "secret_key": "Zx8Kp2Qm7Vt4Rn1Wb6Yc3Lh9Fd0Gs5Ja"}
 
 
@@ -39,8 +50,34 @@ def test_real_providers_refuse_the_example_brand_naming_the_keys(backend):
         build_provider(settings(email_backend=backend, sendgrid_api_key="SG.x", **SAFE), EXAMPLE_BRAND)
     message = str(err.value)
     assert "\n" not in message
-    assert f"OUTREACH_EMAIL_BACKEND={backend}" in message and "example values" in message
+    assert f"OUTREACH_EMAIL_BACKEND={backend}" in message and "placeholder values" in message
     assert all(key in message for key in EXAMPLE_BRAND.examples)
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"website": "https://www.example.com/agape"}, "website"),
+        ({"cta_url": "https://example.org/contact"}, "cta_url"),
+        ({"cta_url": "https://agape.test/contact"}, "cta_url"),
+        ({"sender_email": "learn@example.net"}, "sender_email"),
+        ({"reply_to": "care@example.org"}, "reply_to"),
+        ({"phone": "+1-954-555-0142", "phone_display": "(954) 555-0142"}, "phone (+1-954-555-0142 is a 555 number"),
+        ({"phone_display": "(555) 010-0199", "phone": "+1-555-010-0199"}, "phone_display ((555) 010-0199 is a 555"),
+        ({"phone_display": "(954) 730-0199"}, "phone_display ((954) 730-0199 is not the number phone dials"),
+        ({"address": "1234 Example Avenue, Fort Lauderdale, FL 33301"}, "address"),
+    ],
+)
+def test_placeholders_are_refused_by_value_whatever_examples_says(change, named):
+    brand = dataclasses.replace(REAL_BRAND, **change)
+    assert brand.examples == ()
+    with pytest.raises(ConfigError, match="placeholder values") as err:
+        build_provider(settings(email_backend="smtp", **SAFE), brand)
+    assert named in str(err.value)
+
+
+def test_the_real_looking_brand_has_no_placeholders():
+    assert REAL_BRAND.placeholders() == {}
 
 
 @pytest.mark.parametrize("backend", ["smtp", "sendgrid"])

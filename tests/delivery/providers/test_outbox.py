@@ -36,6 +36,7 @@ def recipient(delivery_id: int, first: str = "Dana") -> Recipient:
         f"reader{delivery_id}@mail.test",
         f"{first} Reyes",
         {"first_name": first, "unsubscribe_url": f"https://outreach.agape.test/u/tok{delivery_id}"},
+        message_token=f"{delivery_id:032x}" if delivery_id else None,  # decided once per delivery, by the tick
     )
 
 

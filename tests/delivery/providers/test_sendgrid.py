@@ -15,12 +15,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from campaigns.authoring.content import StepContent
+from campaigns.authoring.content import Block, StepContent
 from campaigns.brand import Brand
+from campaigns.delivery.message import batch_headers, build_message, recipient_headers
 from campaigns.delivery.providers.base import Batch, Recipient
 from campaigns.delivery.providers.sendgrid import (
     SendGridProvider,
@@ -44,16 +46,18 @@ BRAND = Brand(
     sender_email="news@agape.example",
     reply_to="help@agape.example",
     language="en",
-    crisis_line="988",
     notice="Educational, not advice.",
     accent_color="#123456",
 )
 CONTENT = StepContent(
     subject="Lesson for %%first_name%%",
     preheader="What baclofen does",
-    html='<p>Hi %%first_name%%,</p><a href="%%unsubscribe_url%%">Unsubscribe</a> <a href="%%preferences_url%%">P</a>',
-    text="Hi %%first_name%%,\nUnsubscribe: %%unsubscribe_url%%\nPreferences: %%preferences_url%%\n",
+    html='<p>Hi %%first_name%%,</p><div>%%crisis%%</div><a href="%%unsubscribe_url%%">Unsubscribe</a> '
+    '<a href="%%preferences_url%%">P</a>',
+    text="Hi %%first_name%%,\n%%crisis%%\nUnsubscribe: %%unsubscribe_url%%\nPreferences: %%preferences_url%%\n",
 )
+# A pre-rendered block (the crisis lines) goes in as it is: its HTML unescaped, its text raw.
+CRISIS = Block('<p>Call or text <a href="tel:988">988</a> &amp; talk</p>', "Call or text 988 & talk")
 
 
 def recipient(i: int, name: str | None = "Ana Díaz") -> Recipient:
@@ -65,7 +69,9 @@ def recipient(i: int, name: str | None = "Ana Díaz") -> Recipient:
             "first_name": (name or "there").split()[0],
             "unsubscribe_url": f"https://outreach.example/u/tok{i}?a=1&b=2",
             "preferences_url": f"https://outreach.example/p/tok{i}",
+            "crisis": CRISIS,
         },
+        message_token=f"{i:032x}",
     )
 
 
@@ -130,8 +136,9 @@ def test_each_personalization_carries_its_own_address_values_headers_and_ids(sen
     for r, p in zip(batch.recipients, body["personalizations"], strict=True):
         assert p["to"] == [{"email": r.email, "name": r.name}]
         assert p["headers"] == {
+            "Message-ID": f"<{r.message_token}@agape.example>",
             "List-Unsubscribe": f"<{r.values['unsubscribe_url']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "X-Outreach-Delivery": str(r.delivery_id),
         }
         assert p["custom_args"] == {"delivery_id": str(r.delivery_id), "campaign": "baclofen", "step": "2"}
         # SendGrid's substitution yields exactly what the outbox/SMTP path renders: escaped HTML, raw text.
@@ -140,9 +147,37 @@ def test_each_personalization_carries_its_own_address_values_headers_and_ids(sen
         assert substitute(body["content"][0]["value"], p["substitutions"]) == text
         assert substitute(body["subject"], p["substitutions"]) == f"Lesson for {r.values['first_name']}"
         assert "&amp;b=2" in html and "?a=1&b=2" in text
+        assert CRISIS.html in html and CRISIS.text in text
+    assert body["headers"] == {
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "List-Id": "Agape Detox <baclofen.agape.example>",
+        "Precedence": "bulk",
+    }
     # No address or name anywhere SendGrid keeps as non-personal data.
     flat = json.dumps([p["custom_args"] for p in body["personalizations"]] + body["categories"])
     assert "@" not in flat and "Ana" not in flat
+
+
+def test_the_headers_are_the_ones_the_smtp_and_outbox_emails_carry(sendgrid_server):
+    """One set of headers on every provider path: what SendGrid is asked to add is what build_message writes."""
+    batch = make_batch(2, is_test=True)
+    provider(sendgrid_server).send_batch(batch)
+    [body] = sendgrid_server.accepted
+    for r, p in zip(batch.recipients, body["personalizations"], strict=True):
+        html, text = CONTENT.fill(r.values)
+        msg = build_message(batch, r, now=datetime(2030, 1, 1, tzinfo=UTC), html=html, text=text)
+        built = {k: str(v) for k, v in msg.items()}
+        ours = {
+            k: v
+            for k, v in built.items()
+            if k not in ("From", "To", "Subject", "Date", "MIME-Version", "Content-Type", "Reply-To")
+        }
+        assert {**body["headers"], **p["headers"]} == ours
+        assert ours["X-Outreach-Test"] == "yes" and ours["List-Id"] and ours["Message-ID"]
+        # Reply-To is SendGrid's reply_to (it reserves the header), the same address.
+        assert body["reply_to"] == {"email": built["Reply-To"]} == {"email": BRAND.reply_to}
+    assert batch_headers(batch) == body["headers"]
+    assert recipient_headers(batch, batch.recipients[0]) == body["personalizations"][0]["headers"]
 
 
 def test_categories_tracking_and_sandbox_follow_batch_and_settings(sendgrid_server):
@@ -168,12 +203,19 @@ def test_names_lose_characters_sendgrid_refuses_and_empty_batches_send_nothing(s
         brand=BRAND,
         campaign="c",
         step=1,
-        recipients=(Recipient(0, "ana@example.org", "Díaz, Ana; MD", {"first_name": "Ana"}),),
+        recipients=(
+            Recipient(
+                0, "ana@example.org", "Díaz, Ana; MD", {"first_name": "Ana", "unsubscribe_url": "https://u.example/1"}
+            ),
+            Recipient(7, "bo@example.org", "Bo", {"first_name": "Bo"}),
+        ),
     )
-    [result] = provider(sendgrid_server).send_batch(batch)
-    assert result.status == "accepted"
+    named, unlinked = provider(sendgrid_server).send_batch(batch)
+    assert named.status == "accepted"
     assert sendgrid_server.accepted[0]["personalizations"][0]["to"][0]["name"] == "Díaz  Ana  MD"
-    assert "headers" not in sendgrid_server.accepted[0]["personalizations"][0]  # no link, no header
+    # No unsubscribe link, no email (as on every provider path); the rest of the batch goes.
+    assert unlinked.status == "failed" and "no unsubscribe_url" in unlinked.error
+    assert [p["to"][0]["email"] for p in sendgrid_server.accepted[0]["personalizations"]] == ["ana@example.org"]
     assert provider(sendgrid_server).send_batch(make_batch(0)) == []
     with pytest.raises(ValueError, match="at most 1000"):
         provider(sendgrid_server).send_batch(make_batch(1001))
@@ -248,7 +290,14 @@ def test_one_rejected_recipient_does_not_block_the_rest(sendgrid_server):
         brand=BRAND,
         campaign="c",
         step=1,
-        recipients=tuple([recipient(1), recipient(2), Recipient(3, "not-an-address", None, {}), recipient(4)]),
+        recipients=tuple(
+            [
+                recipient(1),
+                recipient(2),
+                Recipient(3, "not-an-address", None, {"unsubscribe_url": "https://u.example/3"}),
+                recipient(4),
+            ]
+        ),
     )
     sendgrid_server.reject_address("person2@example.org")
 

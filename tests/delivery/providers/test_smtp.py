@@ -43,6 +43,7 @@ def batch(n: int = 5, **kw) -> Batch:
             f"reader{i}@mail.test",
             f"Reader {i}",
             {"first_name": f"R{i}", "unsubscribe_url": f"https://outreach.agape.test/u/t{i}"},
+            message_token=f"{i:032x}",
         )
         for i in range(1, n + 1)
     )
