@@ -11,11 +11,12 @@ import pytest
 from campaigns.article import BulletList, Paragraph
 from campaigns.brand import load_brand
 from campaigns.lifecycle import plan_file
+from campaigns.parsing import SUFFIXES
 from campaigns.planning import PREHEADER_MAX, SUBJECT_MAX
 from campaigns.render import preview
 from campaigns.settings import PROJECT_ROOT
 
-ARTICLES = sorted((PROJECT_ROOT / "tests" / "fixtures" / "articles").iterdir())
+ARTICLES = sorted(p for p in (PROJECT_ROOT / "tests" / "fixtures" / "articles").iterdir() if p.suffix in SUFFIXES)
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
 BRAND = load_brand(PROJECT_ROOT / "content" / "brand.toml")
 
