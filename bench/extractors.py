@@ -23,7 +23,8 @@ each extractor's output is compared with the sidecar:
             found pairs whose relative level (deeper / same / shallower) is kept
   lists     share of the expected sentences that sit in an <li> of the article and come out in a list item
   tables    same for table cells
-  ms/page   median over the pages of the best of N runs
+  ms/page   CPU milliseconds per page (process time, so a busy machine matters less), median over the pages
+            of the best of N runs
 Extractors with text output only (jusText, boilerpy3, goose3) score n/a for headings, lists and tables.
 """
 from __future__ import annotations
@@ -319,7 +320,7 @@ def measure(name: str, run: Callable[[str], Output], corpus: list[Article], repe
     for art in corpus:
         best, out = float("inf"), None
         for _ in range(repeat):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             try:
                 out = run(art.html)
             except Exception as err:  # an extractor that crashes on a page scores nothing for it
@@ -327,7 +328,7 @@ def measure(name: str, run: Callable[[str], Output], corpus: list[Article], repe
                 total.failures += 1
                 print(f"  {name} on {art.name}: {type(err).__name__}: {str(err)[:100]}", file=sys.stderr)
                 break
-            best = min(best, time.perf_counter() - t0)
+            best = min(best, time.process_time() - t0)
         s = score_page(art, out)
         total.body = add(total.body, s.body)
         total.bio = add(total.bio, s.bio)
@@ -372,7 +373,7 @@ def main() -> int:
             f"strings, {sum(len(a.headings) for a in corpus)} headings, {sum(len(a.in_lists) for a in corpus)} "
             f"list sentences, {sum(len(a.in_tables) for a in corpus)} table sentences", "",
             "| extractor | body kept | residue leaked (pages) | bio kept | title exact / less site | headings found "
-            "| levels kept | lists kept | tables kept | ms/page (median) |",
+            "| levels kept | lists kept | tables kept | CPU ms/page (median) |",
             "|---|---|---|---|---|---|---|---|---|---|"]
     rows, per_article = [], []
     for name, factory in EXTRACTORS.items():
