@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from campaigns.authoring.article import BulletList, Paragraph
+from campaigns.authoring.parsing import SUFFIXES
 from campaigns.authoring.planning import PREHEADER_MAX, SUBJECT_MAX
 from campaigns.authoring.render import preview
 from campaigns.brand import load_brand
 from campaigns.management.lifecycle import plan_file
 from campaigns.settings import PROJECT_ROOT
 
-ARTICLES = sorted((PROJECT_ROOT / "tests" / "fixtures" / "articles").iterdir())
+ARTICLES = sorted(p for p in (PROJECT_ROOT / "tests" / "fixtures" / "articles").iterdir() if p.suffix in SUFFIXES)
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
 BRAND = load_brand(PROJECT_ROOT / "content" / "brand.toml")
 
