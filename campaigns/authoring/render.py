@@ -15,7 +15,7 @@ from typing import Literal
 import jinja2
 import mjml
 
-from campaigns.authoring.article import BulletList, Paragraph
+from campaigns.authoring.article import BulletList, Paragraph, Table
 from campaigns.authoring.content import SLOT, SLOTS, StepContent, slot
 from campaigns.authoring.series import Series, Step
 from campaigns.brand import Brand
@@ -141,6 +141,7 @@ def _environment(folder: Path) -> jinja2.Environment:
     env.globals["slot"] = slot
     env.tests["bullet_list"] = lambda block: isinstance(block, BulletList)
     env.tests["paragraph"] = lambda block: isinstance(block, Paragraph)
+    env.tests["table"] = lambda block: isinstance(block, Table)
     return env
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parent / "fixtures" / "articles"
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "articles"
 ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 SIDECARS = sorted(CORPUS.glob("*.expect.toml"))
 

@@ -28,12 +28,13 @@ _READERS = {"text": parse_text, "markdown": parse_markdown, "html": parse_html}
 SUFFIXES = tuple(FORMATS)
 
 
-def parse_source(source: str, fmt: str, path: Path) -> Article:
-    """Parse article text of a known format ("text", "markdown" or "html"); `path` names it in errors."""
-    return _READERS[fmt](source, path)
+def parse_source(source: str, fmt: str, path: Path, overrides: dict[str, bool] | None = None) -> Article:
+    """Parse article text of a known format ("text", "markdown" or "html"); `path` names it in errors.
+    `overrides` maps block ids to staff decisions (True keeps a dropped block, False drops a kept one)."""
+    return _READERS[fmt](source, path, overrides)
 
 
-def parse_article(path: Path) -> Article:
+def parse_article(path: Path, overrides: dict[str, bool] | None = None) -> Article:
     """Read and parse an article file, choosing the format by its suffix; raises ArticleError naming file and line."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -41,4 +42,4 @@ def parse_article(path: Path) -> Article:
         raise ArticleError(
             path, None, f"unsupported file type {suffix or '(none)'!r}; use one of " + ", ".join(SUFFIXES)
         )
-    return parse_source(read_article_text(path), FORMATS[suffix], path)
+    return parse_source(read_article_text(path), FORMATS[suffix], path, overrides)
