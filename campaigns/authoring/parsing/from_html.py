@@ -301,7 +301,10 @@ class _Walker:
         return rule
 
     def _holds_most_of_the_page(self, node: HtmlElement) -> bool:
-        return self.page_words > 0 and _paragraph_words(node) * 2 > self.page_words
+        """A wrapper around the article (headings and paragraphs), not a box that happens to be all there is."""
+        if self.page_words <= 0 or _paragraph_words(node) * 2 <= self.page_words:
+            return False
+        return next(node.iter("h1", "h2", "h3"), None) is not None or sum(1 for _ in node.iter("p")) >= 3
 
     def _region(self, node: HtmlElement, rule: str) -> None:
         text = " · ".join(t for t in (" ".join(s.split()) for s in _block_texts(node)) if t)
@@ -566,7 +569,7 @@ def _block_texts(node: HtmlElement) -> list[str]:
                 walk(child)
                 buffer.append(child.tail or "")
             else:
-                buffer.append(" " + _inline(child) + " ")
+                buffer.append(" " + " ".join(t for t in child.itertext() if isinstance(t, str)) + " ")
                 buffer.append(child.tail or "")
         lines.append(" ".join("".join(buffer).split()))
 

@@ -140,6 +140,12 @@ def _is_prose(e: Element) -> bool:
     return words >= PROSE_WORDS or (words >= 8 and len(re.findall(r"[.!?](?:\s|$)", e.text)) >= 2)
 
 
+def _is_sentence(e: Element) -> bool:
+    return e.kind == "paragraph" and e.kept and len(residue.words_of(e.text)) >= 6 and e.text.rstrip().endswith(
+        (".", "!", "?", ":", '."', ".”")
+    )
+
+
 def _is_post_info(e: Element) -> bool:
     """A by-line, a date, a reading time, a reviewer or an author's name with letters after it."""
     return e.rule in ("post-info", "share-bar", "breadcrumb") or bool(_NAME_WITH_LETTERS.match(e.text))
@@ -153,6 +159,8 @@ def _header_band(elements: list[Element]) -> list[Element]:
     """The title is the heading-shaped line the body follows once by-lines, dates and contents are passed; the
     lines above it are the site's header band."""
     first = next((i for i, e in enumerate(elements) if _is_prose(e)), None)
+    if first is None:  # a short article: its first sentence
+        first = next((i for i, e in enumerate(elements) if _is_sentence(e)), None)
     if first is None:
         return elements
     i = first - 1
@@ -230,9 +238,17 @@ def _call_outs(elements: list[Element]) -> list[Element]:
             continue  # a heading with body under it
         if before is None or before.kind != "paragraph" or not _is_short_paragraph(before.text):
             continue
+        if not _echoes(e.text, before.text):
+            continue  # a button's label takes up its box's words ("Verify My Benefits" under "verify ... benefits")
         out[i] = e.drop("call-out")
         out[kept[n - 1]] = before.drop("call-out")
     return out
+
+
+def _echoes(label: str, text: str) -> bool:
+    """Does the label share a word of four letters or more with the text (by its first five letters)?"""
+    stems = {w[:5] for w in residue.words_of(text) if len(w) >= 4}
+    return any(w[:5] in stems for w in residue.words_of(label) if len(w) >= 4)
 
 
 def _is_short_paragraph(text: str) -> bool:

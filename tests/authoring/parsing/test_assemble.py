@@ -10,6 +10,7 @@ from campaigns.authoring.article import BulletList, Paragraph, Section
 from campaigns.authoring.parsing.assemble import (
     Element,
     assemble_article,
+    list_element,
     is_author_bio,
     is_call_to_action,
     title_from_filename,
@@ -73,7 +74,7 @@ def test_author_bio(text: str, expected: bool) -> None:
 
 
 def _article(*elements: Element):
-    return assemble_article(list(elements), Path("t.txt"), leading_heading_is_title=True)
+    return assemble_article(list(elements), Path("t.txt"))
 
 
 def test_closing_and_bio_are_taken_from_the_end() -> None:
@@ -83,8 +84,7 @@ def test_closing_and_bio_are_taken_from_the_end() -> None:
         Element("paragraph", BODY, 3),
         Element("heading", "Get Help Today", 4),
         Element("paragraph", "Call us and we will talk you through the options.", 5),
-        Element("item", "Detox", 6, group=1),
-        Element("item", "Therapy", 7, group=1),
+        list_element(["Detox", "Therapy"], 6),
         Element("paragraph", BIO, 8),
     )
     assert [s.heading for s in article.sections] == ["What Recovery Looks Like"]
@@ -125,11 +125,10 @@ def test_bio_under_an_about_the_author_heading() -> None:
 
 def test_separate_lists_stay_separate_and_each_stays_whole() -> None:
     article = _article(
-        Element("heading", "Title", 1),
+        Element("title", "Title", 1, level=1),
         Element("heading", "Lists", 2),
-        Element("item", "a", 3, group=1),
-        Element("item", "b", 4, group=1),
-        Element("item", "c", 5, group=2),
+        list_element(["a", "b"], 3),
+        list_element(["c"], 5),
         Element("paragraph", BODY, 6),
     )
     assert article.sections[0].blocks == (BulletList(("a", "b")), BulletList(("c",)), Paragraph(BODY))
@@ -137,14 +136,12 @@ def test_separate_lists_stay_separate_and_each_stays_whole() -> None:
 
 def test_a_list_is_residue_only_as_a_whole() -> None:
     article = _article(
-        Element("heading", "Title", 1),
+        Element("title", "Title", 1, level=1),
         Element("paragraph", BODY, 2),
-        Element("item", "Facebook", 3, group=1),
-        Element("item", "Tweet", 4, group=1),
+        list_element(["Facebook", "Tweet"], 3),
         Element("heading", "Ways to Reach a Counselor", 5),
-        Element("item", "Phone", 6, group=2),
-        Element("item", "Email", 7, group=2),
-        Element("item", "Text message", 8, group=2),
+        list_element(["Phone", "Email", "Text message"], 6),
     )
     assert article.intro == (Paragraph(BODY),)
     assert article.sections[0].blocks == (BulletList(("Phone", "Email", "Text message")),)
+    assert [(b.rule, b.text) for b in article.dropped] == [("share-bar", "Facebook\nTweet")]

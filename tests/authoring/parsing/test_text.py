@@ -125,22 +125,35 @@ def test_heading_shape_rules(tmp_path: Path) -> None:
                 "Keep the same wake-up time every day.",
                 "Keep screens out of the bedroom.",
                 "Get outside in the morning light.",
-            )
+            ),
+            ordered=True,  # numbered in the source, numbered in the email
         ),
     )
 
 
-def test_heading_without_body_joins_the_next(tmp_path: Path) -> None:
-    source = "\n".join(
-        [
-            "Opening paragraph that is plainly body text.",
-            "Part One",
-            "The Body",
-            "What happens in the body comes first.",
-            "Part Two",
-            "The Mind",
-            "What happens in the mind comes second.",
-        ]
-    )
-    article = parse_text(source, tmp_path / "parts.txt")
-    assert [s.heading for s in article.sections] == ["Part One: The Body", "Part Two: The Mind"]
+def test_a_heading_followed_by_a_heading_is_not_one_unless_the_contents_box_lists_it(tmp_path: Path) -> None:
+    lines = [
+        "Opening paragraph that is plainly body text.",
+        "Part One",
+        "The Body",
+        "What happens in the body comes first.",
+        "Part Two",
+        "The Mind",
+        "What happens in the mind comes second.",
+    ]
+    article = parse_text("\n".join(lines), tmp_path / "parts.txt")
+    # In raw text a line followed straight by a heading is an image's alt text or a placeholder as often as not.
+    assert [s.heading for s in article.sections] == ["The Body", "The Mind"]
+    assert [(b.text, b.rule) for b in article.dropped] == [
+        ("Part One", "heading-without-body"),
+        ("Part Two", "heading-without-body"),
+    ]
+    # A contents box that lists "Part One" and "Part Two" makes them sections, with subsections under them.
+    contents = ["In This Article", "Part One", "Part Two"]
+    article = parse_text("\n".join([lines[0], *contents, *lines[1:]]), tmp_path / "parts.txt")
+    assert [(s.level, s.heading) for s in article.sections] == [
+        (2, "Part One"),
+        (3, "The Body"),
+        (2, "Part Two"),
+        (3, "The Mind"),
+    ]
