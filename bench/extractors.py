@@ -31,6 +31,7 @@ Extractors with text output only (jusText, boilerpy3, goose3) score n/a for head
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 import statistics
 import sys
@@ -46,7 +47,7 @@ CORPUS = ROOT / "tests" / "fixtures" / "articles"
 warnings.filterwarnings("ignore")
 
 
-# Comparing text ----------------------------------------------------------------------------------------------------
+# Comparing text -------------------------------------------------------------------------------------------------------
 
 
 def norm(text: str) -> str:
@@ -67,7 +68,7 @@ def residue_in(text: str, normed: str, residue: str) -> bool:
 SITE_SUFFIX = re.compile(r"\s+[|\u2013\u2014-]\s+[^|\u2013\u2014]+$")
 
 
-# What an extractor gives back ----------------------------------------------------------------------------------------
+# What an extractor gives back -----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -122,7 +123,7 @@ def html_text(fragment: str) -> str:
     return BeautifulSoup(fragment, "html.parser").get_text("\n")
 
 
-# The extractors ---------------------------------------------------------------------------------------------------------
+# The extractors -------------------------------------------------------------------------------------------------------
 
 
 def trafilatura_variant(**options) -> Callable[[str], Output]:
@@ -227,7 +228,7 @@ EXTRACTORS: dict[str, Callable[[], Callable[[str], Output]]] = {
 }
 
 
-# The corpus -------------------------------------------------------------------------------------------------------------
+# The corpus -----------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -279,7 +280,7 @@ def load_corpus(only: set[str] | None) -> list[Article]:
     return out
 
 
-# Scoring ------------------------------------------------------------------------------------------------------------------
+# Scoring --------------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -327,7 +328,7 @@ def score_page(art: Article, out: Output) -> Score:
                 pos = j + 1
                 break
     s.heads = (len(found), len(art.headings))
-    pairs = list(zip(found, found[1:]))
+    pairs = list(itertools.pairwise(found))
     sign = lambda x: (x > 0) - (x < 0)  # noqa: E731
     s.levels = (sum(sign(b[0] - a[0]) == sign(b[1] - a[1]) for a, b in pairs), len(pairs))
     items = [norm(t) for k, _, t in out.blocks if k == "li"]

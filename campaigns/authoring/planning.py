@@ -62,7 +62,10 @@ def welcome_intro(article: Article) -> tuple[tuple[Block, ...], tuple[Section, .
 
 
 def cut_lessons(
-    sections: tuple[Section, ...], min_words: int = MIN_WORDS, max_words: int = MAX_WORDS, max_lessons: int = MAX_LESSONS
+    sections: tuple[Section, ...],
+    min_words: int = MIN_WORDS,
+    max_words: int = MAX_WORDS,
+    max_lessons: int = MAX_LESSONS,
 ) -> list[tuple[Section, ...]]:
     """The sections cut into lessons (see the module's docstring); every block once, in order."""
     units = _units(sections, max_words)
@@ -101,7 +104,9 @@ def _split_blocks(blocks: tuple[Block, ...], max_words: int) -> list[tuple[Block
     return [tuple(p) for p in out if p]
 
 
-def group_sections(sections: tuple[Section, ...] | list[Section], min_words: int, max_words: int) -> list[tuple[Section, ...]]:
+def group_sections(
+    sections: tuple[Section, ...] | list[Section], min_words: int, max_words: int
+) -> list[tuple[Section, ...]]:
     """Whole sections, in order, grouped greedily: a lesson takes the next section while it is short of
     `min_words` and the next one still fits under `max_words`. A section with no blocks of its own (a part title)
     always goes with the one after it, and a subsection joins its section's lesson while it fits."""
@@ -126,9 +131,7 @@ def group_sections(sections: tuple[Section, ...] | list[Section], min_words: int
 
 def _continues(current: list[Section], section: Section) -> bool:
     """Is `section` a subsection (or a continued part) of a section already in this lesson?"""
-    return section.level > 2 and any(s.level < section.level for s in current) or section.heading.endswith(
-        CONTINUED
-    )
+    return (section.level > 2 and any(s.level < section.level for s in current)) or section.heading.endswith(CONTINUED)
 
 
 def _even_groups(units: list[Section], count: int, max_words: int) -> list[tuple[Section, ...]]:

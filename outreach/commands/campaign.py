@@ -50,9 +50,7 @@ def create(
 
     article = load_article(source)
     with get_session_factory().begin() as s:
-        c = create_campaign(
-            s, article, slug, get_brand(), now(), actor=acting_as(actor), delay_days=delay, title=title
-        )
+        c = create_campaign(s, article, slug, get_brand(), now(), actor=acting_as(actor), delay_days=delay, title=title)
         steps = len(current_steps(s, c))
     console.print(
         f"created draft campaign [bold]{slug}[/bold]: {steps} steps. Next: "

@@ -116,7 +116,9 @@ def test_series_carries_the_body_once_in_order_and_no_residue(sidecar):
 
     for residue in want["residue"]:
         variants = {residue, html.escape(residue, quote=False), html.escape(residue)}
-        found = [i + 1 for i, (t, h) in enumerate(zip(texts, htmls)) if any(v in t or v in h for v in variants)]
+        found = [
+            i + 1 for i, (t, h) in enumerate(zip(texts, htmls, strict=True)) if any(v in t or v in h for v in variants)
+        ]
         if found:
             problems.append(f"residue in emails {found}: {short(residue)}")
 

@@ -51,6 +51,11 @@ class Element:
     def kept(self) -> bool:
         return self.rule is None
 
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """The element's texts: a list's items, a table's cells, or its one text."""
+        return self.block.texts if self.block is not None else (self.text,)
+
     def drop(self, rule: str) -> Element:
         """This element dropped by `rule` (the first rule that drops an element is the one it keeps)."""
         return self if self.rule else replace(self, rule=rule)
@@ -62,15 +67,13 @@ def list_element(
     items, depths = tuple(items), tuple(depths)
     if depths and not any(depths):
         depths = ()
-    return Element(
-        "list", "\n".join(items), line, block=BulletList(items, ordered=ordered, depths=depths), rule=rule
-    )
+    return Element("list", "\n".join(items), line, block=BulletList(items, ordered=ordered, depths=depths), rule=rule)
 
 
 def table_element(rows: Iterable[Iterable[str]], line: int, *, header: bool = False, caption: str = "") -> Element:
-    rows = tuple(tuple(r) for r in rows)
-    table = Table(rows, header=header, caption=caption)
-    return Element("table", "\n".join(" | ".join(r) for r in rows), line, block=table)
+    cells = tuple(tuple(r) for r in rows)
+    table = Table(cells, header=header, caption=caption)
+    return Element("table", "\n".join(" | ".join(r) for r in cells), line, block=table)
 
 
 # Words in a file name that say what the file is, not what it is about.
@@ -224,8 +227,8 @@ def mark_residue(elements: list[Element]) -> list[Element]:
         if not e.kept or e.kind in ("bio", "title"):
             i += 1
             continue
-        label = e.block.items[0] if isinstance(e.block, BulletList) else e.text
-        if residue.starts_contents(label) and (e.kind != "list" or all(residue.is_residue(t) for t in e.block.items)):
+        # A contents box's label, alone or as the first line of a run of such lines ("In This Article / Toggle").
+        if residue.starts_contents(e.texts[0]) and all(residue.is_residue(t) for t in e.texts):
             out[i] = e.drop("contents")
             i = _drop_contents_entries(out, i + 1, headings_after)
             continue
@@ -290,9 +293,9 @@ def _drop_link_titles(elements: list[Element], start: int) -> int:
             continue
         after = next((x for x in elements[i + 1 :] if x.kept), None)
         followed_by_body = after is not None and after.kind in CONTENT and not is_short_line(after.text)
-        if isinstance(e.block, BulletList) and all(is_short_line(t) for t in e.block.items):
-            elements[i] = e.drop("related")
-        elif e.kind in ("heading", "paragraph") and is_short_line(e.text) and not followed_by_body:
+        if (isinstance(e.block, BulletList) and all(is_short_line(t) for t in e.block.items)) or (
+            e.kind in ("heading", "paragraph") and is_short_line(e.text) and not followed_by_body
+        ):
             elements[i] = e.drop("related")
         elif e.kind == "paragraph" and residue.line_rule(e.text) == "post-info":
             elements[i] = e.drop("related")  # a related post's date
@@ -400,9 +403,7 @@ def _normalise_levels(items: list[Element]) -> list[Element]:
     if not levels:
         return items
     shift = min(levels) - 2
-    return [
-        replace(e, level=max(2, min(4, e.level - shift))) if e.kind == "heading" and e.kept else e for e in items
-    ]
+    return [replace(e, level=max(2, min(4, e.level - shift))) if e.kind == "heading" and e.kept else e for e in items]
 
 
 def _group(items: list[Element]) -> tuple[list[Block], list[Section]]:

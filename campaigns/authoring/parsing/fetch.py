@@ -49,13 +49,18 @@ def fetch_article(
     if not is_url(url):
         raise ArticleError(url, None, "not a web address: use an http:// or https:// URL")
     try:
-        with httpx.Client(
-            follow_redirects=True,
-            max_redirects=max_redirects,
-            timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,text/markdown;q=0.9,"
-                     "text/plain;q=0.8"},
-        ) as client, client.stream("GET", url) as response:
+        with (
+            httpx.Client(
+                follow_redirects=True,
+                max_redirects=max_redirects,
+                timeout=httpx.Timeout(timeout),
+                headers={
+                    "User-Agent": USER_AGENT,
+                    "Accept": "text/html,application/xhtml+xml,text/markdown;q=0.9,text/plain;q=0.8",
+                },
+            ) as client,
+            client.stream("GET", url) as response,
+        ):
             final = str(response.url)
             _check_status(url, response)
             fmt = _check_type(url, response)

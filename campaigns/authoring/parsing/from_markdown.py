@@ -17,8 +17,8 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from campaigns.authoring.article import Article
-from campaigns.authoring.parsing.assemble import Element, assemble_article, list_element, table_element
+from campaigns.authoring.article import Article, ParagraphRole
+from campaigns.authoring.parsing.assemble import Element, Kind, assemble_article, list_element, table_element
 from campaigns.authoring.parsing.from_html import fragment_elements
 
 _YAML_FRONT = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.S)
@@ -41,7 +41,7 @@ class _Aside:
     line: int
     text: str
     rule: str | None
-    role: str = "text"
+    role: ParagraphRole = "text"
 
 
 def markdown_elements(source: str) -> list[Element]:
@@ -50,8 +50,7 @@ def markdown_elements(source: str) -> list[Element]:
     tokens = MarkdownIt("commonmark").enable("table").parse(source)
     elements = _read_tokens(tokens)
     for aside in asides:
-        role = "caption" if aside.role == "caption" else "text"
-        elements.append(Element("paragraph", aside.text, aside.line, role=role, rule=aside.rule))
+        elements.append(Element("paragraph", aside.text, aside.line, role=aside.role, rule=aside.rule))
     elements.sort(key=lambda e: e.line)  # stable: the pre-pass's pieces fall in at their lines
     if title:
         elements.insert(0, Element("title", title, 1, level=1))
@@ -208,7 +207,7 @@ def _read_tokens(tokens: list[Token]) -> list[Element]:
             if row is not None:
                 row.append(text)
             elif heading_level:
-                kind = "title" if heading_level == 1 else "heading"
+                kind: Kind = "title" if heading_level == 1 else "heading"
                 elements.append(Element(kind, text, line, level=heading_level))
             elif depth:
                 items, depths, anchors, _, _ = lists[-1]

@@ -37,8 +37,10 @@ _ATTRIBUTION = re.compile(r"^\s*(?:—|―|--|–)\s*\S")
 _NAME_WITH_LETTERS = re.compile(r"^(?:Dr\.?\s+)?[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]*){1,3},\s*[A-Z][A-Za-z.]{1,8}$")
 _PHONE = re.compile(r"\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b")
 # A button's label: a few capitalised words and no sentence ("Verify My Benefits", "Learn About Alumni Support").
-_BUTTON = re.compile(r"^(?:[A-Z0-9][\w’'&/-]*)(?:\s+(?:[A-Z0-9][\w’'&/-]*|a|an|and|at|for|in|of|on|or|the|to|your|my))"
-                     r"{0,5}[!»›→]?$")
+_BUTTON = re.compile(
+    r"^(?:[A-Z0-9][\w’'&/-]*)(?:\s+(?:[A-Z0-9][\w’'&/-]*|a|an|and|at|for|in|of|on|or|the|to|your|my))"
+    r"{0,5}[!»›→]?$"
+)
 PROSE_WORDS = 15  # a paragraph this long (or of two sentences) is the article's prose, not a band's line
 CALL_OUT_WORDS = 35
 
@@ -141,8 +143,11 @@ def _is_prose(e: Element) -> bool:
 
 
 def _is_sentence(e: Element) -> bool:
-    return e.kind == "paragraph" and e.kept and len(residue.words_of(e.text)) >= 6 and e.text.rstrip().endswith(
-        (".", "!", "?", ":", '."', ".”")
+    return (
+        e.kind == "paragraph"
+        and e.kept
+        and len(residue.words_of(e.text)) >= 6
+        and e.text.rstrip().endswith((".", "!", "?", ":", '."', ".”"))
     )
 
 
@@ -190,8 +195,9 @@ def _can_be_title(e: Element) -> bool:
 def _footer_band(elements: list[Element]) -> list[Element]:
     """After the body's last paragraph of prose (and a list it introduces), what is left is the site's footer
     band: share bar, author box (its bio kept), related posts, newsletter, copyright, legal links."""
-    last = next((i for i in range(len(elements) - 1, -1, -1) if _is_prose(elements[i]) and not _is_bio(elements[i])),
-                None)
+    last = next(
+        (i for i in range(len(elements) - 1, -1, -1) if _is_prose(elements[i]) and not _is_bio(elements[i])), None
+    )
     if last is None:
         return elements
     end = last + 1

@@ -10,9 +10,9 @@ from campaigns.authoring.article import BulletList, Paragraph, Section
 from campaigns.authoring.parsing.assemble import (
     Element,
     assemble_article,
-    list_element,
     is_author_bio,
     is_call_to_action,
+    list_element,
     title_from_filename,
 )
 

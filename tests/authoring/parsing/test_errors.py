@@ -70,7 +70,11 @@ def test_heading_with_no_body_at_the_end_is_dropped_and_shown(tmp_path: Path) ->
     for name, source, line in [
         ("end.txt", f"{BODY}\nFirst Section\n{BODY}\nA Heading Left Dangling\n", 4),
         ("end.md", f"# Title\n\n{BODY}\n\n## First\n\n{BODY}\n\n## Dangling\n", 9),
-        ("end.html", f"<article>\n<h1>T</h1>\n<p>{BODY}</p>\n<h2>First</h2>\n<p>{BODY}</p>\n<h2>Dangling</h2>\n</article>", 6),
+        (
+            "end.html",
+            f"<article>\n<h1>T</h1>\n<p>{BODY}</p>\n<h2>First</h2>\n<p>{BODY}</p>\n<h2>Dangling</h2>\n</article>",
+            6,
+        ),
     ]:
         path = tmp_path / name
         path.write_text(source, encoding="utf-8")
