@@ -147,7 +147,7 @@ def assemble_article(
     `overrides` maps block ids to a staff decision: True keeps a block a rule dropped, False drops a kept one.
     """
     items = with_ids(list(elements))
-    items = mark_residue(clean(items))
+    items = _drop_orphan_labels(mark_residue(clean(items)))
     items = _apply(items, overrides or {})
     if not any(e.kept and e.kind in (*CONTENT, "bio") for e in items):
         first = next((e.line for e in items if e.kept), items[0].line if items else 1)
@@ -245,6 +245,16 @@ def mark_residue(elements: list[Element]) -> list[Element]:
             if rule:
                 out[i] = e.drop(rule)
         i += 1
+    return out
+
+
+def _drop_orphan_labels(elements: list[Element]) -> list[Element]:
+    """A short line introducing what comes next ("More reading:") goes with it when that was dropped."""
+    out = list(elements)
+    for i, e in enumerate(out[:-1]):
+        after = out[i + 1]
+        if e.kept and e.kind == "paragraph" and e.text.endswith(":") and len(e.text.split()) <= 6 and after.rule:
+            out[i] = e.drop(after.rule)
     return out
 
 

@@ -79,7 +79,8 @@ def _pre_pass(source: str) -> tuple[str, str | None, list[_Aside]]:
                 text.append(lines[i].strip())
                 lines[i] = ""
                 i += 1
-            asides.append(_Aside(start + 1, " ".join(" ".join(text).split()), "notes"))
+            note = _FOOTNOTE_DEF.sub("", " ".join(" ".join(text).split()), count=1).strip()
+            asides.append(_Aside(start + 1, note, "notes"))
         else:
             i += 1
     return "\n".join(lines), title, asides

@@ -145,3 +145,26 @@ def test_a_list_is_residue_only_as_a_whole() -> None:
     assert article.intro == (Paragraph(BODY),)
     assert article.sections[0].blocks == (BulletList(("Phone", "Email", "Text message")),)
     assert [(b.rule, b.text) for b in article.dropped] == [("share-bar", "Facebook\nTweet")]
+
+
+def test_block_ids_are_stable_and_staff_can_keep_or_drop_any_block_by_id() -> None:
+    elements = [
+        Element("title", "Title", 1, level=1),
+        Element("paragraph", BODY, 2),
+        list_element(["Facebook", "Tweet"], 3),
+        Element("heading", "Ways to Reach a Counselor", 4),
+        Element("paragraph", "Call us and we will talk you through the options.", 5),
+        Element("heading", "Why It Matters", 6),
+        Element("paragraph", "Talking early makes the next step easier to take.", 7),
+    ]
+    article = assemble_article(elements, Path("t.txt"))
+    again = assemble_article(elements, Path("t.txt"))
+    assert [b.id for b in article.blocks] == [b.id for b in again.blocks]  # the same source, the same ids
+    edited = assemble_article([*elements[:6], Element("paragraph", "A new closing line for the section.", 7)], Path("t.txt"))
+    assert [b.id for b in edited.blocks][:6] == [b.id for b in article.blocks][:6]  # unchanged blocks keep theirs
+    share = next(b for b in article.dropped if b.rule == "share-bar")
+    body = next(b for b in article.blocks if b.text == BODY)
+    assert article.intro[0].id == body.id  # an Article block carries the id of its source block
+    reviewed = assemble_article(elements, Path("t.txt"), overrides={share.id: True, body.id: False})
+    assert reviewed.intro == (BulletList(("Facebook", "Tweet")),)  # kept by staff
+    assert next(b for b in reviewed.blocks if b.id == body.id).rule == "staff"

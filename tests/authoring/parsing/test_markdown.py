@@ -119,3 +119,54 @@ def test_line_numbers_count_the_front_matter(tmp_path: Path) -> None:
     source = "---\ntitle: T\n---\n\nIntro text here that is body.\n\n## Ends with a heading\n"
     article = parse_markdown(source, tmp_path / "x.md")
     assert [(b.line, b.rule) for b in article.dropped] == [(1, "front-matter"), (7, "heading-without-body")]
+
+
+HUGO = """+++
+title = "Naloxone at Home"
+draft = false
++++
+
+{{< lead >}}
+Keeping naloxone at home is one of the simplest ways to prepare for an opioid overdose in the family.
+{{< /lead >}}
+
+{{< toc >}}
+
+## Where to Keep It
+
+Store it at room temperature where everyone in the house can find it quickly[^1].
+
+{{< figure src="/img/kit.jpg" alt="A naloxone kit on a shelf" caption="A kit kept by the front door, in plain sight." >}}
+
+{{% notice info %}}
+Our pharmacy gives kits for free. [Ask for one](/pharmacy/)
+{{% /notice %}}
+
+> [!NOTE]
+> Check the expiry date once a year and replace the kit when it runs out.
+
+> [!TIP]
+> Book a free training. [Call us](tel:+15550100)
+
+{{< youtube id="abc123" title="Naloxone in two minutes" >}}
+
+[^1]: Example Guide to Naloxone Storage. 2022.
+"""
+
+
+def test_front_matter_shortcodes_admonitions_and_footnotes(tmp_path: Path) -> None:
+    article = parse_markdown(HUGO, tmp_path / "naloxone.md")
+    assert article.title == "Naloxone at Home"  # TOML front matter
+    assert article.intro[0].text.startswith("Keeping naloxone at home")  # a lead shortcode keeps its text
+    blocks = article.sections[0].blocks
+    assert blocks[0].text.endswith("find it quickly.")  # the footnote marker left the text
+    assert blocks[1] == Paragraph("A kit kept by the front door, in plain sight.", role="caption")
+    assert blocks[2].text == "Check the expiry date once a year and replace the kit when it runs out."  # no link
+    assert len(blocks) == 3
+    dropped: dict[str, list[str]] = {}
+    for b in article.dropped:
+        dropped.setdefault(b.rule or "", []).append(b.text)
+    assert dropped["front-matter"] == ['title = "Naloxone at Home" draft = false']
+    assert dropped["call-out"] == ["Our pharmacy gives kits for free. Ask for one", "Book a free training. Call us"]
+    assert [t.split()[1] for t in dropped["placeholder"]] == ["toc", "youtube"]
+    assert dropped["notes"] == ["Example Guide to Naloxone Storage. 2022."]
