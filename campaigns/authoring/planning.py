@@ -89,14 +89,22 @@ def _units(sections: tuple[Section, ...], max_words: int) -> list[Section]:
 
 
 def _split_blocks(blocks: tuple[Block, ...], max_words: int) -> list[tuple[Block, ...]]:
-    """Blocks in as few parts as keep each under `max_words`, the parts as even as the blocks allow."""
+    """Blocks in the fewest parts that keep each under `max_words` (a block longer than that stands alone), the
+    parts as even as the blocks allow."""
     total = sum(b.words for b in blocks)
-    parts = max(2, math.ceil(total / max_words))
-    target = total / parts
+    for parts in range(max(2, math.ceil(total / max_words)), len(blocks) + 1):
+        split = _balanced(blocks, parts)
+        if all(sum(b.words for b in part) <= max_words or len(part) == 1 for part in split):
+            return split
+    return [(b,) for b in blocks]
+
+
+def _balanced(blocks: tuple[Block, ...], parts: int) -> list[tuple[Block, ...]]:
+    """Blocks in `parts` parts, each cut before the block whose middle falls past the part's even share."""
+    target = sum(b.words for b in blocks) / parts
     out: list[list[Block]] = [[]]
     done = 0
     for block in blocks:
-        # A new part starts before the block whose middle would fall past this part's share.
         if out[-1] and len(out) < parts and done + block.words / 2 > target * len(out):
             out.append([])
         out[-1].append(block)

@@ -124,7 +124,7 @@ def test_refusals_print_one_line_and_exit_1(cli, env):
 PASTED = """<h1>Coming Back From a Relapse</h1>
 <p>A relapse can feel like the end of recovery, but for most people it is one step in a longer process of change.</p>
 <h2>What a Relapse Means</h2>
-<p>It means the plan needs adjusting, not that the effort was wasted. Many people relapse before they find what works.</p>
+<p>It means the plan needs adjusting, not that the effort was wasted. Many relapse before they find what works.</p>
 <h2>Planning the Next Step</h2>
 <p>Talk through what happened with someone you trust, and decide together what to change in the weeks ahead.</p>
 """

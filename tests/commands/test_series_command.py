@@ -128,6 +128,7 @@ def test_plan_reads_pasted_text_from_standard_input():
     assert r.returncode == 0, r.stderr
     plan = json.loads(r.stdout)
     assert plan["title"] == "Coming Back From a Relapse"
+
     def rule_of(words: str) -> str:
         return next(d["rule"] for d in plan["dropped"] if words in d["text"])
 

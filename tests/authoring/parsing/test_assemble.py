@@ -160,7 +160,9 @@ def test_block_ids_are_stable_and_staff_can_keep_or_drop_any_block_by_id() -> No
     article = assemble_article(elements, Path("t.txt"))
     again = assemble_article(elements, Path("t.txt"))
     assert [b.id for b in article.blocks] == [b.id for b in again.blocks]  # the same source, the same ids
-    edited = assemble_article([*elements[:6], Element("paragraph", "A new closing line for the section.", 7)], Path("t.txt"))
+    edited = assemble_article(
+        [*elements[:6], Element("paragraph", "A new closing line for the section.", 7)], Path("t.txt")
+    )
     assert [b.id for b in edited.blocks][:6] == [b.id for b in article.blocks][:6]  # unchanged blocks keep theirs
     share = next(b for b in article.dropped if b.rule == "share-bar")
     body = next(b for b in article.blocks if b.text == BODY)

@@ -68,7 +68,9 @@ def _app(base: str):
 
     @app.get("/notes.md")
     def markdown() -> Response:
-        return Response("# Notes\n\nA first paragraph of text.\n\n## Part\n\nMore text here.\n", media_type="text/markdown")
+        return Response(
+            "# Notes\n\nA first paragraph of text.\n\n## Part\n\nMore text here.\n", media_type="text/markdown"
+        )
 
     @app.get("/broken")
     def broken() -> Response:

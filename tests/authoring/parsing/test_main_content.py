@@ -11,8 +11,8 @@ from campaigns.authoring.parsing import parse_html
 PROSE = [
     "Alcohol changes the way the brain handles sleep, and the effect grows with every drink taken late in the evening.",
     "In the second half of the night the body clears the alcohol and sleep becomes light, broken and restless again.",
-    "People who drink most nights often notice that they wake up tired even after eight hours in bed with the lights off.",
-    "Cutting back for two weeks is usually enough to notice deeper sleep, steadier mood and more energy in the morning.",
+    "People who drink most nights often notice that they wake up tired even after eight hours in bed.",
+    "Cutting back for two weeks is usually enough to notice deeper sleep, steadier mood and more energy.",
     "A doctor can help when sleep does not improve, since other causes such as sleep apnea are common and treatable.",
 ]
 
@@ -97,7 +97,9 @@ def test_a_box_around_a_button_is_a_call_out_and_a_lone_buttons_text_goes_with_i
 
 
 def test_a_phone_link_inside_a_sentence_is_body_text() -> None:
-    sentence = "<p>If someone will not wake up, call <a href='tel:911'>911</a> and stay with them until help arrives.</p>"
+    sentence = (
+        "<p>If someone will not wake up, call <a href='tel:911'>911</a> and stay with them until help arrives.</p>"
+    )
     article = parse(page(f"<article>{body(sentence)}</article>"))
     assert "call 911 and stay with them" in kept_text(article)
 
@@ -112,9 +114,11 @@ def test_a_dismissable_notice_is_a_call_out() -> None:
 
 
 def test_a_list_of_links_is_a_link_block_and_a_list_of_facts_is_not() -> None:
-    links = "<p>More reading:</p><ul>" + "".join(
-        f"<li><a href='/p/{n}'>Post number {n} about sleep</a></li>" for n in range(4)
-    ) + "</ul>"
+    links = (
+        "<p>More reading:</p><ul>"
+        + "".join(f"<li><a href='/p/{n}'>Post number {n} about sleep</a></li>" for n in range(4))
+        + "</ul>"
+    )
     facts = "<ul><li>Keep the same wake time every day.</li><li>Stop drinking three hours before bed.</li></ul>"
     article = parse(page(f"<article>{body(facts, links)}</article>"))
     assert "Keep the same wake time every day." in kept_text(article)
@@ -129,7 +133,9 @@ def test_a_form_without_a_form_tag_is_a_form() -> None:
 
 
 def test_by_line_and_dates_under_the_title_are_post_info() -> None:
-    article = parse(page(f"<article>{body().replace('</h1>', '</h1><p>Maya Lind, LCSW</p><p>6 min read</p>')}</article>"))
+    article = parse(
+        page(f"<article>{body().replace('</h1>', '</h1><p>Maya Lind, LCSW</p><p>6 min read</p>')}</article>")
+    )
     assert rules(article)["Maya Lind, LCSW"] == "post-info" and rules(article)["6 min read"] == "post-info"
 
 
@@ -163,7 +169,9 @@ def test_title_from_h1_or_metadata_never_from_navigation() -> None:
     html = html.replace("<header>", "<header><h1>Clear Path Wellness</h1>")
     assert parse(html).title == "Sleep and Alcohol"
     # A heading that repeats the title is not a section of its own.
-    repeated = page(f"<article>{body().replace('<h2>What Happens at Night</h2>', '<h2>Sleep and Alcohol</h2>')}</article>")
+    repeated = page(
+        f"<article>{body().replace('<h2>What Happens at Night</h2>', '<h2>Sleep and Alcohol</h2>')}</article>"
+    )
     article = parse(repeated)
     assert "Sleep and Alcohol" not in [s.heading for s in article.sections]
     assert rules(article)["Sleep and Alcohol"] == "title-repeat"
@@ -182,6 +190,8 @@ def test_a_table_a_quote_a_caption_and_a_nested_list_stay_what_they_are() -> Non
     kinds = [type(b).__name__ + ("/" + b.role if hasattr(b, "role") else "") for b in blocks]
     assert kinds[2:] == ["Table", "Paragraph/caption", "Paragraph/quote", "BulletList"]
     table, nested = blocks[2], blocks[5]
-    assert table.columns == ("Drink", "Effect on sleep") and table.body == (("Wine at dinner", "Lighter sleep late in the night"),)
+    assert table.columns == ("Drink", "Effect on sleep") and table.body == (
+        ("Wine at dinner", "Lighter sleep late in the night"),
+    )
     assert nested.ordered and nested.items == ("Set a bedtime", "the same every night", "Keep the room dark")
     assert nested.depths == (0, 1, 0)

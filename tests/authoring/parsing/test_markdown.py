@@ -136,7 +136,7 @@ Keeping naloxone at home is one of the simplest ways to prepare for an opioid ov
 
 Store it at room temperature where everyone in the house can find it quickly[^1].
 
-{{< figure src="/img/kit.jpg" alt="A naloxone kit on a shelf" caption="A kit kept by the front door, in plain sight." >}}
+{{< figure src="/img/kit.jpg" alt="A naloxone kit on a shelf" caption="A kit kept by the front door." >}}
 
 {{% notice info %}}
 Our pharmacy gives kits for free. [Ask for one](/pharmacy/)
@@ -160,7 +160,7 @@ def test_front_matter_shortcodes_admonitions_and_footnotes(tmp_path: Path) -> No
     assert article.intro[0].text.startswith("Keeping naloxone at home")  # a lead shortcode keeps its text
     blocks = article.sections[0].blocks
     assert blocks[0].text.endswith("find it quickly.")  # the footnote marker left the text
-    assert blocks[1] == Paragraph("A kit kept by the front door, in plain sight.", role="caption")
+    assert blocks[1] == Paragraph("A kit kept by the front door.", role="caption")
     assert blocks[2].text == "Check the expiry date once a year and replace the kit when it runs out."  # no link
     assert len(blocks) == 3
     dropped: dict[str, list[str]] = {}

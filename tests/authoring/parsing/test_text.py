@@ -196,7 +196,10 @@ def test_a_browser_copy_loses_its_header_and_footer_bands_by_shape(tmp_path: Pat
     article = parse_text(COPY, tmp_path / "sleep.txt")
     assert article.title == "Sleep in Early Recovery: What to Expect"  # not the first line: the one the body follows
     assert [s.heading for s in article.sections] == ["Why Sleep Suffers", "Habits That Help", "When to Ask for Help"]
-    assert article.author_bio == "Jamie Ortiz is a counselor at Example Recovery. She has helped people sleep again for ten years."
+    assert (
+        article.author_bio
+        == "Jamie Ortiz is a counselor at Example Recovery. She has helped people sleep again for ten years."
+    )
     dropped = {b.text: b.rule for b in article.dropped}
     assert dropped["Call Us 24/7: (555) 010-0199"] == "before-title"
     assert dropped["Jamie Ortiz, LCSW"] == dropped["May 2, 2024"] == dropped["6 min read"] == "post-info"
@@ -210,10 +213,18 @@ def test_a_browser_copy_loses_its_header_and_footer_bands_by_shape(tmp_path: Pat
     }
     assert dropped["© 2024 Example Recovery. All rights reserved."] == "after-body"
     habits = article.sections[1].blocks
-    assert habits[1] == Table((("Level", "What it means"), ("Mild", "A few restless nights a week"),
-                               ("Severe", "Most nights broken for a month or more")), header=True)
+    assert habits[1] == Table(
+        (
+            ("Level", "What it means"),
+            ("Mild", "A few restless nights a week"),
+            ("Severe", "Most nights broken for a month or more"),
+        ),
+        header=True,
+    )
     # Citation markers leave the text.
-    assert article.sections[0].blocks[0].text.startswith("The brain has to relearn how to wind down without a substance,")
+    assert (
+        article.sections[0].blocks[0].text.startswith("The brain has to relearn how to wind down without a substance,")
+    )
 
 
 def test_lines_under_a_heading_in_a_blank_line_copy_are_a_list(tmp_path: Path) -> None:
