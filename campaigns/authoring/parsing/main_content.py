@@ -243,15 +243,26 @@ def _link_blocks(pieces: list[Piece]) -> None:
 
 
 def _notes(pieces: list[Piece]) -> None:
-    """A block that starts with a link back to its marker in the text is a footnote or a comment of the document."""
+    """A block that starts with a link back to its marker in the text is a footnote or a comment of the document;
+    a list whose every item ends with such a link ("↩") is the list of footnotes."""
     for p in pieces:
         if not p.element.kept or p.element.kind not in CONTENT:
             continue
         first = next(p.node.iter("a"), None)
-        if first is None or not (first.get("href") or "").startswith("#") or not _leads(p.node, first):
-            continue
-        if re.match(r"^\s*\[?\w{1,4}\]?\s*$", " ".join(first.itertext())):
+        if first is not None and (first.get("href") or "").startswith("#") and _leads(p.node, first):
+            if re.match(r"^\s*\[?\w{1,4}\]?\s*$", " ".join(first.itertext())):
+                p.element = p.element.drop("notes")
+        elif p.element.kind == "list" and (items := list(p.node.iter("li"))) and all(map(_links_back, items)):
             p.element = p.element.drop("notes")
+
+
+def _links_back(item: HtmlElement) -> bool:
+    """Does the item hold an in-page link that is only a marker or an arrow ("↩", "^", "[1]")?"""
+    return any(
+        (a.get("href") or "").startswith("#")
+        and re.fullmatch(r"\s*(\[?\w{1,3}\]?|[↩↑^⤴︎\ufe0e]+)\s*", " ".join(a.itertext()))
+        for a in item.iter("a")
+    )
 
 
 def _leads(node: HtmlElement, link: HtmlElement) -> bool:

@@ -148,6 +148,13 @@ def test_footnote_and_comment_bodies_that_link_back_are_notes_and_their_markers_
     article = parse(html)
     assert PROSE[1] in kept_text(article) and "[1]" not in kept_text(article)
     assert "Example Study of Sleep and Alcohol. 2021." not in kept_text(article)
+    # A list of footnotes whose items each end with a link back ("↩") is the same notes.
+    listed = (
+        "<ol><li>Example Review of Sleep. 2020. <a href='#r1'>↩︎</a></li>"
+        "<li>Another Study. 2022. <a href='#r2'>↩︎</a></li></ol>"
+    )
+    article = parse(page(f"<article>{body(listed)}</article>"))  # inside the article, where the extractor keeps it
+    assert [b.rule for b in article.dropped if "Example Review" in b.text] == ["notes"]
 
 
 def test_the_author_box_is_the_bio_and_what_follows_it_is_not_the_article() -> None:
