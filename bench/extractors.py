@@ -11,8 +11,8 @@ An extractor whose package is missing is skipped with a note. The project's own 
 Measured here (trafilatura 2.3.1, readability-lxml 0.9, jusText 3.0.2, boilerpy3 1.0.7, goose3 3.1.22, newspaper4k
 0.9.6): see bench/results/extractors.md.
 
-For every .html/.htm article in tests/fixtures/articles that has a NAME.expect.toml sidecar (see tests/test_corpus.py),
-each extractor's output is compared with the sidecar:
+For every .html/.htm article in tests/fixtures/articles that has a NAME.expect.toml sidecar
+(see tests/authoring/test_corpus.py), each extractor's output is compared with the sidecar:
   body      share of the expected body sentences found (as words) in the extracted text
   residue   residue strings (navigation, sidebars, call-outs, forms, comments...) found in the extracted text: the
             total over all pages, and on how many pages any was found
@@ -61,7 +61,7 @@ def holds(haystack: str, needle: str) -> bool:
 
 
 def residue_in(text: str, normed: str, residue: str) -> bool:
-    """As tests/test_corpus.py: strings of two words or more as words, shorter ones as written."""
+    """As tests/authoring/test_corpus.py: strings of two words or more as words, shorter ones as written."""
     return holds(normed, norm(residue)) if len(norm(residue).split()) > 1 else residue in text
 
 
@@ -184,30 +184,34 @@ def newspaper_run(page: str) -> Output:
 
 
 def outreach_run(page: str) -> Output:
-    """The project's own HTML reader today (campaigns.parsing.from_html), flattened to blocks."""
-    from campaigns.authoring.article import BulletList, Paragraph
+    """The project's own HTML reader (campaigns.authoring.parsing.from_html: trafilatura and the project's rules),
+    flattened to blocks."""
     from campaigns.authoring.parsing.from_html import parse_html
 
     try:
         art = parse_html(page, Path("page.html"))
     except Exception:
         return Output("", None, [])
-    blocks, lines = [], [art.title]
-    sections = [*art.sections, *([art.closing] if art.closing else [])]
+    blocks = []
     for b in art.intro:
-        blocks += _outreach_blocks(b, Paragraph, BulletList)
-    for s in sections:
-        blocks.append(("h", 2, s.heading))
+        blocks += _outreach_blocks(b)
+    for s in [*art.sections, *([art.closing] if art.closing else [])]:
+        if s.heading:
+            blocks.append(("h", s.level, s.heading))
         for b in s.blocks:
-            blocks += _outreach_blocks(b, Paragraph, BulletList)
-    lines += [t for _, _, t in blocks] + ([art.author_bio] if art.author_bio else [])
+            blocks += _outreach_blocks(b)
+    lines = [art.title] + [t for _, _, t in blocks] + ([art.author_bio] if art.author_bio else [])
     return Output("\n".join(lines), art.title, blocks)
 
 
-def _outreach_blocks(b, Paragraph, BulletList):
-    if isinstance(b, Paragraph):
-        return [("p", 0, b.text)]
-    return [("li", 0, i) for i in b.items]
+def _outreach_blocks(b) -> list[tuple[str, int, str]]:
+    from campaigns.authoring.article import BulletList, Table
+
+    if isinstance(b, Table):
+        return [("cell", 0, c) for row in b.rows for c in row if c]
+    if isinstance(b, BulletList):
+        return [("li", 0, i) for i in b.items]
+    return [("p", 0, b.text)]
 
 
 EXTRACTORS: dict[str, Callable[[], Callable[[str], Output]]] = {

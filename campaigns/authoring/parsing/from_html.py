@@ -149,6 +149,8 @@ class _Walker:
         self.page_words = page_words
         self.pieces: list[Piece] = []
         self.last_level = 1
+        self.section_level: int | None = None  # the level of the last heading that is not a tab's title
+        self.toggle_levels: dict[HtmlElement, int] = {}
 
     def visit(self, node: HtmlElement, role: ParagraphRole = "text") -> None:
         tag = node.tag
@@ -163,8 +165,15 @@ class _Walker:
         line = node.sourceline or 1
         if node is self.title_node:
             self._add(Element("title", visible_text(node), line, level=1), node)
+        elif tag in HEADINGS and _is_toggle(node):
+            # A tab's or an accordion's title (a heading that is all one link to its own panel) heads the panel
+            # under it, whatever its tag: a section of the article where no section has started yet.
+            widget = _toggle_widget(node)
+            if widget not in self.toggle_levels:  # the tabs of one widget are siblings
+                self.toggle_levels[widget] = 2 if self.section_level is None else self.section_level + 1
+            self._add(Element("heading", visible_text(node), line, level=self.toggle_levels[widget]), node)
         elif tag in HEADINGS:
-            self.last_level = HEADINGS[tag]
+            self.last_level = self.section_level = HEADINGS[tag]
             self._add(Element("heading", visible_text(node), line, level=HEADINGS[tag]), node)
         elif tag == "summary":  # the question of a <details> FAQ entry
             self._add(Element("heading", visible_text(node), line, level=min(6, self.last_level + 1)), node)
@@ -272,7 +281,11 @@ class _Walker:
         self, run: list[str], nodes: list[HtmlElement], node: HtmlElement, line: int, role: ParagraphRole
     ) -> None:
         links = _link_words(nodes)
-        for part in _PARAGRAPH_BREAK.split("".join(run)):
+        text = "".join(run)
+        if len(nodes) == 1 and _is_bold_label(nodes[0], text):
+            self._run_in_heading(" ".join(text.split()), node, line)
+            return
+        for part in _PARAGRAPH_BREAK.split(text):
             if part := " ".join(part.split()):
                 self._add(Element("paragraph", part, line, role=role), node, link_words=links)
 
@@ -280,9 +293,19 @@ class _Walker:
         if _has_block(node):
             self._container(node, role)
             return
-        for part in _PARAGRAPH_BREAK.split(visible_text(node, keep_breaks=True)):
+        text = visible_text(node, keep_breaks=True)
+        bold = [c for c in node if isinstance(c.tag, str) and not is_hidden(c)]
+        if node.tag == "p" and len(bold) == 1 and _is_bold_label(bold[0], text):
+            self._run_in_heading(" ".join(text.split()), node, node.sourceline or 1)
+            return
+        for part in _PARAGRAPH_BREAK.split(text):
             if part := " ".join(part.split()):
                 self._add(Element("paragraph", part, node.sourceline or 1, role=role), node)
+
+    def _run_in_heading(self, text: str, node: HtmlElement, line: int) -> None:
+        """A short bold line on its own ("<p><strong>Is relapse a sign …?</strong></p>", an FAQ block's question)
+        is a heading one level under the last one; whether it has a body under it is decided later."""
+        self._add(Element("heading", text, line, level=min(6, self.last_level + 1)), node)
 
     def _list(self, node: HtmlElement) -> None:
         items: list[str] = []
@@ -337,6 +360,31 @@ class _Walker:
         if rows:
             caption = text_of(node.find("caption"))
             self._add(table_element(rows, node.sourceline or 1, header=header and len(rows) > 1, caption=caption), node)
+
+
+def _is_bold_label(bold: HtmlElement, text: str) -> bool:
+    """Is `text` all inside the one <strong>/<b>, short and not a sentence (no final period)?"""
+    if bold.tag not in ("strong", "b") or next(bold.iter("a"), None) is not None:
+        return False
+    words = " ".join(text.split())
+    return (
+        words == " ".join(visible_text(bold).split())
+        and 0 < len(words.split()) <= 12
+        and not words.endswith((".", ",", ";", ":"))
+    )
+
+
+def _is_toggle(heading: HtmlElement) -> bool:
+    links = list(heading.iter("a"))
+    return len(links) == 1 and (links[0].get("href") or "").startswith("#") and text_of(links[0]) == text_of(heading)
+
+
+def _toggle_widget(heading: HtmlElement) -> HtmlElement:
+    """The nearest element holding this and another tab's title: the tabs or accordion widget."""
+    for a in heading.iterancestors():
+        if sum(1 for h in a.iter("h1", "h2", "h3", "h4", "h5", "h6") if _is_toggle(h)) > 1:
+            return a
+    return heading
 
 
 def _has_block(node: HtmlElement) -> bool:

@@ -202,3 +202,25 @@ def test_a_table_a_quote_a_caption_and_a_nested_list_stay_what_they_are() -> Non
     )
     assert nested.ordered and nested.items == ("Set a bedtime", "the same every night", "Keep the room dark")
     assert nested.depths == (0, 1, 0)
+
+
+def test_a_bold_line_on_its_own_and_a_tabs_title_are_headings() -> None:
+    faq = (
+        "<h2>Questions</h2><div class='faq'><div><strong>Is a nightcap ever fine?</strong> "
+        "<p>Once in a while it does little harm, but a nightly drink keeps the cycle going.</p></div></div>"
+    )
+    tabs = (
+        "<div class='tabs'><ul><li><a href='#t1'>Tonight</a></li><li><a href='#t2'>This Month</a></li></ul>"
+        "<div id='t1'><h4><a href='#t1'>Tonight</a></h4><h3>Small Steps</h3><p>Skip the drink after dinner and "
+        "read for twenty minutes instead of watching a screen.</p></div>"
+        "<div id='t2'><h4><a href='#t2'>This Month</a></h4><p>Track how you sleep on the nights you drink and the "
+        "nights you do not, and compare the two after four weeks.</p></div></div>"
+    )
+    article = parse(page(f"<article><h1>Sleep and Alcohol</h1><p>{PROSE[0]}</p>{tabs}{faq}<p>{PROSE[1]}</p></article>"))
+    assert [(s.level, s.heading) for s in article.sections] == [
+        (2, "Tonight"),  # a tab's title heads its panel, and the tabs of one widget are siblings
+        (3, "Small Steps"),
+        (2, "This Month"),
+        (2, "Questions"),
+        (3, "Is a nightcap ever fine?"),  # the FAQ block's bold question
+    ]
