@@ -209,8 +209,8 @@ class _Walker:
             rule = "page-chrome"
         elif tag == "form" or (tag in ("div", "section", "fieldset") and _holds_fields(node)):
             rule = "form"
-        elif (node.get("style") or "").replace(" ", "").lower().startswith(("mso-element:comment", "mso-element:foot")):
-            rule = "notes"  # Word's list of comments or footnotes
+        elif (node.get("style") or "").replace(" ", "").lower().startswith("mso-element:comment"):
+            rule = "comment"  # Word's list of the document's comments
         else:
             # A heading's or paragraph's id is often its own words ("plan-for-social-situations"): classes only.
             words = (node.get("class") or "").split() if tag in HEADINGS or tag == "p" else classes(node)

@@ -3,8 +3,9 @@
 What static-site generators and editors add around the text is read for what it is: YAML (`---`) or TOML (`+++`)
 front matter gives the title; Hugo shortcodes (`{{< figure >}}`, `{{< lead >}}...{{< /lead >}}`) give their
 caption or inner text, and boxes that point to an action (a notice with a link) are call-outs; footnote markers
-(`[^1]`) leave the text and footnote definitions are notes; `> [!TIP]` admonitions are call-outs when they hold a
-link, quotes otherwise; images give no text (an alt text describes a picture the email does not show).
+(`[^1]`) leave the text and the footnotes are kept as small print (the article's sources); `> [!TIP]` admonitions
+are call-outs when they hold a link, and text otherwise; images give no text (an alt text describes a picture the
+email does not show).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _pre_pass(source: str) -> tuple[str, str | None, list[_Aside]]:
                 lines[i] = ""
                 i += 1
             note = _FOOTNOTE_DEF.sub("", " ".join(" ".join(text).split()), count=1).strip()
-            asides.append(_Aside(start + 1, note, "notes"))
+            asides.append(_Aside(start + 1, note, None, role="caption"))  # a source: small print
         else:
             i += 1
     return "\n".join(lines), title, asides

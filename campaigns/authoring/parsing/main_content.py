@@ -9,7 +9,8 @@ builders and exports, a paragraph written between <br>s). Then rules that look a
 * `sibling-column`: a grid column beside the one holding the article's prose, with little prose of its own;
 * `call-out` and `button` (call_outs.py): buttons, the small boxes around them, the short text written for them;
 * `link-block`: a list or a short paragraph that is mostly links;
-* `notes`: a block that begins with a link back to its marker in the text (footnotes, a document's comments);
+* `comment`: a block that begins with a link back to a letter or initials marker in the text (a document's
+  comments); one that links back to a number is a footnote, kept as small print (the article's sources);
 * `post-info`: short lines between the title and the first paragraph (by-line, dates, a draft's review note);
 * `after-body`: what a page puts after the author's box (more posts, related reading).
 """
@@ -72,7 +73,7 @@ def select_article(source: str, pieces: list[Piece], title_node: HtmlElement | N
     _sibling_columns(pieces)
     drop_call_outs(page, region)
     _link_blocks(pieces)
-    _notes(pieces)
+    _comments_and_footnotes(pieces)
     _lead_zone(pieces)
     _after_the_bio(pieces)
     return [p.element for p in pieces]
@@ -242,27 +243,22 @@ def _link_blocks(pieces: list[Piece]) -> None:
             p.element = e.drop("link-block")
 
 
-def _notes(pieces: list[Piece]) -> None:
-    """A block that starts with a link back to its marker in the text is a footnote or a comment of the document;
-    a list whose every item ends with such a link ("↩") is the list of footnotes."""
+def _comments_and_footnotes(pieces: list[Piece]) -> None:
+    """A block that starts with a link back to its marker in the text is a note: a footnote when the marker is a
+    number (the article's sources: kept, in small print), a comment for the document's authors when it is a letter
+    or initials ("[a]", "[LM1]")."""
     for p in pieces:
-        if not p.element.kept or p.element.kind not in CONTENT:
+        e = p.element
+        if not e.kept or e.kind not in CONTENT:
             continue
         first = next(p.node.iter("a"), None)
-        if first is not None and (first.get("href") or "").startswith("#") and _leads(p.node, first):
-            if re.match(r"^\s*\[?\w{1,4}\]?\s*$", " ".join(first.itertext())):
-                p.element = p.element.drop("notes")
-        elif p.element.kind == "list" and (items := list(p.node.iter("li"))) and all(map(_links_back, items)):
-            p.element = p.element.drop("notes")
-
-
-def _links_back(item: HtmlElement) -> bool:
-    """Does the item hold an in-page link that is only a marker or an arrow ("↩", "^", "[1]")?"""
-    return any(
-        (a.get("href") or "").startswith("#")
-        and re.fullmatch(r"\s*(\[?\w{1,3}\]?|[↩↑^⤴︎\ufe0e]+)\s*", " ".join(a.itertext()))
-        for a in item.iter("a")
-    )
+        if first is None or not (first.get("href") or "").startswith("#") or not _leads(p.node, first):
+            continue
+        marker = " ".join(" ".join(first.itertext()).split())
+        if re.fullmatch(r"\[?(\d{1,3}|[*†‡])\]?", marker) and e.kind == "paragraph":
+            p.element = replace(e, role="caption")
+        elif re.fullmatch(r"\[?([a-z]{1,2}|[A-Z]{1,3}\d{1,3})\]?", marker):
+            p.element = e.drop("comment")
 
 
 def _leads(node: HtmlElement, link: HtmlElement) -> bool:

@@ -115,6 +115,8 @@ _TRAILING_COUNTER = re.compile(r"(?<=[.!?…\"”’)])\s+\d{1,7}\s*$")
 # Citation markers ("[1]", "[2, 3]", "[^1]") and a document's comment markers ("[a]", "[LM1]"), with the space
 # before them: an email is no place to look a footnote up.
 _MARKER = re.compile(r"\s?\[(?:\^?\d{1,3}(?:\s*[,–-]\s*\d{1,3})*|\^\w{1,20}|[a-z]{1,2}|[A-Z]{1,3}\d{1,3})\](?!\()")
+# A footnote's link back to its place in the text ("... 2021. ↩︎").
+_BACK_LINK = re.compile(r"\s*[↩⤴↑][\ufe0e\ufe0f]?")
 # "8 min read", "9 Minute Read", "Reading time: 5 minutes", "5-minute read".
 _READING_TIME = re.compile(r"^(reading time:?\s*)?\d{1,3}[\s-]*(min|mins|minute|minutes)(\s+read)?$", re.I)
 # A media player's clock ("0:00 / 8:12").
@@ -199,5 +201,5 @@ def clean_heading(text: str) -> str:
 def clean_paragraph(text: str) -> str:
     """A paragraph with runs of whitespace made single, citation and comment markers ("[1]", "[^2]", "[a]") and a
     trailing share/view counter removed."""
-    text = _MARKER.sub("", " ".join(text.replace("\ufffc", " ").split()))
+    text = _MARKER.sub("", " ".join(_BACK_LINK.sub(" ", text.replace("\ufffc", " ")).split()))
     return _TRAILING_COUNTER.sub("", " ".join(text.split())).strip()

@@ -139,22 +139,20 @@ def test_by_line_and_dates_under_the_title_are_post_info() -> None:
     assert rules(article)["Maya Lind, LCSW"] == "post-info" and rules(article)["6 min read"] == "post-info"
 
 
-def test_footnote_and_comment_bodies_that_link_back_are_notes_and_their_markers_leave_the_text() -> None:
-    marked = PROSE[1].replace("restless again.", "restless again.<sup><a href='#fn1' id='r1'>[1]</a></sup>")
-    html = page(
-        "<article>" + body().replace(PROSE[1], marked) + "</article>"
+def test_footnotes_are_small_print_comments_are_dropped_and_markers_leave_the_text() -> None:
+    marked = PROSE[1].replace("restless again.", "restless again.<sup><a href='#fn1' id='r1'>1</a></sup>")
+    marked = marked.replace("In the second", "In the second<sup><a href='#c1' id='rc1'>[a]</a></sup>")
+    notes = (
         "<div><p><a href='#r1' id='fn1'>[1]</a> Example Study of Sleep and Alcohol. 2021.</p></div>"
+        "<div><p><a href='#rc1' id='c1'>[a]</a>Sam, can we find a newer study for this?</p></div>"
+        "<ol><li>Example Review of Sleep. 2020. <a href='#r1'>↩︎</a></li></ol>"
     )
-    article = parse(html)
-    assert PROSE[1] in kept_text(article) and "[1]" not in kept_text(article)
-    assert "Example Study of Sleep and Alcohol. 2021." not in kept_text(article)
-    # A list of footnotes whose items each end with a link back ("↩") is the same notes.
-    listed = (
-        "<ol><li>Example Review of Sleep. 2020. <a href='#r1'>↩︎</a></li>"
-        "<li>Another Study. 2022. <a href='#r2'>↩︎</a></li></ol>"
-    )
-    article = parse(page(f"<article>{body(listed)}</article>"))  # inside the article, where the extractor keeps it
-    assert [b.rule for b in article.dropped if "Example Review" in b.text] == ["notes"]
+    article = parse(page("<article>" + body(notes).replace(PROSE[1], marked) + "</article>"))
+    assert PROSE[1] in kept_text(article) and "[1]" not in kept_text(article) and "[a]" not in kept_text(article)
+    sources = [b for s in article.sections for b in s.blocks if getattr(b, "role", "") == "caption"]
+    assert [b.text for b in sources] == ["Example Study of Sleep and Alcohol. 2021."]  # a source, in small print
+    assert rules(article)["Sam, can we find a newer study for this?"] == "comment"  # a note for the authors
+    assert "Example Review of Sleep. 2020." in kept_text(article) and "↩" not in kept_text(article)
 
 
 def test_the_author_box_is_the_bio_and_what_follows_it_is_not_the_article() -> None:

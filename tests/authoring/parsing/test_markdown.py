@@ -162,11 +162,11 @@ def test_front_matter_shortcodes_admonitions_and_footnotes(tmp_path: Path) -> No
     assert blocks[0].text.endswith("find it quickly.")  # the footnote marker left the text
     assert blocks[1] == Paragraph("A kit kept by the front door.", role="caption")
     assert blocks[2].text == "Check the expiry date once a year and replace the kit when it runs out."  # no link
-    assert len(blocks) == 3
+    assert len(blocks) == 4  # and the footnote, a source in small print at the end
     dropped: dict[str, list[str]] = {}
     for b in article.dropped:
         dropped.setdefault(b.rule or "", []).append(b.text)
     assert dropped["front-matter"] == ['title = "Naloxone at Home" draft = false']
     assert dropped["call-out"] == ["Our pharmacy gives kits for free. Ask for one", "Book a free training. Call us"]
     assert [t.split()[1] for t in dropped["placeholder"]] == ["toc", "youtube"]
-    assert dropped["notes"] == ["Example Guide to Naloxone Storage. 2022."]
+    assert article.sections[0].blocks[-1] == Paragraph("Example Guide to Naloxone Storage. 2022.", role="caption")
