@@ -17,9 +17,7 @@ import re
 from lxml.html import HtmlElement
 
 from campaigns.authoring.parsing.assemble import CONTENT
-from campaigns.authoring.parsing.from_html import Piece
-from campaigns.authoring.parsing.html_page import norm_words
-from campaigns.authoring.parsing.main_content import Page, inside
+from campaigns.authoring.parsing.html_page import Page, Piece, inside, norm_words
 
 CALL_OUT_WORDS = 80  # a call-out box is at most this long
 OWN_TEXT_WORDS = 35  # a button's own text, beside it, is at most this long (and two sentences)

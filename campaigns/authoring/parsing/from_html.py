@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import lxml.html
@@ -24,6 +23,7 @@ from campaigns.authoring.parsing.html_page import (
     BLOCK,
     HEADINGS,
     INVISIBLE,
+    Piece,
     classes,
     find_title,
     is_hidden,
@@ -36,6 +36,7 @@ from campaigns.authoring.parsing.html_page import (
     text_of,
     visible_text,
 )
+from campaigns.authoring.parsing.main_content import select_article
 from campaigns.errors import ArticleError
 
 _CHROME_ROLES = frozenset(
@@ -83,17 +84,6 @@ _PARAGRAPH_TAGS = frozenset(["p", "pre", "dt", "dd", "address", "li", "td", "th"
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")  # <br><br> between two paragraphs
 
 
-@dataclass
-class Piece:
-    """One block of the page with its node: what the main-content rules look at."""
-
-    element: Element
-    node: HtmlElement
-    words: int = 0
-    link_words: int = 0  # of them, inside links
-    extracted: bool = False  # the content extractor kept its words
-
-
 def page_pieces(root: HtmlElement) -> tuple[list[Piece], HtmlElement | None]:
     """Every block of the page in reading order, and the node that holds the title (None when the title comes
     from the page's metadata, given as a first piece of its own)."""
@@ -108,8 +98,6 @@ def page_pieces(root: HtmlElement) -> tuple[list[Piece], HtmlElement | None]:
 
 def parse_html(source: str, path: Path, overrides: dict[str, bool] | None = None) -> Article:
     """The Article in an HTML page; a page with no readable body is an ArticleError."""
-    from campaigns.authoring.parsing.main_content import select_article
-
     root = load(source, path)
     pieces, title_node = page_pieces(root)
     if not any(p.element.kind in ("paragraph", "list", "table") and p.element.kept for p in pieces):

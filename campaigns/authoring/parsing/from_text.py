@@ -95,8 +95,8 @@ def _read_run(run: list[tuple[int, str]], may_be_list: bool) -> list[Element]:
             continue
         if _ITEM.match(raw):
             items, ordered = [], bool(_ORDERED.match(raw))
-            while i < len(run) and _ITEM.match(run[i][1]):
-                items.append(" ".join(run[i][1][_ITEM.match(run[i][1]).end() :].split()))  # type: ignore[union-attr]
+            while i < len(run) and (marker := _ITEM.match(run[i][1])):
+                items.append(" ".join(run[i][1][marker.end() :].split()))
                 i += 1
             out.append(list_element(items, number, ordered=ordered))
             continue

@@ -1,4 +1,5 @@
-"""An HTML page as the HTML reader sees it: loaded with lxml, its visible text, its title, what its classes say.
+"""An HTML page as the HTML reader sees it: loaded with lxml, its blocks (`Piece`) and their places, its visible
+text, its title, what its classes say.
 
 The title comes from the page's `<h1>` (or the element the page or an export marks as its title) when it agrees with
 `og:title`/`<title>`; else `og:title` or `<title>` less the site's name; a page without a usable `<title>` (an
@@ -8,12 +9,14 @@ export) takes its first `<h1>` or title-classed element. Never from navigation o
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
+from campaigns.authoring.parsing.assemble import Element
 from campaigns.errors import ArticleError
 
 # Tags whose content is never text a reader sees on the page.
@@ -137,6 +140,41 @@ def _remove_keeping_tail(node: HtmlElement) -> None:
     else:
         parent.text = (parent.text or "") + tail
     parent.remove(node)
+
+
+# Blocks and their places -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Piece:
+    """One block of the page with its node: what the main-content rules look at."""
+
+    element: Element
+    node: HtmlElement
+    words: int = 0
+    link_words: int = 0  # of them, inside links
+    extracted: bool = False  # the content extractor kept its words
+
+
+@dataclass
+class Page:
+    """The page's blocks, and every node's place in the page (for "before" and "after")."""
+
+    pieces: list[Piece]
+    order: dict[HtmlElement, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, pieces: list[Piece]) -> Page:
+        root = pieces[0].node.getroottree().getroot() if pieces else None
+        return cls(pieces, {n: i for i, n in enumerate(root.iter())} if root is not None else {})
+
+    def position(self, node: HtmlElement) -> int:
+        return self.order.get(node, 0)
+
+
+def inside(node: HtmlElement, container: HtmlElement) -> bool:
+    """Is `node` the container or in it?"""
+    return node is container or any(a is container for a in node.iterancestors())
 
 
 # Text ---------------------------------------------------------------------------------------------------------------

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from lxml import etree
 from lxml.html import HtmlElement
 
 from campaigns.authoring.parsing.assemble import CONTENT, Element, is_author_bio
-from campaigns.authoring.parsing.from_html import Piece
-from campaigns.authoring.parsing.html_page import norm_words
+from campaigns.authoring.parsing.call_outs import drop_call_outs
+from campaigns.authoring.parsing.html_page import Page, Piece, inside, norm_words
 
 REGION_SHARE = 0.9  # the article's region holds this share of what the extractor kept
 PROSE_SENTENCE_WORDS = 10  # a sentence this long is prose, not a label
@@ -40,26 +40,8 @@ _COLUMN_CLASS = re.compile(
 )
 
 
-@dataclass
-class Page:
-    """The page's blocks, and every node's place in the page (for "before" and "after")."""
-
-    pieces: list[Piece]
-    order: dict[HtmlElement, int] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, pieces: list[Piece]) -> Page:
-        root = pieces[0].node.getroottree().getroot() if pieces else None
-        return cls(pieces, {n: i for i, n in enumerate(root.iter())} if root is not None else {})
-
-    def position(self, node: HtmlElement) -> int:
-        return self.order.get(node, 0)
-
-
 def select_article(source: str, pieces: list[Piece], title_node: HtmlElement | None) -> list[Element]:
     """The page's elements with everything that is not the article dropped, each by its rule."""
-    from campaigns.authoring.parsing.call_outs import drop_call_outs
-
     page = Page.of(pieces)
     extracted = extracted_words(source)
     region = None
@@ -124,10 +106,6 @@ def _found(words: str, blocks: set[str], padded: str) -> bool | None:
     if not words:
         return None
     return words in blocks or (len(words.split()) >= 4 and f" {words} " in padded)
-
-
-def inside(node: HtmlElement, container: HtmlElement) -> bool:
-    return node is container or any(a is container for a in node.iterancestors())
 
 
 def _deepest_holding(pieces: list[Piece], share: float) -> HtmlElement | None:
