@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 
-from campaigns.authoring.article import Article, BulletList, Paragraph, Section
+from campaigns.authoring.article import Article, Block, BulletList, Paragraph, Section
 from campaigns.authoring.sentences import first_sentence, sentence_case, split_sentences
 
 SUBJECT_MAX = 60
@@ -174,7 +174,8 @@ def welcome_subject(article: Article) -> str:
     """Names the subject matter plainly ("Welcome: what to know about baclofen misuse"), never as "your guide to"
     it, which reads as a guide to doing it."""
     title = " ".join(article.title.split())
-    head = re.split(r":|\s[\u2013\u2014-]\s", title)[0].strip()
+    # The title's head: before a colon or a dash, or a leading question with its mark ("Is Tramadol Addictive?").
+    head = re.split(r":|\s[\u2013\u2014-]\s|(?<=\?)\s", title)[0].strip()
     for topic in dict.fromkeys((head, title)):
         if topic.endswith("?"):
             candidates = [f"Welcome: {sentence_case(topic, article)}"]
@@ -184,7 +185,9 @@ def welcome_subject(article: Article) -> str:
         for candidate in candidates:
             if len(candidate) <= SUBJECT_MAX:
                 return candidate
-    return shorten_subject(f"Welcome: {head}")
+    # A long head: its trailing phrases dropped until it fits ("… With a Loved One Who Drinks or Uses Drugs").
+    short = shorten_subject(head, SUBJECT_MAX - len("Welcome: "))
+    return f"Welcome: {sentence_case(short, article, first=short.endswith('?'))}"
 
 
 def shorten_subject(heading: str, limit: int = SUBJECT_MAX) -> str:
@@ -243,10 +246,12 @@ def lesson_preheader(sections: Sequence[Section], subject: str) -> str:
     return _fallback_preheader(sections, subject)
 
 
-def _candidates(block: Paragraph | BulletList, opening: str) -> Iterable[str]:
+def _candidates(block: Block, opening: str) -> Iterable[str]:
     if isinstance(block, BulletList):
         yield from _list_preheader(block)
         return
+    if not isinstance(block, Paragraph) or block.role != "text":
+        return  # a table, a quote or a caption does not speak for the lesson in an inbox
     for sentence in split_sentences(block.text):
         if sentence in opening:
             continue  # the body's first line: in the preview it would only say it twice

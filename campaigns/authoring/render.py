@@ -16,7 +16,7 @@ from typing import Literal
 import jinja2
 import mjml
 
-from campaigns.authoring.article import BulletList, Paragraph
+from campaigns.authoring.article import BulletList, Paragraph, Table
 from campaigns.authoring.content import REQUIRED_SLOTS, SLOT, SLOTS, Block, StepContent, slot
 from campaigns.authoring.crisis import Line, country_name, crisis_lines
 from campaigns.authoring.inbox import cadence_words, number_word, reading_time
@@ -208,6 +208,7 @@ def _environment(folder: Path) -> jinja2.Environment:
     env.globals["slot"] = slot
     env.tests["bullet_list"] = lambda block: isinstance(block, BulletList)
     env.tests["paragraph"] = lambda block: isinstance(block, Paragraph)
+    env.tests["table"] = lambda block: isinstance(block, Table)
     return env
 
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from itertools import pairwise
 
-from campaigns.authoring.article import Article, BulletList, Paragraph, Section, count_words
+from campaigns.authoring.article import Article, Paragraph, Section, count_words
 
 _SENTENCE_END = re.compile(r"[.!?][\"\u201d\u2019)]?\s+")
 # A period after these (or after initials such as "U.S.") does not end a sentence.
@@ -31,7 +31,7 @@ def _proper_nouns(article: Article) -> set[str]:
     """Capitalised words the article writes mid-sentence (not after a full stop): the names it keeps capitalised."""
     words: set[str] = set()
     for block in (*article.intro, *(b for s in article.sections for b in s.blocks)):
-        for t in block.items if isinstance(block, BulletList) else (block.text,):
+        for t in block.texts:
             tokens = t.split()
             for before, word in pairwise(tokens):
                 bare = word.strip(".,:;?!()\"'\u2019")

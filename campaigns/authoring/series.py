@@ -53,6 +53,8 @@ class Series:
         return self.steps[number - 1]
 
     def as_json(self) -> dict:
+        from campaigns.authoring.parsing.rules import describe
+
         return {
             "title": self.title,
             "steps": [
@@ -67,5 +69,10 @@ class Series:
                     "delay_days": s.delay_days,
                 }
                 for s in self.steps
+            ],
+            # Every block the parser left out, with the rule that dropped it (staff check these before sending).
+            "dropped": [
+                {"id": b.id, "line": b.line, "text": b.text, "rule": b.rule, "why": describe(b.rule or "")}
+                for b in self.article.dropped
             ],
         }

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.audit import audit
 from campaigns.authoring.content import StepContent
-from campaigns.authoring.parsing import FORMATS, parse_source
+from campaigns.authoring.parsing import ArticleSource, parse_source, read_file
 from campaigns.authoring.planning import (
     DEFAULT_DELAY_DAYS,
     PREHEADER_LIMIT,
@@ -185,22 +185,24 @@ def edit_window(
 
 
 def reimport_article(
-    s: Session, slug: str, path: Path | None, brand: Brand, now: datetime, *, actor: str
+    s: Session, slug: str, path: Path | ArticleSource | None, brand: Brand, now: datetime, *, actor: str
 ) -> CampaignVersion:
-    """Plan and compile the steps again from a revised article (or, without a path, from the stored one with
-    today's brand and templates). Staff edits to subjects, preheaders and delays are kept while the article still
-    plans the same steps (same count, kinds and sections); otherwise the new plan is taken as it is."""
-    from campaigns.authoring.parsing.source import read_article_text
+    """Plan and compile the steps again from a revised article (a file, or a loaded source: pasted text, a fetched
+    page) or, without one, from the stored article with today's brand and templates. Staff edits to subjects,
+    preheaders and delays are kept while the article still plans the same steps (same count, kinds and sections);
+    otherwise the new plan is taken as it is."""
     from campaigns.authoring.render import compile_step
 
     campaign = get_campaign(s, slug)
     require_move(campaign, "edit")
     rows = current_steps(s, campaign)
     source, fmt = source_of(s, campaign)
-    if path is not None:
-        source, fmt = read_article_text(Path(path)), FORMATS.get(Path(path).suffix.lower(), "text")
+    name = Path(f"{slug}.stored")
+    revised = path if isinstance(path, ArticleSource) or path is None else read_file(Path(path))
+    if revised is not None:
+        source, fmt, name = revised.text, revised.fmt, revised.name
     delay = rows[1].delay_days if len(rows) > 1 else DEFAULT_DELAY_DAYS
-    series = plan_series(parse_source(source, fmt, path or Path(f"{slug}.stored")), delay_days=max(1, delay))
+    series = plan_series(parse_source(source, fmt, name), delay_days=max(1, delay))
     # Subscribers signed up for the series under its title ("email 3 of 9 of <title>"): it stays as it was.
     series = titled(series, campaign.title)
     same_shape = [(st.kind, st.section_headings) for st in series.steps] == [(r.kind, r.sections) for r in rows]
@@ -218,7 +220,11 @@ def reimport_article(
     removed = len(rows) - len(new_rows)
     if removed > 0:
         _refuse_removing_in_flight(s, campaign, len(new_rows))
-    what = f"from {Path(path).name}" if path else "from the stored article with the current brand and templates"
+    what = (
+        f"from {revised.label}"
+        if revised is not None
+        else "from the stored article with the current brand and templates"
+    )
     note = f"re-imported {what}: {len(new_rows)} steps" + (
         "" if same_shape else " (re-planned; earlier edits replaced)"
     )

@@ -11,7 +11,7 @@ audit log with who did it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.audit import audit
-from campaigns.authoring.parsing import FORMATS, parse_article, read_article_text
+from campaigns.authoring.parsing import ArticleSource, parse_loaded, read_file
 from campaigns.authoring.planning import DEFAULT_DELAY_DAYS, plan_series
 from campaigns.authoring.render import compile_step
 from campaigns.authoring.series import Series
@@ -85,20 +85,32 @@ def require_move(campaign: Campaign, move: str) -> None:
     raise StateError(f"cannot {move} campaign {campaign.slug!r}: {why}")
 
 
-def plan_file(path: Path, delay_days: int = DEFAULT_DELAY_DAYS) -> Series:
-    """The planned series for an article file."""
-    return plan_series(parse_article(path), delay_days=delay_days)
+def plan_file(path: Path | ArticleSource, delay_days: int = DEFAULT_DELAY_DAYS, title: str | None = None) -> Series:
+    """The planned series for an article file (or a loaded source: pasted text, a fetched page)."""
+    source = path if isinstance(path, ArticleSource) else read_file(Path(path))
+    article = parse_loaded(source)
+    return plan_series(replace(article, title=title) if title else article, delay_days=delay_days)
 
 
 def create_campaign(
-    s: Session, path: Path, slug: str, brand: Brand, now: datetime, *, actor: str, delay_days: int = DEFAULT_DELAY_DAYS
+    s: Session,
+    path: Path | ArticleSource,
+    slug: str,
+    brand: Brand,
+    now: datetime,
+    *,
+    actor: str,
+    delay_days: int = DEFAULT_DELAY_DAYS,
+    title: str | None = None,
 ) -> Campaign:
-    """A draft campaign with version 1 of its steps, each compiled once."""
+    """A draft campaign with version 1 of its steps, each compiled once. The article is a file or a loaded source
+    (pasted text, a fetched page); its text is stored with the version, so later edits re-plan from it."""
     if not is_slug(slug):
         raise StateError(f"slug {slug!r}: use 3-80 lower-case letters, digits and dashes")
     if s.scalar(select(Campaign.id).where(Campaign.slug == slug)):
         raise StateError(f"a campaign named {slug!r} exists already")
-    series = plan_file(path, delay_days)
+    source = path if isinstance(path, ArticleSource) else read_file(Path(path))
+    series = plan_file(source, delay_days, title)
     campaign = Campaign(
         slug=slug,
         title=series.title[:300],
@@ -111,13 +123,13 @@ def create_campaign(
     )
     s.add(campaign)
     s.flush()
-    add_version(s, campaign, series, brand, path, now, note="created")
-    audit(s, campaign, actor, "created", f"from {path.name}, {len(series.steps)} steps", now)
+    add_version(s, campaign, series, brand, source, now, note="created")
+    audit(s, campaign, actor, "created", f"from {source.label}, {len(series.steps)} steps", now)
     return campaign
 
 
 def add_version(
-    s: Session, campaign: Campaign, series: Series, brand: Brand, path: Path, now: datetime, note: str
+    s: Session, campaign: Campaign, series: Series, brand: Brand, source: ArticleSource, now: datetime, note: str
 ) -> CampaignVersion:
     """Store a new immutable version of the campaign's steps, compiled once each, and make it current."""
     rows = []
@@ -137,9 +149,7 @@ def add_version(
             )
         )
     # The text as the parser read it (BOM and CR line ends gone), so later edits re-plan exactly the same steps.
-    return store_version(
-        s, campaign, rows, read_article_text(path), FORMATS.get(path.suffix.lower(), "text"), note, now
-    )
+    return store_version(s, campaign, rows, source.text, source.fmt, note, now)
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,29 @@
 from __future__ import annotations
 
 import getpass
+import sys
+from typing import TYPE_CHECKING
 
 import typer
 
+if TYPE_CHECKING:
+    from campaigns.authoring.parsing import ArticleSource
+
 ACTOR = typer.Option(None, "--actor", help="Who is doing this, for the audit log (default: your OS user name)")
+ARTICLE_HELP = (
+    "The article: a file (.txt copied from a web page, .md or .html), a web address (http:// or https://), "
+    "or - to read pasted text, Markdown or HTML from standard input"
+)
+TITLE = typer.Option(None, "--title", help="The series title, instead of the one found in the article")
+
+
+def load_article(spec: str) -> ArticleSource:
+    """The article a command names: a file, a web address, or "-" for standard input."""
+    from campaigns.authoring.parsing import STDIN, load_source
+
+    if spec == STDIN and sys.stdin.isatty():
+        typer.echo("Paste the article, then press Ctrl-D on a new line:", err=True)
+    return load_source(spec)
 
 
 class UsageMistake(typer.BadParameter):

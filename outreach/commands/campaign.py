@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from outreach.bootstrap import get_brand, get_session_factory, get_settings, now
-from outreach.commands import ACTOR, UsageMistake, acting_as
+from outreach.commands import ACTOR, ARTICLE_HELP, TITLE, UsageMistake, acting_as, load_article
 from outreach.terminal import plain, shown
 
 campaign_app = typer.Typer(
@@ -37,17 +37,20 @@ def _parse_start(value: str) -> datetime:
 
 @campaign_app.command("create")
 def create(
-    path: Path = typer.Argument(..., help="Article file: .txt, .md or .html"),
+    source: str = typer.Argument(..., help=ARTICLE_HELP),
     slug: str = typer.Option(..., "--slug", help="Short name: lower-case letters, digits, dashes"),
     delay: int = typer.Option(2, "--delay", help="Days between emails"),
+    title: str | None = TITLE,
     actor: str | None = ACTOR,
 ) -> None:
-    """Create a draft campaign from an article: plan the series and compile each step once."""
+    """Create a draft campaign from an article: plan the series and compile each step once. Check what the parser
+    left out first with `outreach series plan`."""
     from campaigns.management.lifecycle import create_campaign
     from campaigns.management.records import current_steps
 
+    article = load_article(source)
     with get_session_factory().begin() as s:
-        c = create_campaign(s, path, slug, get_brand(), now(), actor=acting_as(actor), delay_days=delay)
+        c = create_campaign(s, article, slug, get_brand(), now(), actor=acting_as(actor), delay_days=delay, title=title)
         steps = len(current_steps(s, c))
     console.print(
         f"created draft campaign [bold]{slug}[/bold]: {steps} steps. Next: "
@@ -238,16 +241,19 @@ def _day_names(days: frozenset[int]) -> list[str]:
 @campaign_app.command("reimport")
 def reimport(
     slug: str,
-    path: Path | None = typer.Argument(
-        None, help="Revised article; without it, compile the stored article again with today's brand"
+    source: str | None = typer.Argument(
+        None,
+        help="The revised article (a file, a web address, or - for standard input); without it, compile the "
+        "stored article again with today's brand",
     ),
     actor: str | None = ACTOR,
 ) -> None:
     """Re-import a revised article (a new version; who is past a step is not mailed it again)."""
     from campaigns.management.editing import reimport_article
 
+    revised = load_article(source) if source is not None else None
     with get_session_factory().begin() as s:
-        v = reimport_article(s, slug, path, get_brand(), now(), actor=acting_as(actor))
+        v = reimport_article(s, slug, revised, get_brand(), now(), actor=acting_as(actor))
     console.print(f"{slug}: version {v.number}: {plain(v.note)}", highlight=False)
 
 

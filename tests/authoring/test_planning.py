@@ -4,6 +4,7 @@ import pytest
 
 from campaigns.authoring.article import Article, BulletList, Paragraph, Section
 from campaigns.authoring.planning import (
+    MAX_LESSONS,
     MAX_WORDS,
     PREHEADER_MAX,
     PREHEADER_MIN,
@@ -13,7 +14,9 @@ from campaigns.authoring.planning import (
     plan_series,
     shorten_subject,
 )
+from campaigns.authoring.render import preview
 from campaigns.errors import PlanError
+from tests.builders import BRAND
 
 
 def section(heading: str, words: int, with_list: bool = False) -> Section:
@@ -106,3 +109,55 @@ def test_step_out_of_range_names_the_range():
     series = plan_series(article(section("A", 200)))
     with pytest.raises(PlanError, match="steps 1 to 3"):
         series.step(9)
+
+
+def paragraphs(n: int, words: int = 60) -> tuple[Paragraph, ...]:
+    return tuple(
+        Paragraph(f"Paragraph {i} says something. " + " ".join(f"w{i}x{j}" for j in range(words - 4)) + ".")
+        for i in range(n)
+    )
+
+
+def every_block(series) -> list:
+    blocks = [*series.steps[0].intro]
+    for step in series.steps[1:]:
+        blocks += [b for s in step.sections for b in s.blocks]
+    return blocks
+
+
+def test_an_article_without_headings_is_cut_between_paragraphs() -> None:
+    body = paragraphs(16)  # 960 words, no heading at all
+    art = Article(title="Test Topic", intro=(), sections=(Section("", body),))
+    series = plan_series(art)
+    lessons = series.steps[1:-1]
+    assert series.steps[0].intro == body[:1]  # the welcome opens with the article's first paragraph
+    assert every_block(series) == list(body)  # every paragraph once, in order, none cut
+    assert [s.words for s in lessons] == [300, 300, 300]  # 15 paragraphs of 60 words: three even lessons
+    assert lessons[0].subject == "Paragraph 1 says something."  # named by its first sentence
+    welcome = " ".join(preview(series, series.steps[0], BRAND, "text").split())
+    assert all(s.subject in welcome for s in lessons)  # the welcome lists what each lesson covers
+
+
+def test_a_very_long_article_gives_at_most_twelve_lessons_and_a_short_one_fewer_emails() -> None:
+    long = article(*(section(f"Part {i}", 180) for i in range(40)))  # 7,200 words
+    series = plan_series(long)
+    lessons = series.steps[1:-1]
+    assert len(lessons) == MAX_LESSONS
+    assert [sec.heading for s in lessons for sec in s.sections] == [f"Part {i}" for i in range(40)]
+    assert {len(s.sections) for s in lessons} == {3, 4}  # as even as whole sections allow
+    short = plan_series(article(section("Only", 120)))
+    assert [s.kind for s in short.steps] == ["welcome", "lesson", "cta"]
+
+
+def test_a_long_section_is_cut_between_its_blocks_and_a_part_title_never_ends_a_lesson() -> None:
+    big = Section("One Long Section", paragraphs(12))  # 720 words in one section
+    part = Section("Part Two", (), level=2)  # a part title with subsections under it
+    sub = Section("First Subsection", paragraphs(2), level=3)
+    series = plan_series(article(big, part, sub))
+    lessons = series.steps[1:-1]
+    headings = [[sec.heading for sec in s.sections] for s in lessons]
+    assert headings[0] == ["One Long Section"] and headings[1][0] == "One Long Section (continued)"
+    assert all(s.sections and s.words > 0 for s in lessons)  # never an empty lesson
+    assert all(s.sections[-1].blocks for s in lessons)  # a part title always goes with what is under it
+    assert ["Part Two", "First Subsection"] in [h[-2:] for h in headings]
+    assert lessons[-1].subject == "Part Two, and First Subsection"  # a part title names its lesson first

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from campaigns.authoring.article import BulletList, Paragraph
+from campaigns.authoring.article import BulletList
+from campaigns.authoring.parsing import SUFFIXES
 from campaigns.authoring.planning import PREHEADER_MAX, SUBJECT_MAX
 from campaigns.authoring.render import preview
 from campaigns.brand import load_brand
 from campaigns.management.lifecycle import plan_file
 from campaigns.settings import PROJECT_ROOT
 
-ARTICLES = sorted((PROJECT_ROOT / "tests" / "fixtures" / "articles").iterdir())
+ARTICLES = sorted(p for p in (PROJECT_ROOT / "tests" / "fixtures" / "articles").iterdir() if p.suffix in SUFFIXES)
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
 BRAND = load_brand(PROJECT_ROOT / "content" / "brand.toml")
 
@@ -30,7 +31,7 @@ def sentences(path: Path) -> list[str]:
     """The body's sentences as the parser kept them (its own tests hold it to the page), five words or more."""
     article = plan_file(path).article
     blocks = [*article.intro, *(b for s in (*article.sections, *filter(None, [article.closing])) for b in s.blocks)]
-    texts = [t for b in blocks for t in ([b.text] if isinstance(b, Paragraph) else b.items)]
+    texts = [t for b in blocks for t in b.texts]
     texts += [article.author_bio] if article.author_bio else []
     return [u for t in texts for u in re.split(r"(?<=[.!?])\s+", t) if len(words(u).split()) >= 5]
 

@@ -119,3 +119,36 @@ def test_refusals_print_one_line_and_exit_1(cli, env):
     assert "`outreach campaign enroll baclofen --all`" in line  # the command line adds how
     result = outreach(env, "campaign", "resume", "nope")
     assert result.returncode == 1 and "no campaign named 'nope'" in result.stderr
+
+
+PASTED = """<h1>Coming Back From a Relapse</h1>
+<p>A relapse can feel like the end of recovery, but for most people it is one step in a longer process of change.</p>
+<h2>What a Relapse Means</h2>
+<p>It means the plan needs adjusting, not that the effort was wasted. Many relapse before they find what works.</p>
+<h2>Planning the Next Step</h2>
+<p>Talk through what happened with someone you trust, and decide together what to change in the weeks ahead.</p>
+"""
+
+
+def test_a_campaign_from_pasted_html_keeps_the_pasted_text_for_later_versions(cli, env):
+    def piped(*args: str, text: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(OUTREACH), *args],
+            input=text,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, **env},
+            cwd=PROJECT_ROOT,
+        )
+
+    created = piped("campaign", "create", "-", "--slug", "relapse", "--actor", "ana", text=PASTED)
+    assert created.returncode == 0, created.stderr
+    shown = json.loads(cli("campaign", "show", "relapse", "--json"))
+    assert shown["title"] == "Coming Back From a Relapse"
+    assert shown["audit"][-1]["detail"].startswith("from pasted text")
+    # An edit re-plans from the stored (pasted) article: it must still give the same steps.
+    assert "version 2" in cli("campaign", "edit", "relapse", "--step", "2", "--subject", "What a relapse means")
+    revised = PASTED.replace("weeks ahead", "weeks and months ahead")
+    again = piped("campaign", "reimport", "relapse", "-", text=revised)
+    assert again.returncode == 0 and "re-imported from pasted text" in again.stdout

@@ -81,3 +81,79 @@ def test_help_lists_every_command():
     r = outreach("--help")
     for command in ("series", "preview", "demo", "worker", "beat", "subscribers", "campaign", "db", "serve", "stats"):
         assert command in r.stdout
+
+
+KRATOM = PROJECT_ROOT / "tests" / "fixtures" / "articles" / "kratom-what-families-should-know.html"
+PASTED = """Home > Blog > Recovery
+Coming Back From a Relapse
+
+By Jane Doe
+March 3, 2024
+
+A relapse can feel like the end of recovery, but for most people it is one step in a longer process of change.
+
+What a Relapse Means
+
+It means the plan needs adjusting, not that the effort was wasted. Many people relapse before they find what works.
+
+Share this article
+Facebook
+LinkedIn
+"""
+
+
+def test_plan_lists_what_was_left_out_with_the_rule():
+    r = outreach("series", "plan", str(KRATOM))
+    assert r.returncode == 0, r.stderr
+    assert "Left out:" in r.stdout
+    for rule in ("contents", "share-bar", "call-out", "page-chrome"):
+        assert rule in r.stdout
+    assert "a share bar or share buttons" in r.stdout  # each rule says what it drops
+    plan = json.loads(outreach("series", "plan", str(KRATOM), "--json").stdout)
+    dropped = plan["dropped"]
+    assert {"id", "line", "text", "rule", "why"} <= set(dropped[0])
+    callout = [d for d in dropped if d["rule"] == "call-out"]
+    assert any("Worried about a loved one" in d["text"] for d in callout)
+
+
+def test_plan_reads_pasted_text_from_standard_input():
+    r = subprocess.run(
+        [sys.executable, "-m", "outreach", "series", "plan", "-", "--json"],
+        input=PASTED,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    plan = json.loads(r.stdout)
+    assert plan["title"] == "Coming Back From a Relapse"
+
+    def rule_of(words: str) -> str:
+        return next(d["rule"] for d in plan["dropped"] if words in d["text"])
+
+    assert rule_of("Home > Blog") == "breadcrumb"
+    assert rule_of("By Jane Doe") == rule_of("March 3, 2024") == "post-info"
+    assert rule_of("Facebook") == "share-bar"
+    assert [s["sections"] for s in plan["steps"][1:-1]] == [["What a Relapse Means"]]
+
+
+def test_plan_and_preview_of_a_web_page(tmp_path):
+    from fastapi import FastAPI, Response
+
+    from tests.browser import served
+
+    def make_app(base: str) -> FastAPI:
+        app = FastAPI()
+        app.get("/kratom")(lambda: Response(KRATOM.read_bytes(), media_type="text/html; charset=utf-8"))
+        return app
+
+    with served(make_app) as base:
+        plan = outreach("series", "plan", f"{base}/kratom", "--json", "--title", "Kratom for Families")
+        text = outreach("preview", f"{base}/kratom", "--step", "2", "--format", "text")
+        missing = outreach("series", "plan", f"{base}/missing")
+    assert plan.returncode == 0, plan.stderr
+    assert json.loads(plan.stdout)["title"] == "Kratom for Families"
+    assert text.returncode == 0 and "kratom" in text.stdout.lower()
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert f"{base}/missing: the server answered 404 Not Found" in missing.stderr.replace("\n", "")

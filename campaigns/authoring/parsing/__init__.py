@@ -1,44 +1,78 @@
-"""Article files (raw text, Markdown, HTML) into the typed `Article`; see `assemble` for the rules they share."""
+"""Articles (raw text, Markdown, HTML; from a file, standard input or a web address) into the typed `Article`; see
+`assemble` for the rules every format shares and `rules.RULES` for every rule that drops a block."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from campaigns.authoring.article import Article
+from campaigns.authoring.parsing.fetch import fetch_article, is_url
 from campaigns.authoring.parsing.from_html import parse_html
 from campaigns.authoring.parsing.from_markdown import parse_markdown
 from campaigns.authoring.parsing.from_text import parse_text
-from campaigns.authoring.parsing.source import read_article_text
-from campaigns.errors import ArticleError
+from campaigns.authoring.parsing.rules import RULES, describe
+from campaigns.authoring.parsing.source import (
+    FORMATS,
+    STDIN,
+    ArticleSource,
+    detect_format,
+    read_article_text,
+    read_file,
+    read_pasted,
+)
 
 __all__ = [
     "FORMATS",
+    "RULES",
+    "STDIN",
     "SUFFIXES",
+    "ArticleSource",
+    "describe",
+    "detect_format",
+    "fetch_article",
+    "load_source",
     "parse_article",
     "parse_html",
+    "parse_loaded",
     "parse_markdown",
     "parse_source",
     "parse_text",
     "read_article_text",
+    "read_file",
+    "read_pasted",
 ]
 
-# The format each file suffix is read as, and the reader of each format.
-FORMATS = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
 _READERS = {"text": parse_text, "markdown": parse_markdown, "html": parse_html}
 SUFFIXES = tuple(FORMATS)
 
 
-def parse_source(source: str, fmt: str, path: Path) -> Article:
-    """Parse article text of a known format ("text", "markdown" or "html"); `path` names it in errors."""
-    return _READERS[fmt](source, path)
+def parse_source(source: str, fmt: str, path: Path, overrides: dict[str, bool] | None = None) -> Article:
+    """Parse article text of a known format ("text", "markdown" or "html"); `path` names it in errors.
+    `overrides` maps block ids to staff decisions (True keeps a dropped block, False drops a kept one)."""
+    return _READERS[fmt](source, path, overrides)
 
 
-def parse_article(path: Path) -> Article:
+def parse_article(path: Path, overrides: dict[str, bool] | None = None) -> Article:
     """Read and parse an article file, choosing the format by its suffix; raises ArticleError naming file and line."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise ArticleError(
-            path, None, f"unsupported file type {suffix or '(none)'!r}; use one of " + ", ".join(SUFFIXES)
-        )
-    return parse_source(read_article_text(path), FORMATS[suffix], path)
+    source = read_file(Path(path))
+    return parse_source(source.text, source.fmt, source.name, overrides)
+
+
+def load_source(spec: str | Path, stdin: BinaryIO | None = None) -> ArticleSource:
+    """The article named by `spec`: "-" reads standard input (pasted text, Markdown or HTML), an http(s) address
+    is fetched, anything else is a file."""
+    if str(spec) == STDIN:
+        if stdin is None:
+            import sys
+
+            stdin = sys.stdin.buffer
+        return read_pasted(stdin.read())
+    if isinstance(spec, str) and is_url(spec):
+        return fetch_article(spec)
+    return read_file(Path(spec))
+
+
+def parse_loaded(source: ArticleSource, overrides: dict[str, bool] | None = None) -> Article:
+    """The Article in a loaded source."""
+    return parse_source(source.text, source.fmt, source.name, overrides)

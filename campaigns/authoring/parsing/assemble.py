@@ -1,35 +1,79 @@
-"""From a flat stream of elements (title, heading, paragraph, list item, each with its line) to an `Article`.
+"""From a flat stream of elements (title, heading, paragraph, list, table, bio, each with its line) to an `Article`.
 
-Every format (raw text, Markdown, HTML) only says what each piece of the page is; the rules that decide what the
-article *means* live here once: which lines are page residue, where the title comes from, how headings without body
-join the next one, which trailing paragraph is the author's bio, and which last section is the call to action.
+Every format (raw text, Markdown, HTML) says what each piece of the source is, and marks what its own rules drop;
+the rules that decide what the article *means* live here once: which lines are page residue, where the title comes
+from, which headings have no body, which trailing paragraph is the author's bio, which last section is the call to
+action. Nothing is removed silently: a dropped element keeps its place in the stream with the rule that dropped it
+(rules.RULES), and the Article carries the whole stream as `blocks`, so staff see every decision and can reverse it
+by block id (`overrides`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from itertools import takewhile
 from pathlib import Path
 from typing import Literal
 
-from campaigns.authoring.article import Article, Block, BulletList, Paragraph, Section
+from campaigns.authoring.article import (
+    Article,
+    Block,
+    BulletList,
+    Paragraph,
+    ParagraphRole,
+    Section,
+    SourceBlock,
+    Table,
+)
 from campaigns.authoring.parsing import residue
 from campaigns.errors import ArticleError
 
-Kind = Literal["title", "heading", "paragraph", "item", "bio"]
+Kind = Literal["title", "heading", "paragraph", "list", "table", "bio"]
+CONTENT = ("paragraph", "list", "table")
 
 
 @dataclass(frozen=True)
 class Element:
-    """One piece of the page in reading order: `line` is where it starts in the source file."""
+    """One piece of the source in reading order: `line` is where it starts in the source file."""
 
     kind: Kind
     text: str
     line: int
     level: int = 2  # heading level (1 is the title)
-    group: int = 0  # adjacent items of the same group form one list
+    role: ParagraphRole = "text"
+    block: BulletList | Table | None = None  # what a list or table element holds
+    rule: str | None = None  # the rule that dropped it (rules.RULES), None while kept
+    id: str = ""
+
+    @property
+    def kept(self) -> bool:
+        return self.rule is None
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """The element's texts: a list's items, a table's cells, or its one text."""
+        return self.block.texts if self.block is not None else (self.text,)
+
+    def drop(self, rule: str) -> Element:
+        """This element dropped by `rule` (the first rule that drops an element is the one it keeps)."""
+        return self if self.rule else replace(self, rule=rule)
+
+
+def list_element(
+    items: Iterable[str], line: int, *, ordered: bool = False, depths: Iterable[int] = (), rule: str | None = None
+) -> Element:
+    items, depths = tuple(items), tuple(depths)
+    if depths and not any(depths):
+        depths = ()
+    return Element("list", "\n".join(items), line, block=BulletList(items, ordered=ordered, depths=depths), rule=rule)
+
+
+def table_element(rows: Iterable[Iterable[str]], line: int, *, header: bool = False, caption: str = "") -> Element:
+    cells = tuple(tuple(r) for r in rows)
+    table = Table(cells, header=header, caption=caption)
+    return Element("table", "\n".join(" | ".join(r) for r in cells), line, block=table)
 
 
 # Words in a file name that say what the file is, not what it is about.
@@ -95,27 +139,29 @@ _ORG_IN_HEADING = re.compile(r"\b(?:at|with|from)\s+((?:[A-Z][\w’'&.-]*\s?){1,
 _FIRST_PERSON_PLURAL = re.compile(r"\b(we|our|us)\b", re.I)
 
 
-def assemble_article(elements: Iterable[Element], path: Path, *, leading_heading_is_title: bool = False) -> Article:
-    """The Article these elements make, or an ArticleError at the line where they stop making sense."""
-    items = drop_residue(list(elements))
-    if not any(e.kind in ("paragraph", "item", "bio") for e in items):
-        first = items[0].line if items else 1
+def assemble_article(
+    elements: Iterable[Element], path: Path, *, overrides: Mapping[str, bool] | None = None
+) -> Article:
+    """The Article these elements make, or an ArticleError at the line where they stop making sense.
+
+    `overrides` maps block ids to a staff decision: True keeps a block a rule dropped, False drops a kept one.
+    """
+    items = with_ids(list(elements))
+    items = _drop_orphan_labels(mark_residue(clean(items)))
+    items = _apply(items, overrides or {})
+    if not any(e.kept and e.kind in (*CONTENT, "bio") for e in items):
+        first = next((e.line for e in items if e.kept), items[0].line if items else 1)
         raise ArticleError(path, first, "no body text: nothing but headings or page residue")
-    title, items = _take_title(items, path, leading_heading_is_title)
+    items, title = _take_title(items, path)
     items, bio_parts = _take_labelled_bio(items)
-    intro, sections = _group(items, path)
-    if not sections:
-        raise ArticleError(
-            path,
-            items[0].line if items else 1,
-            "no section headings found (in raw text a heading is a short line with no final "
-            "period, followed by body text)",
-        )
-    if not bio_parts:
+    items = _normalise_levels(_drop_empty_headings(items))
+    items = _apply(items, overrides or {})
+    intro, sections = _group([e for e in items if e.kept and e.kind != "bio"])
+    if not bio_parts and sections:
         sections, found = _take_trailing_bio(sections)
         bio_parts = [found] if found else []
     closing = None
-    if len(sections) > 1 and is_call_to_action(sections[-1]):
+    if len(sections) > 1 and sections[-1].level == 2 and is_call_to_action(sections[-1]):
         closing, sections = sections[-1], sections[:-1]
     return Article(
         title=title,
@@ -124,65 +170,148 @@ def assemble_article(elements: Iterable[Element], path: Path, *, leading_heading
         closing=closing,
         author_bio=" ".join(bio_parts) or None,
         source=path,
+        blocks=tuple(SourceBlock(e.id, e.kind, e.text, e.line, e.rule) for e in items),
     )
 
 
-def drop_residue(elements: list[Element]) -> list[Element]:
-    """The elements without page chrome: contents boxes, share bars, breadcrumbs, link lists, counters."""
-    cleaned = []
+def with_ids(elements: list[Element]) -> list[Element]:
+    """Each element with an id from its kind and words (and which repeat of them it is): stable across parses."""
+    seen: dict[str, int] = {}
+    out = []
     for e in elements:
-        text = residue.clean_heading(e.text) if e.kind in ("title", "heading") else residue.clean_paragraph(e.text)
-        if text:
-            cleaned.append(replace(e, text=text))
-    kept: list[Element] = []
-    i = 0
-    while i < len(cleaned):
-        e = cleaned[i]
-        if e.kind != "bio" and residue.starts_contents(e.text):
-            i = _skip_contents_entries(cleaned, i + 1)
-        elif e.kind != "bio" and residue.starts_link_block(e.text):
-            i = _skip_link_titles(cleaned, i + 1)
-        elif e.kind == "item":
-            # A list goes only as a whole (a share bar written as a list): "Email" in a real list is content.
-            group = _list_at(cleaned, i)
-            if not all(residue.is_residue(x.text) for x in group):
-                kept.extend(group)
-            i += len(group)
-        elif e.kind != "bio" and residue.is_residue(e.text):
-            i += 1
+        words = " ".join(residue.words_of(e.text))[:400]
+        digest = hashlib.sha1(f"{e.kind}:{words}".encode()).hexdigest()[:8]
+        seen[digest] = seen.get(digest, 0) + 1
+        out.append(replace(e, id=f"{e.kind[0]}{digest}" + (f"-{seen[digest]}" if seen[digest] > 1 else "")))
+    return out
+
+
+def clean(elements: list[Element]) -> list[Element]:
+    """Whitespace, citation markers, counters and "Toggle" prefixes out of every text; what is left empty is a
+    placeholder."""
+    out = []
+    for e in elements:
+        if e.kind in ("title", "heading"):
+            e = replace(e, text=residue.clean_heading(e.text))
+        elif isinstance(e.block, BulletList):
+            kept = [(residue.clean_paragraph(t), d) for t, d in zip(e.block.items, _depths(e.block), strict=True)]
+            kept = [(t, d) for t, d in kept if t]
+            e = replace(
+                list_element([t for t, _ in kept], e.line, ordered=e.block.ordered, depths=[d for _, d in kept]),
+                id=e.id,
+                rule=e.rule,
+            )
+        elif isinstance(e.block, Table):
+            rows = [tuple(residue.clean_paragraph(c) for c in row) for row in e.block.rows]
+            rows = [r for r in rows if any(r)]
+            table = Table(tuple(rows), header=e.block.header, caption=residue.clean_paragraph(e.block.caption))
+            e = replace(e, block=table, text="\n".join(" | ".join(r) for r in rows))
         else:
-            kept.append(e)
+            e = replace(e, text=residue.clean_paragraph(e.text))
+        out.append(e if re.search(r"\w", e.text) else e.drop("placeholder"))  # nothing but an icon or a rule
+    return out
+
+
+def _depths(block: BulletList) -> tuple[int, ...]:
+    return block.depths or (0,) * len(block.items)
+
+
+def mark_residue(elements: list[Element]) -> list[Element]:
+    """Page chrome by the shape of its lines: contents boxes and their entries, "Related" labels and the link titles
+    under them, share bars, breadcrumbs, by-lines, counters, placeholders."""
+    out = list(elements)
+    headings_after = _headings_after(out)
+    i = 0
+    while i < len(out):
+        e = out[i]
+        if not e.kept or e.kind in ("bio", "title"):
             i += 1
-    return kept
+            continue
+        # A contents box's label, alone or as the first line of a run of such lines ("In This Article / Toggle").
+        if residue.starts_contents(e.texts[0]) and all(residue.is_residue(t) for t in e.texts):
+            out[i] = e.drop("contents")
+            i = _drop_contents_entries(out, i + 1, headings_after)
+            continue
+        if residue.starts_link_block(e.text):
+            out[i] = e.drop("related")
+            i = _drop_link_titles(out, i + 1)
+            continue
+        if isinstance(e.block, BulletList):
+            rules = {residue.line_rule(t) for t in e.block.items}
+            if None not in rules:  # a list goes only as a whole (a share bar written as a list)
+                out[i] = e.drop(sorted(r for r in rules if r)[0])
+        elif e.kind in ("paragraph", "heading"):
+            rule = residue.line_rule(e.text)
+            if rule:
+                out[i] = e.drop(rule)
+        i += 1
+    return out
 
 
-def _list_at(elements: list[Element], i: int) -> list[Element]:
-    """The items of the list that starts at `i`."""
-    group = elements[i].group
-    return list(takewhile(lambda x: x.kind == "item" and x.group == group, elements[i:]))
+def _drop_orphan_labels(elements: list[Element]) -> list[Element]:
+    """A short line introducing what comes next ("More reading:") goes with it when that was dropped."""
+    out = list(elements)
+    for i, e in enumerate(out[:-1]):
+        after = out[i + 1]
+        if e.kept and e.kind == "paragraph" and e.text.endswith(":") and len(e.text.split()) <= 6 and after.rule:
+            out[i] = e.drop(after.rule)
+    return out
 
 
-def _skip_contents_entries(elements: list[Element], start: int) -> int:
-    """Past a contents box's entries: lines that repeat a heading found later in the article."""
-    headings = [e.text.lower() if e.kind in ("heading", "title") else None for e in elements]
+def _headings_after(elements: list[Element]) -> list[set[str]]:
+    """For each position, the lower-cased texts of the headings that come after it."""
+    after: list[set[str]] = [set() for _ in elements]
+    running: set[str] = set()
+    for i in range(len(elements) - 1, -1, -1):
+        after[i] = set(running)
+        if elements[i].kind in ("heading", "title"):
+            running.add(_key(elements[i].text))
+    return after
+
+
+def _key(text: str) -> str:
+    return " ".join(residue.words_of(text))
+
+
+def _drop_contents_entries(elements: list[Element], start: int, headings_after: list[set[str]]) -> int:
+    """Past a contents box's entries: lines or lists that repeat headings found later in the article."""
     i = start
-    while i < len(elements) and elements[i].kind != "bio" and elements[i].text.lower() in headings[i + 1 :]:
+    while i < len(elements):
+        e = elements[i]
+        if e.kind == "bio":
+            break
+        texts = e.block.items if isinstance(e.block, BulletList) else (e.text,)
+        entries = [_key(_ENTRY_NUMBER.sub("", t)) for t in texts]
+        if not entries or not all(t in headings_after[i] for t in entries if t):
+            break
+        elements[i] = e.drop("contents")
         i += 1
     return i
 
 
-def _skip_link_titles(elements: list[Element], start: int) -> int:
-    """Past the link titles under a "Related posts" label: short lines and items, up to a real heading."""
+# "1 Before You Arrive", "1.1 What to Bring", "3. Why It Happens": a numbered contents entry.
+_ENTRY_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+")
+
+
+def _drop_link_titles(elements: list[Element], start: int) -> int:
+    """Past the link titles under a "Related posts" label: short lines and lists, up to a real heading."""
     i = start
     while i < len(elements):
         e = elements[i]
-        followed_by_body = i + 1 < len(elements) and elements[i + 1].kind in ("paragraph", "item")
-        if (e.kind == "item" and is_short_line(e.text)) or (
+        if not e.kept:
+            i += 1
+            continue
+        after = next((x for x in elements[i + 1 :] if x.kept), None)
+        followed_by_body = after is not None and after.kind in CONTENT and not is_short_line(after.text)
+        if (isinstance(e.block, BulletList) and all(is_short_line(t) for t in e.block.items)) or (
             e.kind in ("heading", "paragraph") and is_short_line(e.text) and not followed_by_body
         ):
-            i += 1
+            elements[i] = e.drop("related")
+        elif e.kind == "paragraph" and residue.line_rule(e.text) == "post-info":
+            elements[i] = e.drop("related")  # a related post's date
         else:
             break
+        i += 1
     return i
 
 
@@ -192,16 +321,39 @@ def is_short_line(text: str) -> bool:
     return 0 < len(residue.words_of(text)) <= 12 and not stripped.endswith((".", ":", ";"))
 
 
-def _take_title(items: list[Element], path: Path, leading_heading_is_title: bool) -> tuple[str, list[Element]]:
-    titles = [e for e in items if e.kind == "title"]
-    if titles:
-        first = titles[0]
-        # A second h1 is a page that uses h1 for sections: keep it as a heading.
-        rest = [replace(e, kind="heading", level=2) if e.kind == "title" else e for e in items if e is not first]
-        return first.text, rest
-    if leading_heading_is_title and items and items[0].kind == "heading":
-        return items[0].text, items[1:]
-    return title_from_filename(path), items
+def _apply(elements: list[Element], overrides: Mapping[str, bool]) -> list[Element]:
+    """Staff decisions win over every rule."""
+    if not overrides:
+        return elements
+    out = []
+    for e in elements:
+        decision = overrides.get(e.id)
+        if decision is True and e.rule:
+            e = replace(e, rule=None)
+        elif decision is False and e.kept:
+            e = e.drop("staff")
+        out.append(e)
+    return out
+
+
+def _take_title(items: list[Element], path: Path) -> tuple[list[Element], str]:
+    """The title (the first kept title element, else one made from the file name); what comes before it on the
+    page is the site's header band, other titles are sections of a page that uses h1 for them, and a heading that
+    repeats the title is left out."""
+    at = next((i for i, e in enumerate(items) if e.kept and e.kind == "title"), None)
+    if at is None:
+        return items, title_from_filename(path)
+    title = items[at].text
+    out = []
+    for i, e in enumerate(items):
+        if i < at and e.kept and e.kind != "bio":
+            e = e.drop("before-title")
+        elif i > at and e.kind == "title":
+            e = replace(e, kind="heading")
+        if i > at and e.kept and e.kind == "heading" and _key(e.text) == _key(title):
+            e = e.drop("title-repeat")
+        out.append(e)
+    return out, title
 
 
 def title_from_filename(path: Path) -> str:
@@ -215,59 +367,79 @@ def title_from_filename(path: Path) -> str:
 
 
 def _take_labelled_bio(items: list[Element]) -> tuple[list[Element], list[str]]:
-    """Bio paragraphs: those an author box gave, and those under an "About the author" heading."""
-    kept, bio, in_bio = [], [], False
+    """Bio paragraphs: those an author box gave, and those under an "About the author" label (the label, and the
+    name and job title lines between it and the bio, are dropped)."""
+    out, bio = [], []
+    state = "out"  # "label": after the label, before the bio; "bio": in the bio's paragraphs
     for e in items:
+        if not e.kept:
+            out.append(e)
+            continue
         if e.kind == "heading" and _AUTHOR_LABEL.match(e.text):
-            in_bio = True
-        elif e.kind == "heading":
-            in_bio = False
-            kept.append(e)
-        elif e.kind == "bio" or (in_bio and e.kind == "paragraph"):
+            state = "label"
+            out.append(e.drop("author-box"))
+        elif state == "label" and e.kind in ("paragraph", "heading") and is_short_line(e.text):
+            out.append(e.drop("author-box"))
+        elif e.kind == "bio" or (state != "out" and e.kind == "paragraph"):
+            state = "bio" if state != "out" else state
             bio.append(e.text)
+            out.append(replace(e, kind="bio"))
         else:
-            kept.append(e)
-    return kept, bio
+            state = "out"
+            out.append(e)
+    return out, bio
 
 
-def _group(items: list[Element], path: Path) -> tuple[list[Block], list[Section]]:
+def _drop_empty_headings(items: list[Element]) -> list[Element]:
+    """A heading followed by no body before the next heading of its rank or above (or the end) has nothing to
+    say: an image's alt text, a box's label whose box went, a placeholder. A heading followed by a deeper one is a
+    part title and stays."""
+    out = list(items)
+    kept = [i for i, e in enumerate(out) if e.kept and e.kind != "bio"]
+    for n, i in enumerate(kept):
+        e = out[i]
+        if e.kind != "heading":
+            continue
+        following = out[kept[n + 1]] if n + 1 < len(kept) else None
+        if following is None or (following.kind == "heading" and following.level <= e.level):
+            out[i] = e.drop("heading-without-body")
+    return out
+
+
+def _normalise_levels(items: list[Element]) -> list[Element]:
+    """Heading levels made relative: the highest section heading becomes level 2 (h1-sectioned exports, pages
+    whose sections start at h3), the ones under it 3 and 4."""
+    levels = [e.level for e in items if e.kept and e.kind == "heading"]
+    if not levels:
+        return items
+    shift = min(levels) - 2
+    return [replace(e, level=max(2, min(4, e.level - shift))) if e.kind == "heading" and e.kept else e for e in items]
+
+
+def _group(items: list[Element]) -> tuple[list[Block], list[Section]]:
+    """Intro blocks (before the first heading) and sections; an article with no headings is one section with no
+    heading."""
     intro: list[Block] = []
     sections: list[Section] = []
-    heading: list[Element] = []  # pending headings with no body yet (joined into one)
-    blocks: list[Block] = []
-    i = 0
-    while i < len(items):
-        e = items[i]
+    current: tuple[Element, list[Block]] | None = None
+    for e in items:
         if e.kind == "heading":
-            if heading and blocks:
-                sections.append(Section(_join(heading), tuple(blocks)))
-                heading, blocks = [], []
-            elif not heading and blocks:
-                intro, blocks = blocks, []
-            heading.append(e)
-            i += 1
-        elif e.kind == "item":
-            group = [e.text]
-            i += 1
-            while i < len(items) and items[i].kind == "item" and items[i].group == e.group:
-                group.append(items[i].text)
-                i += 1
-            blocks.append(BulletList(tuple(group)))
-        else:
-            blocks.append(Paragraph(e.text))
-            i += 1
-    if heading and not blocks:
-        raise ArticleError(path, heading[-1].line, f"heading {heading[-1].text!r} has no body text after it")
-    if heading:
-        sections.append(Section(_join(heading), tuple(blocks)))
-    elif blocks:
-        intro = blocks
+            if current:
+                sections.append(Section(current[0].text, tuple(current[1]), current[0].level, current[0].id))
+            current = (e, [])
+        elif e.kind in CONTENT:
+            (current[1] if current else intro).append(_block(e))
+    if current:
+        sections.append(Section(current[0].text, tuple(current[1]), current[0].level, current[0].id))
+    if not sections and intro:
+        return [], [Section("", tuple(intro))]
     return intro, sections
 
 
-def _join(headings: list[Element]) -> str:
-    """A heading with no body of its own (a part title over a subsection) joins the next: "Part: Subsection"."""
-    return ": ".join(h.text.rstrip(":") for h in headings)
+def _block(e: Element) -> Block:
+    if e.block is not None:
+        return replace(e.block, id=e.id)
+    return Paragraph(e.text, role=e.role, id=e.id)
 
 
 def _take_trailing_bio(sections: list[Section]) -> tuple[list[Section], str | None]:
@@ -277,7 +449,7 @@ def _take_trailing_bio(sections: list[Section]) -> tuple[list[Section], str | No
     text = last.blocks[-1].text
     if not is_author_bio(text):
         return sections, None
-    return [*sections[:-1], Section(last.heading, last.blocks[:-1])], text
+    return [*sections[:-1], replace(last, blocks=last.blocks[:-1])], text
 
 
 def is_author_bio(text: str) -> bool:
@@ -297,7 +469,7 @@ def is_call_to_action(section: Section) -> bool:
     """Does this section invite the reader to act (contact, call, get help) or present the organisation?"""
     if _CTA_HEADING.search(section.heading):
         return True
-    body = " ".join(b.text if isinstance(b, Paragraph) else " ".join(b.items) for b in section.blocks)
+    body = " ".join(t for b in section.blocks for t in b.texts)
     if _CTA_BODY.search(body):
         return True
     org = _ORG_IN_HEADING.search(section.heading)

@@ -14,7 +14,7 @@ def all_blocks(article: Article) -> list[str]:
     """Every block's text in reading order (a list's items joined), the bio last."""
     sections = [*article.sections, *([article.closing] if article.closing else [])]
     blocks = [*article.intro, *(b for s in sections for b in s.blocks)]
-    texts = [b.text if isinstance(b, Paragraph) else "\n".join(b.items) for b in blocks]
+    texts = [b.text if isinstance(b, Paragraph) else "\n".join(b.texts) for b in blocks]
     return texts + ([article.author_bio] if article.author_bio else [])
 
 

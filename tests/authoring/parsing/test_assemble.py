@@ -12,6 +12,7 @@ from campaigns.authoring.parsing.assemble import (
     assemble_article,
     is_author_bio,
     is_call_to_action,
+    list_element,
     title_from_filename,
 )
 
@@ -73,7 +74,7 @@ def test_author_bio(text: str, expected: bool) -> None:
 
 
 def _article(*elements: Element):
-    return assemble_article(list(elements), Path("t.txt"), leading_heading_is_title=True)
+    return assemble_article(list(elements), Path("t.txt"))
 
 
 def test_closing_and_bio_are_taken_from_the_end() -> None:
@@ -83,8 +84,7 @@ def test_closing_and_bio_are_taken_from_the_end() -> None:
         Element("paragraph", BODY, 3),
         Element("heading", "Get Help Today", 4),
         Element("paragraph", "Call us and we will talk you through the options.", 5),
-        Element("item", "Detox", 6, group=1),
-        Element("item", "Therapy", 7, group=1),
+        list_element(["Detox", "Therapy"], 6),
         Element("paragraph", BIO, 8),
     )
     assert [s.heading for s in article.sections] == ["What Recovery Looks Like"]
@@ -125,11 +125,10 @@ def test_bio_under_an_about_the_author_heading() -> None:
 
 def test_separate_lists_stay_separate_and_each_stays_whole() -> None:
     article = _article(
-        Element("heading", "Title", 1),
+        Element("title", "Title", 1, level=1),
         Element("heading", "Lists", 2),
-        Element("item", "a", 3, group=1),
-        Element("item", "b", 4, group=1),
-        Element("item", "c", 5, group=2),
+        list_element(["a", "b"], 3),
+        list_element(["c"], 5),
         Element("paragraph", BODY, 6),
     )
     assert article.sections[0].blocks == (BulletList(("a", "b")), BulletList(("c",)), Paragraph(BODY))
@@ -137,14 +136,37 @@ def test_separate_lists_stay_separate_and_each_stays_whole() -> None:
 
 def test_a_list_is_residue_only_as_a_whole() -> None:
     article = _article(
-        Element("heading", "Title", 1),
+        Element("title", "Title", 1, level=1),
         Element("paragraph", BODY, 2),
-        Element("item", "Facebook", 3, group=1),
-        Element("item", "Tweet", 4, group=1),
+        list_element(["Facebook", "Tweet"], 3),
         Element("heading", "Ways to Reach a Counselor", 5),
-        Element("item", "Phone", 6, group=2),
-        Element("item", "Email", 7, group=2),
-        Element("item", "Text message", 8, group=2),
+        list_element(["Phone", "Email", "Text message"], 6),
     )
     assert article.intro == (Paragraph(BODY),)
     assert article.sections[0].blocks == (BulletList(("Phone", "Email", "Text message")),)
+    assert [(b.rule, b.text) for b in article.dropped] == [("share-bar", "Facebook\nTweet")]
+
+
+def test_block_ids_are_stable_and_staff_can_keep_or_drop_any_block_by_id() -> None:
+    elements = [
+        Element("title", "Title", 1, level=1),
+        Element("paragraph", BODY, 2),
+        list_element(["Facebook", "Tweet"], 3),
+        Element("heading", "Ways to Reach a Counselor", 4),
+        Element("paragraph", "Call us and we will talk you through the options.", 5),
+        Element("heading", "Why It Matters", 6),
+        Element("paragraph", "Talking early makes the next step easier to take.", 7),
+    ]
+    article = assemble_article(elements, Path("t.txt"))
+    again = assemble_article(elements, Path("t.txt"))
+    assert [b.id for b in article.blocks] == [b.id for b in again.blocks]  # the same source, the same ids
+    edited = assemble_article(
+        [*elements[:6], Element("paragraph", "A new closing line for the section.", 7)], Path("t.txt")
+    )
+    assert [b.id for b in edited.blocks][:6] == [b.id for b in article.blocks][:6]  # unchanged blocks keep theirs
+    share = next(b for b in article.dropped if b.rule == "share-bar")
+    body = next(b for b in article.blocks if b.text == BODY)
+    assert article.intro[0].id == body.id  # an Article block carries the id of its source block
+    reviewed = assemble_article(elements, Path("t.txt"), overrides={share.id: True, body.id: False})
+    assert reviewed.intro == (BulletList(("Facebook", "Tweet")),)  # kept by staff
+    assert next(b for b in reviewed.blocks if b.id == body.id).rule == "staff"

@@ -66,16 +66,8 @@ def test_no_body_text_only_headings_and_residue(tmp_path: Path) -> None:
     assert err.line == 3 and "no body text" in err.reason
 
 
-def test_no_section_headings(tmp_path: Path) -> None:
-    path = tmp_path / "flat.txt"
-    path.write_text(f"\n{BODY}\n{BODY.replace('This', 'That')}\n", encoding="utf-8")
-    err = fails(path)
-    assert err.line == 2 and "no section headings" in err.reason
-
-
-@pytest.mark.parametrize(
-    "name, source, line",
-    [
+def test_heading_with_no_body_at_the_end_is_dropped_and_shown(tmp_path: Path) -> None:
+    for name, source, line in [
         ("end.txt", f"{BODY}\nFirst Section\n{BODY}\nA Heading Left Dangling\n", 4),
         ("end.md", f"# Title\n\n{BODY}\n\n## First\n\n{BODY}\n\n## Dangling\n", 9),
         (
@@ -83,13 +75,14 @@ def test_no_section_headings(tmp_path: Path) -> None:
             f"<article>\n<h1>T</h1>\n<p>{BODY}</p>\n<h2>First</h2>\n<p>{BODY}</p>\n<h2>Dangling</h2>\n</article>",
             6,
         ),
-    ],
-)
-def test_heading_with_no_body_at_the_end(tmp_path: Path, name: str, source: str, line: int) -> None:
-    path = tmp_path / name
-    path.write_text(source, encoding="utf-8")
-    err = fails(path)
-    assert err.line == line and "has no body text after it" in err.reason
+    ]:
+        path = tmp_path / name
+        path.write_text(source, encoding="utf-8")
+        article = parse_article(path)
+        assert [s.heading for s in article.sections] == [
+            {"end.txt": "First Section", "end.md": "First", "end.html": "First"}[name]
+        ]
+        assert [(b.line, b.rule) for b in article.dropped if b.kind == "heading"] == [(line, "heading-without-body")]
 
 
 def test_html_with_no_article_content(tmp_path: Path) -> None:
@@ -103,7 +96,9 @@ def test_html_with_no_article_content(tmp_path: Path) -> None:
     assert err.line == 3 and "no article content" in err.reason
 
 
-def test_plain_text_saved_as_html_has_no_headings(tmp_path: Path) -> None:
-    path = tmp_path / "plain.html"
-    path.write_text(f"{BODY}\n", encoding="utf-8")
-    assert "no section headings" in fails(path).reason
+def test_text_with_no_headings_is_one_section_without_a_heading(tmp_path: Path) -> None:
+    for name, source in [("flat.txt", f"\n{BODY}\n{BODY.replace('This', 'That')}\n"), ("plain.html", f"{BODY}\n")]:
+        path = tmp_path / name
+        path.write_text(source, encoding="utf-8")
+        article = parse_article(path)
+        assert [s.heading for s in article.sections] == [""] and article.intro == ()

@@ -81,13 +81,16 @@ def test_main_div_page_every_unit_once(article_units) -> None:
 def test_article_page_with_header_contents_and_nested_list() -> None:
     article = parse_article(NALOXONE)
     assert article.title == "Naloxone: A Guide for Families"  # the h1 inside the article's <header>
-    assert [s.heading for s in article.sections] == [
-        "How Naloxone Works",
-        "Forms of Naloxone",
-        "Giving Naloxone Step by Step: Before You Give It",
-        "Giving the Dose",
-        "After the Dose",
+    # h2-h4 keep their hierarchy: a part title with no text of its own is a section over its subsections.
+    assert [(s.level, s.heading) for s in article.sections] == [
+        (2, "How Naloxone Works"),
+        (2, "Forms of Naloxone"),
+        (2, "Giving Naloxone Step by Step"),
+        (3, "Before You Give It"),
+        (3, "Giving the Dose"),
+        (3, "After the Dose"),
     ]
+    assert article.sections[2].blocks == ()
     forms = article.sections[1]
     assert forms.blocks[1].items == (
         "A nasal spray, the most common form for families, which needs no assembly",
@@ -96,7 +99,8 @@ def test_article_page_with_header_contents_and_nested_list() -> None:
         "or as a vial with a separate needle",
         "An auto-injector that talks the user through each step",
     )
-    assert len(article.sections[3].blocks[0].items) == 4
+    assert forms.blocks[1].depths == (0, 0, 1, 1, 0)  # a nested list stays inside its parent item
+    assert len(article.sections[4].blocks[0].items) == 4
     # The last section names the organisation in its heading and speaks as "we": it is the closing.
     assert article.closing is not None
     assert article.closing.heading == "Free Naloxone Training at Riverside Recovery"

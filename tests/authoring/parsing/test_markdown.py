@@ -6,7 +6,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from campaigns.authoring.article import BulletList, Paragraph
+from campaigns.authoring.article import BulletList, Paragraph, Table
 from campaigns.authoring.parsing import parse_article, parse_markdown
 
 from .support import FIXTURES, all_text, assert_each_once_in_order, lists_of
@@ -25,18 +25,19 @@ def markdown_units(article_units, path: Path, tmp_path: Path, residue: tuple[str
 def test_subsections_links_and_star_lists() -> None:
     article = parse_article(BENZO)
     assert article.title == "Coming Off Benzodiazepines Safely"
-    assert [s.heading for s in article.sections] == [
-        "How benzodiazepines work",
-        # A section heading with no text of its own joins its first subsection.
-        "Why stopping suddenly is risky: The rebound effect",
-        "Withdrawal symptoms",
-        "What a taper looks like",
-        "Going slowly",
-        "Adjusting as you go",
-        "Support beyond the prescription",
+    assert [(s.level, s.heading) for s in article.sections] == [
+        (2, "How benzodiazepines work"),
+        # A section heading with no text of its own stays a section, over its subsections.
+        (2, "Why stopping suddenly is risky"),
+        (3, "The rebound effect"),
+        (3, "Withdrawal symptoms"),
+        (2, "What a taper looks like"),
+        (3, "Going slowly"),
+        (3, "Adjusting as you go"),
+        (3, "Support beyond the prescription"),
     ]
     assert [p.text[:30] for p in article.intro] == ["Benzodiazepines such as alpraz", "Trouble tends to start when a "]
-    symptoms = article.sections[2]
+    symptoms = article.sections[3]
     # A nested list stays inside its parent list.
     assert symptoms.blocks[1] == BulletList(
         (
@@ -47,7 +48,8 @@ def test_subsections_links_and_star_lists() -> None:
             "Difficulty concentrating",
             'sometimes described as "brain fog"',
             "often the slowest symptom to clear",
-        )
+        ),
+        depths=(0, 0, 0, 0, 0, 1, 1),
     )
     # Inline markup and links become plain text.
     assert "The FDA added a boxed warning about dependence" in symptoms.blocks[2].text
@@ -75,23 +77,32 @@ def test_subsections_every_unit_once(article_units, tmp_path: Path) -> None:
 def test_front_matter_setext_blockquote_table_and_html_share_bar() -> None:
     article = parse_article(CANNABIS)
     assert article.title == "Cannabis and the Teenage Brain"  # from the front matter
-    assert [s.heading for s in article.sections] == [
-        "A Brain Under Construction",
-        "What the research shows: Memory and attention",
-        "Mental health",
-        "Dependence",
-        "Warning signs for parents",
-        "Starting the conversation",
+    assert [(s.level, s.heading) for s in article.sections] == [
+        (2, "A Brain Under Construction"),
+        (2, "What the research shows"),
+        (3, "Memory and attention"),
+        (3, "Mental health"),
+        (3, "Dependence"),
+        (2, "Warning signs for parents"),
+        (2, "Starting the conversation"),
     ]
-    memory = article.sections[1]
+    memory = article.sections[2]
     assert memory.blocks[1] == Paragraph(
         "Young people who use cannabis weekly or more are more likely to struggle at "
-        "school and to leave education early than their peers who do not use it."
+        "school and to leave education early than their peers who do not use it.",
+        role="quote",  # a blockquote is set apart in the email
     )
     assert [len(b.items) for b in lists_of(article)] == [5]
     assert article.closing is None and article.author_bio is None
-    # A table's rows are kept as text, one paragraph a row.
-    assert article.sections[-1].blocks[-1] == Paragraph("16 to 17 year olds | about one in four")
+    # A table stays a table: its header names the columns.
+    assert article.sections[-1].blocks[-1] == Table(
+        (
+            ("Age group", "Proportion who used cannabis in the past year"),
+            ("14 to 15 year olds", "about one in eight"),
+            ("16 to 17 year olds", "about one in four"),
+        ),
+        header=True,
+    )
     text = all_text(article)
     assert "Share Tweet" not in text  # the raw HTML share bar ("Share" alone is a fine word in the body)
     for residue in ("Tweet", "Read more", "Vaping and Young People", "Editorial team", "---"):
@@ -105,12 +116,57 @@ def test_front_matter_every_unit_once(article_units, tmp_path: Path) -> None:
 
 
 def test_line_numbers_count_the_front_matter(tmp_path: Path) -> None:
-    from campaigns.errors import ArticleError
-
     source = "---\ntitle: T\n---\n\nIntro text here that is body.\n\n## Ends with a heading\n"
-    try:
-        parse_markdown(source, tmp_path / "x.md")
-    except ArticleError as err:
-        assert err.line == 7
-    else:
-        raise AssertionError("a trailing heading with no body must fail")
+    article = parse_markdown(source, tmp_path / "x.md")
+    assert [(b.line, b.rule) for b in article.dropped] == [(1, "front-matter"), (7, "heading-without-body")]
+
+
+HUGO = """+++
+title = "Naloxone at Home"
+draft = false
++++
+
+{{< lead >}}
+Keeping naloxone at home is one of the simplest ways to prepare for an opioid overdose in the family.
+{{< /lead >}}
+
+{{< toc >}}
+
+## Where to Keep It
+
+Store it at room temperature where everyone in the house can find it quickly[^1].
+
+{{< figure src="/img/kit.jpg" alt="A naloxone kit on a shelf" caption="A kit kept by the front door." >}}
+
+{{% notice info %}}
+Our pharmacy gives kits for free. [Ask for one](/pharmacy/)
+{{% /notice %}}
+
+> [!NOTE]
+> Check the expiry date once a year and replace the kit when it runs out.
+
+> [!TIP]
+> Book a free training. [Call us](tel:+15550100)
+
+{{< youtube id="abc123" title="Naloxone in two minutes" >}}
+
+[^1]: Example Guide to Naloxone Storage. 2022.
+"""
+
+
+def test_front_matter_shortcodes_admonitions_and_footnotes(tmp_path: Path) -> None:
+    article = parse_markdown(HUGO, tmp_path / "naloxone.md")
+    assert article.title == "Naloxone at Home"  # TOML front matter
+    assert article.intro[0].text.startswith("Keeping naloxone at home")  # a lead shortcode keeps its text
+    blocks = article.sections[0].blocks
+    assert blocks[0].text.endswith("find it quickly.")  # the footnote marker left the text
+    assert blocks[1] == Paragraph("A kit kept by the front door.", role="caption")
+    assert blocks[2].text == "Check the expiry date once a year and replace the kit when it runs out."  # no link
+    assert len(blocks) == 4  # and the footnote, a source in small print at the end
+    dropped: dict[str, list[str]] = {}
+    for b in article.dropped:
+        dropped.setdefault(b.rule or "", []).append(b.text)
+    assert dropped["front-matter"] == ['title = "Naloxone at Home" draft = false']
+    assert dropped["call-out"] == ["Our pharmacy gives kits for free. Ask for one", "Book a free training. Call us"]
+    assert [t.split()[1] for t in dropped["placeholder"]] == ["toc", "youtube"]
+    assert article.sections[0].blocks[-1] == Paragraph("Example Guide to Naloxone Storage. 2022.", role="caption")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from campaigns.authoring.article import BulletList, Paragraph
+from campaigns.authoring.article import BulletList, Paragraph, Table
 from campaigns.authoring.parsing import parse_article, parse_text
 
 from .support import FIXTURES, all_text, assert_each_once_in_order, lists_of
@@ -125,22 +125,126 @@ def test_heading_shape_rules(tmp_path: Path) -> None:
                 "Keep the same wake-up time every day.",
                 "Keep screens out of the bedroom.",
                 "Get outside in the morning light.",
-            )
+            ),
+            ordered=True,  # numbered in the source, numbered in the email
         ),
     )
 
 
-def test_heading_without_body_joins_the_next(tmp_path: Path) -> None:
-    source = "\n".join(
-        [
-            "Opening paragraph that is plainly body text.",
-            "Part One",
-            "The Body",
-            "What happens in the body comes first.",
-            "Part Two",
-            "The Mind",
-            "What happens in the mind comes second.",
-        ]
+def test_a_heading_followed_by_a_heading_is_not_one_unless_the_contents_box_lists_it(tmp_path: Path) -> None:
+    lines = [
+        "Opening paragraph that is plainly body text.",
+        "Part One",
+        "The Body",
+        "What happens in the body comes first.",
+        "Part Two",
+        "The Mind",
+        "What happens in the mind comes second.",
+    ]
+    article = parse_text("\n".join(lines), tmp_path / "parts.txt")
+    # In raw text a line followed straight by a heading is an image's alt text or a placeholder as often as not.
+    assert [s.heading for s in article.sections] == ["The Body", "The Mind"]
+    assert [(b.text, b.rule) for b in article.dropped] == [
+        ("Part One", "heading-without-body"),
+        ("Part Two", "heading-without-body"),
+    ]
+    # A contents box that lists "Part One" and "Part Two" makes them sections, with subsections under them.
+    contents = ["In This Article", "Part One", "Part Two"]
+    article = parse_text("\n".join([lines[0], *contents, *lines[1:]]), tmp_path / "parts.txt")
+    assert [(s.level, s.heading) for s in article.sections] == [
+        (2, "Part One"),
+        (3, "The Body"),
+        (2, "Part Two"),
+        (3, "The Mind"),
+    ]
+
+
+COPY = """Skip to content
+Call Us 24/7: (555) 010-0199
+Programs
+Admissions
+Home » Blog » Recovery
+Sleep in Early Recovery: What to Expect
+Jamie Ortiz, LCSW
+May 2, 2024
+6 min read
+Sleep is often the last thing to settle after alcohol or drugs, and the first weeks can bring long, restless nights.
+Why Sleep Suffers
+The brain has to relearn how to wind down without a substance[1], and stress hormones stay high for a while.
+Alcohol also changed how deep sleep and dreaming sleep were spread across the night, so the pattern feels strange.
+Person lying awake in bed at night
+Habits That Help
+Keep the same wake time every day, even after a bad night, and get outside in the morning light.
+Level\tWhat it means
+Mild\tA few restless nights a week
+Severe\tMost nights broken for a month or more
+Our sleep clinic sees patients within a week. Ask your counselor about a referral.
+Book a Sleep Visit
+When to Ask for Help
+If insomnia lasts more than a month, talk to a doctor, because therapy for insomnia works well and needs no pills.
+Share this article
+Facebook
+Email
+Jamie Ortiz is a counselor at Example Recovery. She has helped people sleep again for ten years.
+Related Posts
+Dreams in Recovery
+© 2024 Example Recovery. All rights reserved.
+"""
+
+
+def test_a_browser_copy_loses_its_header_and_footer_bands_by_shape(tmp_path: Path) -> None:
+    article = parse_text(COPY, tmp_path / "sleep.txt")
+    assert article.title == "Sleep in Early Recovery: What to Expect"  # not the first line: the one the body follows
+    assert [s.heading for s in article.sections] == ["Why Sleep Suffers", "Habits That Help", "When to Ask for Help"]
+    assert (
+        article.author_bio
+        == "Jamie Ortiz is a counselor at Example Recovery. She has helped people sleep again for ten years."
     )
-    article = parse_text(source, tmp_path / "parts.txt")
-    assert [s.heading for s in article.sections] == ["Part One: The Body", "Part Two: The Mind"]
+    dropped = {b.text: b.rule for b in article.dropped}
+    assert dropped["Call Us 24/7: (555) 010-0199"] == "before-title"
+    assert dropped["Jamie Ortiz, LCSW"] == dropped["May 2, 2024"] == dropped["6 min read"] == "post-info"
+    assert dropped["Person lying awake in bed at night"] == "heading-without-body"  # an image's alt text
+    assert dropped["Book a Sleep Visit"] == "call-out"  # a button's label under its short box text
+    assert dropped["Our sleep clinic sees patients within a week. Ask your counselor about a referral."] == "call-out"
+    assert {dropped["Share this article"], dropped["Related Posts"], dropped["Dreams in Recovery"]} <= {
+        "after-body",
+        "share-bar",
+        "related",
+    }
+    assert dropped["© 2024 Example Recovery. All rights reserved."] == "after-body"
+    habits = article.sections[1].blocks
+    assert habits[1] == Table(
+        (
+            ("Level", "What it means"),
+            ("Mild", "A few restless nights a week"),
+            ("Severe", "Most nights broken for a month or more"),
+        ),
+        header=True,
+    )
+    # Citation markers leave the text.
+    assert (
+        article.sections[0].blocks[0].text.startswith("The brain has to relearn how to wind down without a substance,")
+    )
+
+
+def test_lines_under_a_heading_in_a_blank_line_copy_are_a_list(tmp_path: Path) -> None:
+    source = (
+        "What to Bring\n\nA short first paragraph before the list of things to pack.\n\nPack These\n\n"
+        "A photo ID and your insurance card\nComfortable clothes for a week\nPhone numbers of people to call\n\n"
+        "Leave valuables at home, because space in each room is small.\n"
+    )
+    article = parse_text(source, tmp_path / "bring.txt")
+    assert article.sections[0].blocks[0] == BulletList(
+        ("A photo ID and your insurance card", "Comfortable clothes for a week", "Phone numbers of people to call")
+    )
+
+
+def test_a_quote_and_its_attribution(tmp_path: Path) -> None:
+    source = (
+        "Recovery Stories\nA first paragraph that introduces the stories we collected from people in recovery.\n"
+        "In Their Words\nThe first month was the hardest, and the second was only a little easier.\n"
+        "— A Riverbend alumnus\nMore Stories\nAnother paragraph that closes the article on a hopeful note.\n"
+    )
+    article = parse_text(source, tmp_path / "stories.txt")
+    quote = article.sections[0].blocks
+    assert [b.role for b in quote] == ["quote", "quote"] and quote[1].text == "— A Riverbend alumnus"
