@@ -22,7 +22,7 @@ LINT ?= lint
 # `make test TEST_WORKERS=0` runs in one process.
 TEST_WORKERS ?= 4
 
-.PHONY: demo test lint system-parts lock bench install clean
+.PHONY: demo test lint system-parts lock bench bench-audience install clean
 
 # A new lock or pyproject.toml rebuilds the venv from scratch, so nothing the lock no longer names lingers.
 $(BIN)/outreach: $(LOCK) pyproject.toml
@@ -62,6 +62,9 @@ lock: $(UV)
 
 bench: install
 	$(BIN)/python -m bench.run
+
+bench-audience: install
+	$(BIN)/python -m bench.audience
 
 clean:
 	rm -rf $(VENV) $(VENV)-lock var

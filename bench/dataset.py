@@ -79,16 +79,16 @@ def _subscribers(engine: Engine, size: int, created: datetime) -> None:
     zones = ", ".join(f"'{z}'" for z in ZONES)
     if engine.dialect.name == "postgresql":
         sql = f"""
-            INSERT INTO subscribers (email, email_key, name, timezone, status, tags, created_at)
+            INSERT INTO subscribers (email, email_key, name, timezone, status, created_at)
             SELECT e, encode(sha256(:outer || sha256(:inner || convert_to(encode(sha256(convert_to(e, 'UTF8')), 'hex'),
-                   'UTF8'))), 'hex'), 'Person ' || g, (ARRAY[{zones}])[1 + g % 5], 'active', '[]', :at
+                   'UTF8'))), 'hex'), 'Person ' || g, (ARRAY[{zones}])[1 + g % 5], 'active', :at
             FROM (SELECT g, 'person' || g || '@bench.example.com' AS e FROM generate_series(1, :n) AS g) AS gen"""
     else:
         sql = f"""
             WITH RECURSIVE gen(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM gen WHERE g < :n)
-            INSERT INTO subscribers (email, email_key, name, timezone, status, tags, created_at)
+            INSERT INTO subscribers (email, email_key, name, timezone, status, created_at)
             SELECT 'person' || g || '@bench.example.com', address_key('person' || g || '@bench.example.com'),
-                   'Person ' || g, json_extract(json_array({zones}), '$[' || (g % 5) || ']'), 'active', '[]', :at
+                   'Person ' || g, json_extract(json_array({zones}), '$[' || (g % 5) || ']'), 'active', :at
             FROM gen"""
     # The keyed fingerprint of campaigns.addresses (HMAC-SHA256 over the SHA-256), written out for PostgreSQL's
     # sha256() with HMAC's padded keys (RFC 2104).

@@ -1,4 +1,4 @@
-"""The audit log: who did what to which campaign, and when."""
+"""The audit log: who did what to which campaign or subscriber, and when. Details never hold an address."""
 
 from __future__ import annotations
 
@@ -10,8 +10,26 @@ from sqlalchemy.orm import Session
 from campaigns.db.models import AuditEntry, Campaign
 
 
-def audit(s: Session, campaign: Campaign | None, actor: str, action: str, detail: str, now: datetime) -> None:
-    s.add(AuditEntry(campaign_id=campaign.id if campaign else None, actor=actor, action=action, detail=detail, at=now))
+def audit(
+    s: Session,
+    campaign: Campaign | None,
+    actor: str,
+    action: str,
+    detail: str,
+    now: datetime,
+    *,
+    subscriber_id: int | None = None,
+) -> None:
+    s.add(
+        AuditEntry(
+            campaign_id=campaign.id if campaign else None,
+            subscriber_id=subscriber_id,
+            actor=actor,
+            action=action,
+            detail=detail,
+            at=now,
+        )
+    )
 
 
 def audit_log(s: Session, campaign: Campaign, limit: int = 200) -> list[AuditEntry]:

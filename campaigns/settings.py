@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # GET /metrics answers a request with this bearer token, or from these addresses/networks; otherwise 403.
     metrics_token: str | None = Field(None, alias="OUTREACH_METRICS_TOKEN", repr=False)
     metrics_allow: str = Field("", alias="OUTREACH_METRICS_ALLOW")
+    # Sites (origins, comma-separated, like https://www.example.org) whose pages may sign people up here: the
+    # embedded form posts from them, and their scripts may call POST /api/signup (CORS). Our own pages always may.
+    signup_origins: str = Field("", alias="OUTREACH_SIGNUP_ORIGINS")
     base_url: str = Field("http://localhost:8000", alias="OUTREACH_BASE_URL")
     admin_password_hash: str | None = Field(None, alias="OUTREACH_ADMIN_PASSWORD_HASH", repr=False)
     webhook_max_age_seconds: int = Field(600, alias="OUTREACH_WEBHOOK_MAX_AGE")
@@ -93,6 +96,21 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not an IP address or network (like 10.0.0.0/8)") from None
         return v
 
+    @field_validator("signup_origins")
+    @classmethod
+    def _origins(cls, v: str) -> str:
+        for item in split_list(v):
+            parts = urlsplit(item)
+            only_origin = parts.path in ("", "/") and not parts.query
+            if parts.scheme not in ("http", "https") or not parts.hostname or not only_origin:
+                raise ValueError(f"{item!r} is not a site's origin (like https://www.example.org, no path)")
+        return v
+
+    @property
+    def signup_origin_set(self) -> frozenset[str]:
+        """The allowed origins as browsers send them: scheme://host[:port], lower case, no trailing slash."""
+        return frozenset(origin_of(item) for item in split_list(self.signup_origins))
+
     @property
     def is_local(self) -> bool:
         """True when OUTREACH_BASE_URL is this machine (development): the only place weak keys are allowed."""
@@ -107,6 +125,14 @@ class Settings(BaseSettings):
         if not v.startswith(("sqlite", "postgresql+psycopg")):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return v
+
+
+def origin_of(url: str) -> str:
+    """The origin of a URL as a browser's Origin header names it: scheme://host[:port] (default ports left out)."""
+    parts = urlsplit(url.strip())
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}{port}"
 
 
 def split_list(value: str) -> list[str]:

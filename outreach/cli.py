@@ -38,6 +38,7 @@ COMMAND_MODULES = [
     "outreach.commands.admin",
     "outreach.commands.serve",
     "outreach.commands.privacy",
+    "outreach.commands.exports",
 ]
 
 

@@ -39,7 +39,7 @@ class SimClock:
 
 def run_demo(console: Console, article: Path = SEED, subscribers: Path = SUBSCRIBERS) -> int:
     """Play the drip; returns how many emails were written."""
-    from campaigns.audience.subscribers import import_csv
+    from campaigns.audience.importing import import_csv
     from campaigns.db.migrate import upgrade
     from campaigns.db.session import make_engine, make_session_factory
     from campaigns.delivery.providers.outbox import OutboxProvider

@@ -36,12 +36,14 @@ class Clock:
         return self.at
 
 
-def make_campaign(factory, *, status="scheduled", start=START, daily_cap=None, window=(range(7), 0, 24)) -> int:
+def make_campaign(
+    factory, *, status="scheduled", start=START, daily_cap=None, window=(range(7), 0, 24), slug="test", title="Test"
+) -> int:
     """A campaign with STEPS small compiled steps (no parsing or MJML needed here), one day apart."""
     with factory.begin() as s:
         c = Campaign(
-            slug="test",
-            title="Test",
+            slug=slug,
+            title=title,
             status=status,
             start_at=start,
             created_at=start,
@@ -119,3 +121,12 @@ def tick_and_send(factory, provider, clock, brand) -> None:
     drip.tick(factory, clock(), batches.append)
     for ids in batches:
         sending.send_deliveries(factory, provider, LINKS, brand, ids, clock, retry=NO_WAIT)
+
+
+def give_tags(s, subscriber_id: int, *names: str, at: datetime = START) -> None:
+    """Put tags (made when new) on a subscriber, in the caller's transaction."""
+    from campaigns.audience.tags import clean_tag, tag_ids, tag_subscribers
+
+    s.flush()
+    ids = tag_ids(s, [clean_tag(n) for n in names], at)
+    tag_subscribers(s, [(subscriber_id, ids[clean_tag(n)]) for n in names])

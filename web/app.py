@@ -29,8 +29,10 @@ from campaigns.delivery.providers.base import EmailProvider
 from campaigns.errors import NotFound, OutreachError, RateLimited, StateError, TokenError
 from campaigns.settings import Settings, check_secrets
 from campaigns.tokens import Links, Tokens
+from web.admin.auth import ROLE_REFUSED_TITLE, RoleRefused
 from web.context import AppContext
 from web.csrf import Csrf, CsrfError
+from web.embedded_signup import SignupOrigins
 from web.guards import ClientAddress, RequestChecks, ServerErrorPage
 
 log = logging.getLogger(__name__)
@@ -43,10 +45,17 @@ STATIC = WEB / "static"
 # Add yours with one line.
 ROUTERS: list[str] = [
     "web.public:router",
+    "web.embedded_signup:router",
     "web.webhooks:make_webhook_router",
+    "web.admin.sign_in:router",
     "web.admin:router",
+    "web.admin.team_pages:router",
+    "web.admin.signup_form_page:router",
     "web.admin.campaign_pages:router",
     "web.admin.campaign_actions:router",
+    "web.admin.import_pages:router",
+    "web.admin.subscriber_pages:router",
+    "web.admin.subscriber_actions:router",
     "web.metrics:router",
 ]
 
@@ -118,6 +127,8 @@ def create_app(
         csrf=Csrf(settings.secret_key, secure_cookie=https),
     )
     # Outermost last: the client's address is settled first, then every answer (a 500 too) gets the headers.
+    # Innermost: the sign-up addresses' CORS answers carry the security headers like every other answer.
+    app.add_middleware(SignupOrigins, settings=settings)
     app.add_middleware(RequestChecks)
     app.add_middleware(ServerErrorPage, page=lambda request: _server_error(request, templates))
     app.add_middleware(SecurityHeaders, hsts=https)
@@ -175,6 +186,7 @@ _ERRORS: list[tuple[type[Exception], int, str]] = [
     (TokenError, 400, "This link does not work"),
     (CsrfError, 403, "Please try again"),
     (RateLimited, 429, "Too many attempts"),
+    (RoleRefused, 403, ROLE_REFUSED_TITLE),
     (NotFound, 404, "Not found"),
     (StateError, 409, "This cannot be done now"),
     (OutreachError, 400, "Something is not right"),

@@ -47,12 +47,20 @@ _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 
 
 def render(
-    request: Request, ctx: AppContext, template: str, context: dict, *, status: int = 200, form: bool = False
+    request: Request,
+    ctx: AppContext,
+    template: str,
+    context: dict,
+    *,
+    status: int = 200,
+    form: bool = False,
+    form_path: str | None = None,
 ) -> Response:
-    """A page; with `form`, its forms get a CSRF token for this path and the browser the matching cookie."""
+    """A page; with `form`, its forms get a CSRF token for the path they post to (`form_path`, this page's own by
+    default) and the browser the matching cookie."""
     nonce = ctx.csrf.nonce(request) if form else None
     if nonce:
-        context["csrf_token"] = ctx.csrf.token(nonce, request.url.path)
+        context["csrf_token"] = ctx.csrf.token(nonce, form_path or request.url.path)
     response = ctx.templates.TemplateResponse(request, template, context, status_code=status)
     if nonce:
         ctx.csrf.set_cookie(response, nonce)
@@ -69,7 +77,7 @@ def brand_css(ctx: AppContext = Depends(get_context)) -> Response:
 # Sign-up -----------------------------------------------------------------------------------------------------------
 
 
-def _signup_page(
+def signup_page(
     request: Request, ctx: AppContext, campaign, values: dict, errors: dict | None = None, status: int = 200
 ) -> Response:
     return render(
@@ -86,6 +94,7 @@ def _signup_page(
         },
         status=status,
         form=True,
+        form_path="/signup",  # drawn again after the form on the organisation's site too: it posts here next
     )
 
 
@@ -93,7 +102,7 @@ def _signup_page(
 def signup_form(request: Request, campaign: str | None = None, ctx: AppContext = Depends(get_context)) -> Response:
     with ctx.transaction() as s:
         chosen = signup.open_campaign(s, campaign)
-    return _signup_page(request, ctx, chosen, {"email": "", "name": "", "timezone": DEFAULT_TIME_ZONE, "guess": True})
+    return signup_page(request, ctx, chosen, {"email": "", "name": "", "timezone": DEFAULT_TIME_ZONE, "guess": True})
 
 
 @router.post("/signup")
@@ -109,14 +118,12 @@ def signup_submit(
 ) -> Response:
     ctx.csrf.verify(request, csrf_token, request.url.path)
     try:
-        _request_signup(
-            ctx, background, email, name, timezone, campaign or None, client_address(request), "signup form"
-        )
+        record_signup(ctx, background, email, name, timezone, campaign or None, client_address(request), "signup form")
     except signup.SignupError as err:
         with ctx.transaction() as s:
             chosen = signup.open_campaign(s, campaign or None)
         values = {"email": email, "name": name, "timezone": timezone, "guess": False}
-        return _signup_page(request, ctx, chosen, values, {err.field: str(err)}, status=400)
+        return signup_page(request, ctx, chosen, values, {err.field: str(err)}, status=400)
     return render(request, ctx, "signup_sent.html", {"title": "Check your inbox", "message": NEUTRAL_ANSWER})
 
 
@@ -134,7 +141,7 @@ def signup_api(
     """For the organisation's own site: the same double opt-in, as JSON. Answers 202 whether or not the address
     is known; 400 names a bad field; 429 when the caller's network sent too many."""
     try:
-        _request_signup(
+        record_signup(
             ctx, background, body.email, body.name, body.timezone, body.campaign, client_address(request), "api"
         )
     except signup.SignupError as err:
@@ -142,7 +149,7 @@ def signup_api(
     return JSONResponse({"status": "pending", "message": NEUTRAL_ANSWER}, status_code=202)
 
 
-def _request_signup(
+def record_signup(
     ctx: AppContext,
     background: BackgroundTasks,
     email: str,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from campaigns.audience.tags import tags_of
 from campaigns.audience.unsubscribe import (
     SUPPRESSION_REASON,
     load_subscriber,
@@ -23,6 +24,7 @@ from campaigns.db.models import (
     SetAsideEvent,
     SignupRequest,
     Subscriber,
+    SubscriberTag,
     Suppression,
 )
 from campaigns.db.sql import rows_changed
@@ -66,7 +68,7 @@ def export_subscriber(session: Session, subscriber_id: int) -> dict[str, Any]:
             "timezone": sub.timezone,
             "country": sub.country,
             "status": sub.status,
-            "tags": list(sub.tags or []),
+            "tags": tags_of(session, [sub.id]).get(sub.id, []),
             "created_at": _iso(sub.created_at),
             "consent": {"source": sub.consent_source, "at": _iso(sub.consent_at), "ip": sub.consent_ip},
             "paused_until": _iso(sub.paused_until),
@@ -168,7 +170,8 @@ def erase_subscriber(session: Session, subscriber_id: int, now: datetime) -> dic
     emails = 0
     if delivery_ids:
         emails = rows_changed(session, update(Delivery).where(Delivery.id.in_(delivery_ids)).values(last_error=None))
-    sub.email, sub.name, sub.consent_ip, sub.tags, sub.timezone = None, None, None, [], "UTC"
+    session.execute(delete(SubscriberTag).where(SubscriberTag.subscriber_id == sub.id))
+    sub.email, sub.name, sub.consent_ip, sub.timezone = None, None, None, "UTC"
     sub.first_name, sub.country = None, None
     # The row no longer carries the hash either (it is unique, so it gets a stand-in): the suppression list alone
     # remembers the address, and cannot give it back.

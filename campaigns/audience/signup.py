@@ -42,8 +42,9 @@ from campaigns.errors import NotFound, StateError, TokenError
 from campaigns.text_input import is_slug
 from campaigns.tokens import MAX_AGE, NONCE_BITS, ConfirmToken, Links
 
-SignupSource = Literal["signup form", "api"]
-SIGNUP_SOURCES: tuple[str, ...] = ("signup form", "api")
+# "embedded form": the form pasted into the organisation's own site (web/embedded_signup.py).
+SignupSource = Literal["signup form", "embedded form", "api"]
+SIGNUP_SOURCES: tuple[str, ...] = ("signup form", "embedded form", "api")
 # Campaigns a person can sign up for.
 OPEN_FOR_SIGNUP = ("scheduled", "running")
 # Confirmation emails to one address: enough for a person who lost the first one, too few to flood an inbox.
@@ -131,7 +132,6 @@ def request_signup(
             name=name,
             timezone=tz,
             status="pending",
-            tags=[],
             consent_source=source,
             created_at=now,
         )

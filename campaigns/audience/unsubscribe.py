@@ -19,8 +19,9 @@ from campaigns.delivery.suppression import suppress_key
 from campaigns.errors import NotFound, StateError
 from campaigns.insight.events import record_unsubscribe_event
 
-UnsubscribeSource = Literal["one-click", "page", "preferences"]
-UNSUBSCRIBE_SOURCES: tuple[str, ...] = ("one-click", "page", "preferences")
+# "staff": the person asked staff to take them off (by phone, by email); they may come back like anyone who left.
+UnsubscribeSource = Literal["one-click", "page", "preferences", "staff"]
+UNSUBSCRIBE_SOURCES: tuple[str, ...] = ("one-click", "page", "preferences", "staff")
 SUPPRESSION_REASON = "unsubscribed"
 
 # Statuses whose owner still receives (or is about to receive) mail and can therefore leave.

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -129,7 +130,6 @@ class Subscriber(Base):
     country: Mapped[str | None] = mapped_column(String(2))
     # pending (awaiting double opt-in) | active | unsubscribed | bounced | complained | erased
     status: Mapped[str] = mapped_column(String(20), default="active")
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     consent_source: Mapped[str | None] = mapped_column(String(200))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_ip: Mapped[str | None] = mapped_column(String(64))
@@ -158,11 +158,58 @@ class SignupRequest(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class Tag(Base):
+    """A label staff put on subscribers (imported, added by hand or in bulk); names are trimmed and lower-cased."""
+
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SubscriberTag(Base):
+    __tablename__ = "subscriber_tags"
+    # By tag first as well: "everyone tagged X" (filters, bulk changes, enrolment) walks this index by subscriber id.
+    __table_args__ = (Index("ix_subscriber_tags_tag", "tag_id", "subscriber_id"),)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
+
+
+class SubscriberImport(Base):
+    """A CSV uploaded in the admin: the file until it is imported, how to read it, and what the import did.
+
+    The file is kept in the database (any web process can run or resume the import) and emptied once it is done.
+    """
+
+    __tablename__ = "subscriber_imports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    encoding: Mapped[str] = mapped_column(String(20))
+    delimiter: Mapped[str] = mapped_column(String(1))
+    header: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mapping: Mapped[list[str]] = mapped_column(JSON, default=list)  # a field name (or "ignore") per column
+    default_timezone: Mapped[str | None] = mapped_column(String(64))
+    consent: Mapped[str | None] = mapped_column(String(200))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    # uploaded -> checked (dry run) -> running -> done | failed
+    status: Mapped[str] = mapped_column(String(20), default="uploaded")
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)  # data rows read and committed so far
+    report: Mapped[dict] = mapped_column(JSON, default=dict)  # the last dry run's or the import's counts and problems
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a running import's process renews this
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Enrollment(Base):
     __tablename__ = "enrollments"
     __table_args__ = (
         UniqueConstraint("campaign_id", "subscriber_id"),
         Index("ix_enrollments_due", "status", "next_due_at"),
+        # One person's enrollments (their page, an unsubscribe, exports): the unique index leads with the campaign.
+        Index("ix_enrollments_subscriber", "subscriber_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
@@ -276,9 +323,51 @@ class KeyCheck(Base):
 
 class AuditEntry(Base):
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_subscriber", "subscriber_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    # What staff did to one person (pause, unsubscribe, erase, tags); the detail never holds their address.
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     actor: Mapped[str] = mapped_column(String(120))
     action: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffUser(Base):
+    """A person who signs in to the admin, with a role: owner (everything, and the team), editor (everything but the
+    team), viewer (looks, changes nothing)."""
+
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # lower-cased: the sign-in name
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10))
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2; None until set from the invitation
+    # sha256 of a one-time link to set the password (an invitation, or a reset an owner made), until it is used
+    invite_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invite_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A signed-in browser, kept on the server so that signing out, a new password or a disabled account ends it
+    everywhere. The cookie holds a random token; only its sha256 is stored here."""
+
+    __tablename__ = "staff_sessions"
+    __table_args__ = (Index("ix_staff_sessions_user", "user_id"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    # None: the bootstrap owner (OUTREACH_ADMIN_PASSWORD_HASH), until the first staff account exists
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    credential: Mapped[str] = mapped_column(String(16))  # fingerprint of the password hash it was opened with
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.audience.subscribers import ImportReport, import_csv
+from campaigns.audience.importing import ImportReport, import_csv
+from campaigns.audience.tags import clean_tag, find_tag, tagged
 from campaigns.audit import audit
 from campaigns.db.models import Enrollment, Subscriber
 from campaigns.db.sql import insert_ignore
@@ -34,29 +36,34 @@ class EnrollReport:
 
 
 def enroll_subscribers(
-    s: Session, slug: str, now: datetime, *, actor: str, tag: str | None = None, page: int = PAGE
+    s: Session,
+    slug: str,
+    now: datetime,
+    *,
+    actor: str,
+    tag: str | None = None,
+    page: int = PAGE,
+    dry_run: bool = False,
 ) -> EnrollReport:
-    """Enroll every active subscriber (or, with `tag`, those carrying it); walks subscribers by id cursor."""
+    """Enroll every active subscriber (or, with `tag`, those carrying it); walks subscribers by id cursor. A dry run
+    counts who would be enrolled and writes nothing (the admin shows it before the button that does it)."""
     campaign = get_campaign(s, slug)
     require_move(campaign, "enroll")
     if tag is not None and not clean_line(tag):
         raise StateError("type the tag whose subscribers to enroll", field="tag")
-    tag = clean_line(tag).lower() if tag else None
+    tag = clean_tag(tag) if tag else None
+    tag_id = find_tag(s, tag) if tag else None
     report, after = EnrollReport(), 0
-    while True:
-        rows = s.execute(
-            select(Subscriber.id, Subscriber.email_key, Subscriber.tags)
-            .where(Subscriber.id > after, Subscriber.status == "active")
-            .order_by(Subscriber.id)
-            .limit(page)
-        ).all()
+    while tag is None or tag_id is not None:
+        query = select(Subscriber.id, Subscriber.email_key).where(Subscriber.id > after, Subscriber.status == "active")
+        if tag_id is not None:
+            query = query.where(Subscriber.id.in_(tagged(tag_id)))
+        rows = s.execute(query.order_by(Subscriber.id).limit(page)).all()
         if not rows:
             break
         after = rows[-1][0]
-        # Tags live in a JSON list; filtering here keeps one query shape on SQLite and PostgreSQL.
-        fit = [r for r in rows if tag is None or tag in {t.lower() for t in (r.tags or [])}]
-        blocked = suppressed_keys(s, [r.email_key for r in fit])
-        ids = [r.id for r in fit if r.email_key not in blocked]
+        blocked = suppressed_keys(s, [r.email_key for r in rows])
+        ids = [r.id for r in rows if r.email_key not in blocked]
         if not ids:
             continue
         have = set(
@@ -67,7 +74,7 @@ def enroll_subscribers(
             )
         )
         new = [i for i in ids if i not in have]
-        if new:
+        if new and not dry_run:
             s.execute(
                 insert_ignore(s, Enrollment.__table__, ("campaign_id", "subscriber_id")),
                 [
@@ -91,17 +98,21 @@ def enroll_subscribers(
         raise StateError(
             "there are no active subscribers to enroll yet", cli_hint="`outreach subscribers import FILE` adds some"
         )
+    if dry_run:
+        return report
     who = f"tag {tag!r}" if tag else "all active subscribers"
     audit(s, campaign, actor, "enrolled", f"{who}: {report.enrolled} new, {report.already} already enrolled", now)
     return report
 
 
-def enroll_csv(s: Session, slug: str, path: Path, now: datetime, *, actor: str, dry_run: bool = False) -> ImportReport:
-    """Import subscribers from a CSV (audience.subscribers.import_csv) and enroll them; returns its report."""
+def enroll_csv(
+    s: Session, slug: str, path: Path, now: datetime, *, actor: str, dry_run: bool = False, **options: Any
+) -> ImportReport:
+    """Import subscribers from a CSV (audience.importing.import_csv) and enroll them; returns its report."""
 
     campaign = get_campaign(s, slug)
     require_move(campaign, "enroll")
-    report = import_csv(s, Path(path), now=now, campaign_id=campaign.id, dry_run=dry_run)
+    report = import_csv(s, Path(path), now=now, campaign_id=campaign.id, dry_run=dry_run, **options)
     if dry_run:
         return report
     audit(
@@ -110,7 +121,7 @@ def enroll_csv(s: Session, slug: str, path: Path, now: datetime, *, actor: str, 
         actor,
         "enrolled",
         f"CSV {Path(path).name}: {report.imported} new subscribers, "
-        f"{report.enrolled} enrolled, {len(report.problems)} rows with problems",
+        f"{report.enrolled} enrolled, {report.problem_count} rows with problems",
         now,
     )
     return report

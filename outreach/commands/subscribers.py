@@ -5,23 +5,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from campaigns.audience.subscribers import (
-    ImportReport,
-    get_subscriber,
-    import_csv,
-    list_subscribers,
-    remove_subscriber,
-)
+from campaigns.audience.columns import FIELDS, IGNORE
+from campaigns.audience.importing import ImportReport, import_csv
+from campaigns.audience.subscribers import get_subscriber, list_subscribers, remove_subscriber
+from campaigns.audience.tags import tags_of
 from campaigns.db.models import Campaign, Enrollment, Subscriber, Suppression
 from campaigns.management.enrollment import enroll_csv
 from outreach.bootstrap import get_session_factory, now
-from outreach.commands import acting_as
+from outreach.commands import UsageMistake, acting_as
 from outreach.terminal import plain, shown
 
 subscribers_app = typer.Typer(
@@ -30,22 +28,54 @@ subscribers_app = typer.Typer(
 )
 WHO = typer.Argument(..., metavar="ADDRESS|ID", help="Email address (any case), or the id `subscribers list` shows")
 console = Console()
+MAP_HELP = f"What a column holds, by its header name: one of {', '.join(FIELDS)}, or {IGNORE} (repeatable)"
 
 
 @subscribers_app.command("import")
 def import_(
+    ctx: typer.Context,
     file: Path = typer.Argument(
-        ..., help="CSV with columns email, timezone [, name, consent_source, consent_at, consent_ip, tags (a;b)]"
+        ...,
+        help="CSV with columns email, timezone [, name (or first name, last name), consent_source, consent_at, "
+        "consent_ip, tags (a;b)]; common header names (E-mail, Time Zone, First name) are recognised",
     ),
     campaign: str | None = typer.Option(None, "--campaign", help="Enroll everyone in this campaign (slug)"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check and report only; write nothing"),
+    columns: list[str] = typer.Option(
+        [],
+        "--map",
+        metavar="COLUMN=FIELD",
+        help=MAP_HELP,
+    ),
+    default_timezone: str | None = typer.Option(
+        None, "--timezone", help="Time zone for rows without one (an IANA name such as America/New_York)"
+    ),
+    consent: str | None = typer.Option(
+        None, "--consent", help="How these people agreed to be mailed, for rows that do not say (e.g. 'paper form')"
+    ),
+    tag: str | None = typer.Option(None, "--tag", help="Tag everyone in the file (new or already subscribed)"),
 ) -> None:
-    """Import subscribers from a CSV file; bad rows are reported by line and skipped (exit code 1)."""
+    """Import subscribers from a CSV file (UTF-8, UTF-16 or Latin-1; comma, semicolon or tab); bad rows are
+    reported by line and skipped (exit code 1)."""
+    mapped = {}
+    for item in columns:
+        name, sep, field = item.rpartition("=")
+        if not sep or not name.strip() or field.strip() not in (*FIELDS, IGNORE):
+            raise UsageMistake(
+                f"--map {item!r}: use COLUMN=FIELD, FIELD one of {', '.join(FIELDS)} or {IGNORE}", ctx=ctx
+            )
+        mapped[name.strip()] = field.strip()
+    options: dict[str, Any] = {
+        "columns": mapped,
+        "default_timezone": default_timezone,
+        "consent": consent,
+        "tag_all": tag,
+    }
     with get_session_factory().begin() as s:
         if campaign:
-            report = enroll_csv(s, campaign, file, now(), actor=acting_as(), dry_run=dry_run)
+            report = enroll_csv(s, campaign, file, now(), actor=acting_as(), dry_run=dry_run, **options)
         else:
-            report = import_csv(s, file, now=now(), dry_run=dry_run)
+            report = import_csv(s, file, now=now(), dry_run=dry_run, **options)
     _print_report(report, file, campaign)
     if report.problems:
         raise typer.Exit(1)
@@ -66,20 +96,20 @@ def _print_report(report: ImportReport, file: Path, campaign: str | None) -> Non
     parts += [
         f"{report.skipped_existing} already subscribed",
         f"{report.suppressed} suppressed",
-        f"{len(report.problems)} problems",
+        f"{report.problem_count} problems",
     ]
     prefix = "dry run, nothing written: " if report.dry_run else ""
     console.print(prefix + ", ".join(parts), highlight=False)
 
 
-def _subscriber_json(sub: Subscriber) -> dict:
+def _subscriber_json(sub: Subscriber, tags: list[str]) -> dict:
     return {
         "id": sub.id,
         "email": sub.email,
         "name": sub.name,
         "timezone": sub.timezone,
         "status": sub.status,
-        "tags": sub.tags,
+        "tags": tags,
         "consent_source": sub.consent_source,
         "consent_at": sub.consent_at.isoformat() if sub.consent_at else None,
         "consent_ip": sub.consent_ip,
@@ -98,8 +128,9 @@ def list_(
     """List subscribers by id, a page at a time."""
     with get_session_factory()() as s:
         subs = list_subscribers(s, status=status, limit=limit, after_id=after)
+        tags = tags_of(s, [x.id for x in subs]) if as_json else {}
     if as_json:
-        typer.echo(json.dumps([_subscriber_json(x) for x in subs], ensure_ascii=False, indent=2))
+        typer.echo(json.dumps([_subscriber_json(x, tags.get(x.id, [])) for x in subs], ensure_ascii=False, indent=2))
         return
     table = Table(title=f"{len(subs)} subscribers" + (f" ({status})" if status else ""))
     for col in ("id", "email", "name", "time zone", "status", "since"):
@@ -125,7 +156,7 @@ def show(who: str = WHO, as_json: bool = typer.Option(False, "--json", help="Pri
             .order_by(Enrollment.id)
         ).all()
         suppression = s.scalar(select(Suppression).where(Suppression.email_key == sub.email_key))
-    data = _subscriber_json(sub)
+        data = _subscriber_json(sub, tags_of(s, [sub.id]).get(sub.id, []))
     data["enrollments"] = [
         {"campaign": slug, "next_step": step, "status": st, "next_due_at": due.isoformat() if due else None}
         for slug, step, due, st in enrollments

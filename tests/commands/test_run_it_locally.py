@@ -64,18 +64,14 @@ def test_the_readme_recipe_runs_from_a_fresh_folder_to_emails_in_the_outbox(home
         assert "Traceback" not in done.stderr, done.stderr
         return done
 
-    # 1. A secret key and an admin password hash in .env (the password from stdin, as a script would give it).
-    hashed = outreach("admin", "hash-password", stdin=PASSWORD + "\n")
-    assert hashed.returncode == 0 and hashed.stdout.startswith("$argon2id$") and hashed.stdout.count("\n") == 1
-    (folder / ".env").write_text(
-        f"OUTREACH_SECRET_KEY=a-long-random-value-for-this-test-only\n"
-        f"OUTREACH_ADMIN_PASSWORD_HASH='{hashed.stdout.strip()}'\n",
-        encoding="utf-8",
-    )
+    # 1. A secret key in .env.
+    (folder / ".env").write_text("OUTREACH_SECRET_KEY=a-long-random-value-for-this-test-only\n", encoding="utf-8")
 
-    # 2. The database, then the web app.
+    # 2. The database, an owner's account (the password from stdin, as a script would give it), then the web app.
     upgraded = outreach("db", "upgrade")
     assert upgraded.returncode == 0 and "migrated empty" in upgraded.stdout
+    added = outreach("admin", "add-user", "you@example.org", "--role", "owner", "--password", stdin=PASSWORD + "\n")
+    assert added.returncode == 0 and "added you@example.org as owner" in added.stdout, added.stderr
     base = env["OUTREACH_BASE_URL"]
     in_readme("serve")
     in_readme("worker")  # with one process here: two cores are shared by the whole test run
@@ -87,7 +83,9 @@ def test_the_readme_recipe_runs_from_a_fresh_folder_to_emails_in_the_outbox(home
             login = admin.get("/admin")
             assert login.url.path == "/admin/login" and "Sign in" in login.text
             token = re.search(r'name="csrf" value="([^"]+)"', login.text).group(1)
-            overview = admin.post("/admin/login", data={"password": PASSWORD, "csrf": token})
+            overview = admin.post(
+                "/admin/login", data={"email": "you@example.org", "password": PASSWORD, "csrf": token}
+            )
             assert overview.url.path == "/admin" and "No campaigns yet" in overview.text
 
             # 3. A campaign, open at every hour, the demo subscribers, a start.

@@ -18,24 +18,19 @@ from campaigns.delivery.suppression import suppress
 from campaigns.errors import StateError
 from campaigns.management.enrollment import enroll_csv, enroll_subscribers
 from campaigns.management.previews import send_test
-from tests.builders import KEYS, START, make_campaign
+from tests.builders import KEYS, START, give_tags, make_campaign
 
 
 def people(factory, *specs: tuple[str, str, list[str]]) -> None:
     with factory.begin() as s:
         for name, status, tags in specs:
             address = f"{name}@example.com"
-            s.add(
-                Subscriber(
-                    email=address,
-                    email_key=KEYS.of(address),
-                    name=name,
-                    timezone="UTC",
-                    status=status,
-                    tags=tags,
-                    created_at=START,
-                )
+            sub = Subscriber(
+                email=address, email_key=KEYS.of(address), name=name, timezone="UTC", status=status, created_at=START
             )
+            s.add(sub)
+            s.flush()
+            give_tags(s, sub.id, *tags)
 
 
 def enrolled(factory) -> list[str]:

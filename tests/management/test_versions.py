@@ -35,7 +35,7 @@ from campaigns.management.enrollment import enroll_subscribers
 from campaigns.management.lifecycle import create_campaign, schedule_campaign
 from campaigns.management.records import current_steps, get_campaign
 from campaigns.settings import PROJECT_ROOT
-from tests.builders import KEYS, LINKS, NO_WAIT, Clock
+from tests.builders import KEYS, LINKS, NO_WAIT, Clock, give_tags
 
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
 SHORT = PROJECT_ROOT / "tests" / "fixtures" / "articles" / "alcohol-withdrawal-guide.txt"
@@ -44,17 +44,17 @@ START = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
 
 def subscriber(s, name: str, tag: str) -> None:
     address = f"{name}@example.com"
-    s.add(
-        Subscriber(
-            email=address,
-            email_key=KEYS.of(address),
-            name=name.title(),
-            timezone="UTC",
-            status="active",
-            tags=[tag],
-            created_at=START - timedelta(days=30),
-        )
+    sub = Subscriber(
+        email=address,
+        email_key=KEYS.of(address),
+        name=name.title(),
+        timezone="UTC",
+        status="active",
+        created_at=START - timedelta(days=30),
     )
+    s.add(sub)
+    s.flush()
+    give_tags(s, sub.id, tag)
 
 
 @pytest.fixture

@@ -44,3 +44,36 @@ def signed_in_client(app) -> TestClient:
     response = sign_in(client)
     assert response.status_code == 303 and response.headers["location"] == "/admin"
     return client
+
+
+def add_staff(session_factory, email: str, role: str, password: str = PASSWORD) -> int:
+    """A staff account that can sign in at once (its hash made cheap, like HASH: the tests check the logic)."""
+    from campaigns.db.models import StaffUser
+
+    with session_factory.begin() as s:
+        user = StaffUser(
+            email=email,
+            role=role,
+            password_hash=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(password),
+            created_by="test",
+            created_at=START,
+        )
+        s.add(user)
+        s.flush()
+        return user.id
+
+
+def sign_in_as(client: TestClient, email: str, password: str = PASSWORD):
+    page = client.get("/admin/login")
+    return client.post(
+        "/admin/login",
+        data={"email": email, "password": password, "csrf": form_token(page.text)},
+        follow_redirects=False,
+    )
+
+
+def staff_client(app, email: str, password: str = PASSWORD) -> TestClient:
+    client = TestClient(app, base_url="https://testserver")
+    response = sign_in_as(client, email, password)
+    assert response.status_code == 303 and response.headers["location"] == "/admin", response.text[:400]
+    return client

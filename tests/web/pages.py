@@ -74,7 +74,6 @@ def add_subscriber(
             name=name,
             timezone="America/New_York",
             status=status,
-            tags=[],
             created_at=NOW - timedelta(days=30),
         )
         s.add(sub)

@@ -117,8 +117,7 @@ def test_a_tag_that_matches_nobody_is_said_beside_it_and_enrolls_nobody(client, 
     answer = client.post(
         "/admin/campaigns/baclofen/enroll", data={"csrf": form_token(page), "who": "tag", "tag": "Families"}
     )
-    assert answer.status_code == 400
-    assert 'value="Families"' in answer.text  # as typed
+    assert answer.status_code == 400  # (the tags on offer are those people have: this one came from an old page)
     assert "No active subscriber has the tag &#39;families&#39;: nobody was enrolled." in answer.text
     assert "Subscribers enrolled" not in answer.text
     with session_factory() as s:

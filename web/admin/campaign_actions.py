@@ -1,5 +1,6 @@
 """The campaign forms' actions: schedule, pause, resume, archive, edit a step, the sending window, enroll, compile
-again, send a test. A thin shell over campaigns.management: each POST calls one domain function with actor "admin".
+again, send a test. A thin shell over campaigns.management: each POST calls one domain function, audited under the
+signed-in staff member's name (their address).
 
 Saved: a redirect (303) back to the page, scrolled to the form, with a notice beside it (campaign_pages.notice_of).
 Refused: the page drawn again at once, with what was typed and the reason beside the field (web.admin.forms). The
@@ -27,7 +28,6 @@ from web.admin.forms import FormState, refused
 from web.runtime import now_of, sessions_of, settings_of
 
 router = APIRouter(prefix="/admin/campaigns")
-ACTOR = "admin"
 # The actions posted from the management page, by path: where a GET of that path (a reload) goes instead.
 MANAGE_ACTIONS = {
     "schedule": "lifecycle",
@@ -108,7 +108,7 @@ def schedule(
 
     def action(s: Session) -> dict:
         at = start_from_form(start, tz)
-        schedule_campaign(s, slug, at, now, actor=ACTOR, brand=ctx.brand, settings=settings_of(request))
+        schedule_campaign(s, slug, at, now, actor=session.actor, brand=ctx.brand, settings=settings_of(request))
         return {"done": "scheduled"}
 
     values = {"start": start, "tz": tz}
@@ -120,7 +120,7 @@ def _lifecycle_route(move: str, done: str) -> None:
         from campaigns.management import lifecycle
 
         def action(s: Session) -> dict:
-            getattr(lifecycle, f"{move}_campaign")(s, slug, now_of(request), actor=ACTOR)
+            getattr(lifecycle, f"{move}_campaign")(s, slug, now_of(request), actor=session.actor)
             return {"done": done}
 
         return _act(request, session, slug, "lifecycle", action, anchor="lifecycle")
@@ -167,7 +167,7 @@ def edit_step(
             number,
             ctx.brand,
             now,
-            actor=ACTOR,
+            actor=session.actor,
             subject=subject if " ".join(subject.split()) != row.subject else None,
             preheader=preheader if " ".join(preheader.split()) != row.preheader else None,
             delay_days=delay if delay is not None and delay != row.delay_days else None,
@@ -208,7 +208,7 @@ async def edit_window(slug: str, request: Request, session: AdminSession = Depen
         if cap_text and cap is None:
             raise StateError("the daily cap is a whole number (leave it empty for none)", field="daily_cap")
         window = SendingWindow.parse(",".join(picked), f"{start}-{end}")
-        version = edit(s, slug, now, actor=ACTOR, window=window, daily_cap=cap)
+        version = edit(s, slug, now, actor=session.actor, window=window, daily_cap=cap)
         return {"done": "window", "v": version.number}
 
     fields = ("days", "hours", "daily_cap")
@@ -228,7 +228,7 @@ def enroll(
     def action(s: Session) -> dict:
         if who == "tag" and not tag.strip():
             raise StateError("type the tag whose subscribers to enroll", field="tag")
-        report = enroll_subscribers(s, slug, now_of(request), actor=ACTOR, tag=tag if who == "tag" else None)
+        report = enroll_subscribers(s, slug, now_of(request), actor=session.actor, tag=tag if who == "tag" else None)
         return {"done": "enrolled", "n": report.enrolled, "already": report.already}
 
     form = "enroll-tag" if who == "tag" else "enroll-all"
@@ -243,7 +243,7 @@ def reimport(slug: str, request: Request, session: AdminSession = Depends(requir
     ctx = _context(request)
 
     def action(s: Session) -> dict:
-        version = reimport_article(s, slug, None, ctx.brand, now_of(request), actor=ACTOR)
+        version = reimport_article(s, slug, None, ctx.brand, now_of(request), actor=session.actor)
         return {"done": "reimported", "v": version.number}
 
     return _act(request, session, slug, "reimport", action, anchor="checks")
@@ -264,7 +264,7 @@ def send_test(
     try:
         with sessions_of(request).begin() as s:
             results = send(
-                s, slug, number, to, ctx.provider, ctx.brand, settings_of(request), now_of(request), actor=ACTOR
+                s, slug, number, to, ctx.provider, ctx.brand, settings_of(request), now_of(request), actor=session.actor
             )
     except NotFound:
         raise

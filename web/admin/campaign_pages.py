@@ -13,11 +13,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
+from campaigns.audience.tags import clean_tag, tag_counts
 from campaigns.db.models import CampaignVersion
 from campaigns.delivery.schedule import DAY_NAMES
+from campaigns.errors import NotFound, OutreachError
+from campaigns.team.accounts import role_at_least
 from campaigns.text_input import whole_number
 from web.admin.auth import AdminSession, require_admin
-from web.admin.forms import NO_FORM, FormState
+from web.admin.forms import NO_FORM, FormState, refused
 from web.admin.render import NAV, render_admin
 from web.runtime import now_of, sessions_of, settings_of
 
@@ -134,7 +137,10 @@ def manage_page(
         problems = (
             check_campaign(s, get_campaign(s, slug), brand=ctx.brand, settings=settings_of(request)) if checked else []
         )
-    can = {move: o["status"] in statuses for move, statuses in MOVES.items()}
+        tags = tag_counts(s)
+    # What the page offers: what the campaign's status allows, and nothing at all to a viewer (who changes nothing).
+    editor = role_at_least(session.role, "editor")
+    can = {move: editor and o["status"] in statuses for move, statuses in MOVES.items()}
     start = (
         datetime.fromisoformat(o["start_at"])
         if o["status"] == "scheduled" and o["start_at"]
@@ -150,6 +156,7 @@ def manage_page(
         checked=checked,
         problems=problems,
         blocking=[p for p in problems if p.blocking],
+        tags=[t for t in tags if t.active],
         notice=notice,
         form=form,
         day_names=DAY_NAMES,
@@ -157,6 +164,35 @@ def manage_page(
         default_start=start.strftime("%Y-%m-%dT%H:%M"),
         default_start_utc=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         status_code=status_code,
+    )
+
+
+@router.get("/{slug}/enroll-tag", include_in_schema=False)
+def enroll_tag_page(
+    slug: str, request: Request, tag: str = "", session: AdminSession = Depends(require_admin)
+) -> Response:
+    """Before enrolling everyone with a tag: how many that is (a dry run; a GET changes nothing), and the button."""
+    from campaigns.management.enrollment import enroll_subscribers
+    from campaigns.management.records import get_campaign
+
+    try:
+        with sessions_of(request)() as s:
+            report = enroll_subscribers(s, slug, now_of(request), actor="", tag=tag, dry_run=True)
+            title = get_campaign(s, slug).title
+    except NotFound:
+        raise
+    except OutreachError as err:
+        state = refused("enroll-tag", err, {"tag": tag}, ("tag",))
+        return manage_page(request, session, slug, form=state, status_code=400)
+    return render_admin(
+        request,
+        "campaign_enroll.html",
+        session,
+        title=f"Enroll everyone tagged \u201c{clean_tag(tag)}\u201d",
+        slug=slug,
+        campaign_title=title,
+        tag=clean_tag(tag),
+        report=report,
     )
 
 

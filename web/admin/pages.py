@@ -1,4 +1,4 @@
-"""The admin pages: login, overview, one campaign, events, suppressions, queue.
+"""The admin pages: overview, one campaign, events, suppressions, queue (signing in is web/admin/sign_in.py).
 
 Their script and style (web/static/admin/) and the vendored Chart.js (web/static/vendor/) are served by the app
 at /static/ (no CDN).
@@ -9,111 +9,23 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import select
 
-from campaigns import rate_limits
 from campaigns.db.models import Campaign
 from campaigns.insight import activity
 from campaigns.insight import stats as st
 from campaigns.insight.events import EventKind
 from campaigns.text_input import whole_number
-from web.admin.auth import (
-    LOGIN_COOKIE,
-    SESSION_COOKIE,
-    SIGN_INS,
-    VERIFY_WAIT_SECONDS,
-    AdminSession,
-    VerifierBusy,
-    cookie_options,
-    login_token,
-    login_token_ok,
-    new_session_cookie,
-    password_matches,
-    read_session,
-    require_admin,
-    require_csrf,
-)
-from web.admin.render import duration, render_admin
-from web.guards import client_address
-from web.runtime import now_of, sessions_of, settings_of
+from web.admin.auth import AdminSession, require_admin
+from web.admin.render import render_admin
+from web.runtime import now_of, sessions_of
 
 router = APIRouter(prefix="/admin")
 
 #: Few sends make rates swing: say so below this many.
 LOW_VOLUME = 1000
 EVENTS_PAGE = 100
-
-
-# --- login ---------------------------------------------------------------------------------------------------------
-
-
-def _login_page(request: Request, *, error: str = "", status_code: int = 200) -> Response:
-    token, cookie = login_token(request)
-    configured = bool(settings_of(request).admin_password_hash)
-    response = render_admin(
-        request,
-        "login.html",
-        None,
-        title="Sign in",
-        login_csrf=token,
-        error=error,
-        configured=configured,
-        status_code=status_code,
-    )
-    response.set_cookie(LOGIN_COOKIE, cookie, max_age=3600, **cookie_options(settings_of(request)))
-    return response
-
-
-@router.get("/login", include_in_schema=False)
-def login_form(request: Request) -> Response:
-    if read_session(request):
-        return RedirectResponse("/admin", status_code=303)
-    return _login_page(request)
-
-
-@router.post("/login", include_in_schema=False)
-def login(request: Request, password: str = Form(""), csrf: str = Form("")) -> Response:
-    """The attempt takes its place in the shared lockout before the password is checked; success clears it."""
-    settings, client = settings_of(request), rate_limits.client_bucket(client_address(request))
-    if not login_token_ok(request, csrf):
-        return _login_page(request, status_code=403, error="The form expired. Please sign in again.")
-    if not settings.admin_password_hash:
-        return _login_page(request, status_code=503, error="Sign-in is not set up on this server.")
-    with sessions_of(request).begin() as s:
-        wait = rate_limits.try_hit(s, SIGN_INS, client, now_of(request))
-    if wait:
-        response = _login_page(
-            request,
-            status_code=429,
-            error=f"Too many sign-in attempts from your address. Try again in {duration(wait)}.",
-        )
-        response.headers["Retry-After"] = str(wait)
-        return response
-    try:
-        matches = password_matches(settings, password)
-    except VerifierBusy:
-        with sessions_of(request).begin() as s:
-            rate_limits.refund(s, SIGN_INS, client, now_of(request))  # not checked: it does not count
-        response = _login_page(request, status_code=503, error="Sign-in is busy. Please try again in a moment.")
-        response.headers["Retry-After"] = str(VERIFY_WAIT_SECONDS)
-        return response
-    if not matches:
-        return _login_page(request, status_code=401, error="Wrong password.")
-    with sessions_of(request).begin() as s:
-        rate_limits.clear(s, SIGN_INS, client)
-    value, _ = new_session_cookie(settings)
-    response = RedirectResponse("/admin", status_code=303)
-    response.set_cookie(SESSION_COOKIE, value, max_age=12 * 3600, **cookie_options(settings))
-    response.delete_cookie(LOGIN_COOKIE, path="/admin")
-    return response
-
-
-@router.post("/logout", include_in_schema=False)
-def logout(request: Request, session: AdminSession = Depends(require_csrf)) -> Response:
-    response = RedirectResponse("/admin/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/admin")
-    return response
 
 
 # --- pages ---------------------------------------------------------------------------------------------------------
@@ -270,7 +182,7 @@ def suppressions(request: Request, session: AdminSession = Depends(require_admin
 
 @router.post("/suppressions", include_in_schema=False)
 def search_suppressions(
-    request: Request, address: str = Form(""), session: AdminSession = Depends(require_csrf)
+    request: Request, address: str = Form(""), session: AdminSession = Depends(require_admin)
 ) -> Response:
     """Search by address with a POST, so the address stays out of URLs and access logs; it is hashed and dropped."""
     address = address.strip()

@@ -2,8 +2,9 @@
 
 To add admin pages (e.g. campaign management): put templates in web/admin/templates/ that
 `{% extends "base.html" %}` (blocks: `title`, `content`, `scripts`), add routes to `web.admin.router` (or an
-APIRouter of your own, prefix /admin, included by the app) with `session = Depends(require_admin)` (and
-`Depends(require_csrf)` on POST; forms carry `<input type="hidden" name="csrf" value="{{ csrf }}">`), answer with
+APIRouter of your own, prefix /admin, included by the app) with `session = Depends(require_role("viewer"))` for a
+page, "editor" for a form that changes something, "owner" for the team (forms carry
+`<input type="hidden" name="csrf" value="{{ csrf }}">`, checked by the same dependency), answer with
 `render_admin(request, "yours.html", session, title=..., **ctx)`, and append a NAV entry for a top-level page.
 """
 
@@ -17,7 +18,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from campaigns.management.checks import shown_link
-from web.admin.auth import AdminSession, read_session
+from campaigns.team.accounts import role_at_least
+from web.admin.auth import ROLE_REFUSED_TITLE, AdminSession, read_session
 from web.admin.forms import NO_FORM, sentence
 from web.runtime import now_of
 
@@ -29,6 +31,7 @@ NAV: list[tuple[str, str]] = [
     ("Events", "/admin/events"),
     ("Suppressions", "/admin/suppressions"),
     ("Queue", "/admin/queue"),
+    ("Audit", "/admin/audit"),
 ]
 
 # Only what the pages themselves serve: no inline script, no third-party origin (charts are served from here).
@@ -96,6 +99,8 @@ def render_admin(
         request=request,
         csrf=session.csrf if session else "",
         signed_in=session is not None,
+        staff=session,
+        can_edit=session is not None and role_at_least(session.role, "editor"),
         nav=NAV,
         path=request.url.path,
         now=now_of(request),
@@ -119,7 +124,8 @@ def admin_error_page(
     request: Request, status: int, title: str, message: str, *, hint: str | None = None, headers: dict | None = None
 ) -> HTMLResponse:
     """An error in the admin's design: its navigation (when signed in), the reason, and a way on."""
-    title, message = _ADMIN_ERRORS.get(status, (title, message))
+    if title != ROLE_REFUSED_TITLE:  # a refused role says why; other statuses get the staff wording
+        title, message = _ADMIN_ERRORS.get(status, (title, message))
     return render_admin(
         request,
         "error.html",
