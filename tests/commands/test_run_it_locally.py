@@ -107,13 +107,21 @@ def test_the_readme_recipe_runs_from_a_fresh_folder_to_emails_in_the_outbox(home
                 outbox = folder / "var" / "outbox"
                 wait_until(lambda: len(list(outbox.glob("**/*.eml"))) == people, timeout=90, what="every email")
 
+                # A worker writes the .eml, then records the email as sent: wait for the record too, before the
+                # worker stops (a stop between the two leaves an email for the next tick, not a count).
+                def sent() -> int:
+                    stats = outreach("stats", "baclofen", "--json")
+                    assert stats.returncode == 0, stats.stderr
+                    return json.loads(stats.stdout)["total"]["sent"]
+
+                wait_until(lambda: sent() == people, timeout=60, interval=1, what="every email recorded as sent")
+
             # 5. What a person then sees: the emails, the stats, the admin.
             emails = [BytesParser(policy=policy.default).parse(p.open("rb")) for p in outbox.glob("**/*.eml")]
             assert sorted(str(m["To"]).split("<")[-1].rstrip(">") for m in emails) == sorted(
                 line.split(",")[0] for line in (PROJECT_ROOT / "content" / "demo-subscribers.csv").open() if "@" in line
             )
-            stats = outreach("stats", "baclofen", "--json")
-            assert stats.returncode == 0 and json.loads(stats.stdout)["total"]["sent"] == people
+            assert sent() == people
             page = admin.get("/admin/campaigns/baclofen").text
             assert "Baclofen" in page and f"{people} sent" in page
     assert "serving" in serve.log_text() and "/admin" in serve.log_text()
