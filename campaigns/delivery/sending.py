@@ -2,10 +2,11 @@
 record each outcome and move each enrollment on to its next step.
 
 Per-recipient work here is only what must differ: the address, the greeting name, three signed links (unsubscribe,
-preferences, and the one token every reader link of the email shares) and the day the next email comes (worked out once per time zone in a batch: everyone in one zone gets the next email on the same
-day). The content was compiled once per step. The crisis lines differ by country, not by person: a batch is split by
-the block its readers get (rendered once per country), and each part goes out as one provider request with the
-block already in its content, so a SendGrid request carries it once, not once per recipient.
+preferences, and the one token every reader link of the email shares) and the day the next email comes (worked out
+once per time zone in a batch: everyone in one zone gets the next email on the same day). The content was compiled
+once per step. The crisis lines differ by country, not by person: a batch is split by the block its readers get
+(rendered once per country), and each part goes out as one provider request with the block already in its content,
+so a SendGrid request carries it once, not once per recipient.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ class _NextDays:
 
     def __init__(self, sent: datetime) -> None:
         self.sent = sent
-        self._days: dict[tuple[str, int, int, int], str] = {}
+        self._days: dict[tuple[str, int, int, int, int], str] = {}
 
     def get(self, tz: str, delay: int, window: SendingWindow, key: tuple[int, int, int]) -> str:
         found = self._days.get((tz, delay, *key))

@@ -96,8 +96,8 @@ def check_campaign(
     if not rows:
         return [*problems, Problem(None, "the current version has no steps")]
     values = sample_values(settings, brand.country if brand is not None else "US")
-    # The links the app fills in (unsubscribe, preferences, the reader links under reader_url) are judged once, by OUTREACH_BASE_URL above: each
-    # email's copy of them would only say it again (with a signed token in the line).
+    # The links the app fills in (unsubscribe, preferences, the reader links under reader_url) are judged once, by
+    # OUTREACH_BASE_URL above: each email's copy of them would only say it again (with a signed token in the line).
     links = {v for k, v in values.items() if k.endswith("_url") and isinstance(v, str)}
     per_step: list[Problem] = []
     for row in rows:
