@@ -34,6 +34,7 @@ def advance_enrollments(s: Session, enrollment_ids: list[int], at: datetime) -> 
                 Subscriber.timezone,
                 Enrollment.campaign_id,
                 Enrollment.pace,
+                Enrollment.held_until,
             )
             .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
             .where(is_in(s, Enrollment.id, part))
@@ -54,7 +55,7 @@ def advance_enrollments(s: Session, enrollment_ids: list[int], at: datetime) -> 
     # Everyone at the same step in the same zone moves to the same time: one computation and one UPDATE for them.
     moves: dict[tuple[int, datetime | None, str], list[int]] = {}
     due_at: dict[tuple[int, str, int, str], datetime] = {}
-    for eid, step, _, tz, cid, pace in rows:
+    for eid, step, _, tz, cid, pace, held_until in rows:
         steps = delays[cid]
         if step >= len(steps):
             moves.setdefault((step, None, "completed"), []).append(eid)
@@ -63,7 +64,10 @@ def advance_enrollments(s: Session, enrollment_ids: list[int], at: datetime) -> 
             # The reader's pace (campaigns.delivery.pacing) spaces the emails; the series' delay otherwise.
             delay = spaced_delay(pace, steps[step])
             due_at[cid, tz, step, pace] = next_due(at, delay, zone(tz), window_of(campaigns[cid]))
-        moves.setdefault((step, due_at[cid, tz, step, pace], "active"), []).append(eid)
+        when = due_at[cid, tz, step, pace]
+        if held_until is not None and held_until > when:  # the reader paused this series: not before it ends
+            when = window_of(campaigns[cid]).next_open(held_until, zone(tz))
+        moves.setdefault((step, when, "active"), []).append(eid)
     t = Enrollment.__table__
     for (step, due, status), ids in moves.items():
         for part in chunked(ids):
