@@ -13,16 +13,16 @@ from campaigns.audience.contacts import CHANNEL_NAMES, import_contacts_file
 from outreach.bootstrap import get_session_factory, now
 from outreach.commands import acting_as
 
+FILE_HELP = (
+    "CSV with columns address (or email), time (2026-12-01 14:30, with an offset or not) and channel "
+    f"({', '.join(CHANNEL_NAMES)})"
+)
 contacts_app = typer.Typer(no_args_is_help=True, help='Import "contacted us" records (calls, texts, forms).')
 
 
 @contacts_app.command("import")
 def import_(
-    file: Path = typer.Argument(
-        ...,
-        help=f"CSV with columns address (or email), time (2026-12-01 14:30, with an offset or not) and channel "
-        f"({', '.join(CHANNEL_NAMES)})",
-    ),
+    file: Path = typer.Argument(..., help=FILE_HELP),
     timezone: str = typer.Option("UTC", "--timezone", help="Time zone of times written without an offset"),
     actor: str | None = typer.Option(None, "--actor", help="Who imports, for the audit log (default: your user)"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
