@@ -1,6 +1,6 @@
-""" "Contacted us" records the clinic logs (a call, a text, a form), imported from a CSV: each is matched to a subscriber
-by address (the keyed fingerprint, campaigns.addresses) and put down to the last email they had or acted on before
-it: the lesson that came last before they reached out.
+"""Contacted-us records the clinic logs (a call, a text, a form), imported from a CSV: each is matched to a
+subscriber by address (the keyed fingerprint, campaigns.addresses) and put down to the last email they had or acted
+on before it: the lesson that came last before they reached out.
 
 The file is read through the one CSV reader (campaigns.audience.csv_files). Every row is checked first; a file with
 any bad row (an unreadable address or time, an unknown channel, a time in the future) imports nothing and reports
