@@ -55,6 +55,7 @@ ROUTERS: list[str] = [
     "web.admin.campaign_pages:router",
     "web.admin.campaign_actions:router",
     "web.admin.import_pages:router",
+    "web.admin.contact_pages:router",
     "web.admin.subscriber_pages:router",
     "web.admin.subscriber_actions:router",
     "web.metrics:router",
