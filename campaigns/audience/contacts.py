@@ -182,9 +182,7 @@ def import_contacts(
     report = ContactImport(rows=len(read))
     keys = {row.address: email_key(s, row.address) for row in read}
     found = dict(
-        s.execute(select(Subscriber.email_key, Subscriber.id).where(Subscriber.email_key.in_(set(keys.values()))))
-        .tuples()
-        .all()
+        s.execute(select(Subscriber.email_key, Subscriber.id).where(Subscriber.email_key.in_(set(keys.values())))).all()
     )
     table = Contact.__table__
     for row in read:

@@ -62,7 +62,7 @@ def export_subscriber(session: Session, subscriber_id: int) -> dict[str, Any]:
     requests = session.scalars(
         select(SignupRequest).where(SignupRequest.subscriber_id == sub.id).order_by(SignupRequest.id)
     ).all()
-    slugs = dict(session.execute(select(Campaign.id, Campaign.slug)).tuples().all())
+    slugs = dict(session.execute(select(Campaign.id, Campaign.slug)).all())
     reader_events = session.scalars(
         select(ReaderEvent).where(ReaderEvent.subscriber_id == sub.id).order_by(ReaderEvent.at, ReaderEvent.id)
     ).all()
