@@ -1,7 +1,8 @@
 """A reader's controls in headless Chromium at 375 px: a real lesson of the seed series goes out through the send
 path to the outbox; its footer's links are followed from the written email (pace: next now, weekly, pause; "was this
 useful?" with a comment; the preferences page changing the pace back; the call to action; a broken link).
-Screenshots of the email's footer and of every page go to tests/artifacts/reader/.
+Then staff import the calls they logged and read the campaign's page at 1280 px. Screenshots of the email's footer
+and of every page go to tests/artifacts/reader/.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from campaigns.db.models import Delivery, Enrollment, LessonFeedback, ReaderEven
 from campaigns.delivery import sending
 from campaigns.delivery.providers.outbox import OutboxProvider
 from campaigns.management.lifecycle import create_campaign
-from campaigns.settings import PROJECT_ROOT, load_settings
+from campaigns.settings import PROJECT_ROOT
 from campaigns.tokens import Links, Tokens
 from tests.browser import browser_page, needs_chromium, screenshot, served
 from tests.builders import KEYS, NO_WAIT, Clock
-from tests.web.pages import NOW, SECRET, SQLITE_ONLY
-from web.app import create_app
+from tests.web.admin_support import PASSWORD, SECRET_KEY, admin_app
+from tests.web.pages import NOW, SQLITE_ONLY
 
 PHONE = {"width": 375, "height": 812}
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
@@ -75,11 +76,10 @@ def sent_lesson(db_url, session_factory, tmp_path):
     outbox = tmp_path / "outbox"
 
     def make_app(base: str):
-        settings = load_settings(database_url=db_url, outbox_dir=outbox, secret_key=SECRET, base_url=base)
-        return create_app(settings, session_factory, clock=clock)
+        return admin_app(db_url, session_factory, tmp_path, base_url=base, clock=clock)
 
     with served(make_app) as base:
-        links = Links(base, Tokens(SECRET))
+        links = Links(base, Tokens(SECRET_KEY))
         outcome = sending.send_deliveries(
             session_factory, OutboxProvider(outbox, clock), links, BRAND, [delivery_id], clock, retry=NO_WAIT
         )
@@ -172,3 +172,46 @@ def test_every_reader_page_at_375_px(sent_lesson):
     assert kinds == ["pace_next", "pace_weekly", "pace_pause", "pace_resume", "pace_usual", "cta_click"]
     assert tuple(answer_row) == (LESSON, True, "A lot to take in at once.")
     assert (e.pace, e.held_until) == ("usual", None)
+
+
+def test_staff_import_the_calls_and_see_which_lesson_came_last(sent_lesson, tmp_path):
+    base, html, factory = sent_lesson
+    [reader_root] = re.findall(r'href="(http://127\.0\.0\.1:\d+/r/[^"/]+)/useful/yes"', html)
+    calls = tmp_path / "calls.csv"
+    # The app's clock stands at NOW, when the lesson went out: the call came a minute later.
+    calls.write_text(
+        "Email,Time,Channel\n"
+        f"maria@example.com,{(NOW + timedelta(minutes=1)).strftime('%Y-%m-%d %H:%M')},phone\n"
+        "someone.else@example.com,2027-01-10 09:00,call\n"
+    )
+    with browser_page({"width": 375, "height": 812}) as phone:  # Maria finds the lesson useful, with a word
+        phone.goto(f"{reader_root}/useful/yes")
+        phone.get_by_label("Anything you would like to tell us?").fill("Finally someone explains it plainly.")
+        phone.get_by_role("button", name="Send my answer").click()
+        phone.get_by_role("heading", name="Thank you, Maria").wait_for()
+    with browser_page({"width": 1280, "height": 900}) as page:
+        page.goto(f"{base}/admin/login")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.goto(f"{base}/admin/contacts/import")
+        page.set_input_files("#file", str(calls))
+        page.get_by_role("button", name="Import contacts").click()
+        page.get_by_text("1 contact imported, 1 put down to a lesson").wait_for()
+        assert "matched no subscriber" in page.content()
+        shot(page, "admin-contacts-imported")
+        page.goto(f"{base}/admin/campaigns/baclofen")
+        readers = page.locator("#readers")
+        readers.scroll_into_view_if_needed()
+        page.locator("#readers details").first.click()
+        readers.screenshot(path=str(screenshot_path("admin-campaign-readers")))
+        text = readers.inner_text()
+    assert "Finally someone explains it plainly." in text
+    assert f"{LESSON}. " in text and "1 contact" in text
+
+
+def screenshot_path(name: str):
+    from tests.browser import ARTIFACTS
+
+    path = ARTIFACTS / "reader" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
