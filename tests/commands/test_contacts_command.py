@@ -36,7 +36,9 @@ def test_import_reports_what_it_did_and_stats_json_shows_the_lesson_before_the_c
 def test_a_bad_file_imports_nothing_and_exits_1_naming_the_lines(cli, session_factory, tmp_path):
     sent_campaign(session_factory, 1)
     calls = tmp_path / "calls.csv"
-    calls.write_text("address,time,channel\nperson0@example.com,2026-01-04 15:00,call\nperson0@,2026-01-04 15:00,call\n")
+    calls.write_text(
+        "address,time,channel\nperson0@example.com,2026-01-04 15:00,call\nperson0@,2026-01-04 15:00,call\n"
+    )
     code, out, err = cli("contacts", "import", str(calls))
     assert code == 1 and "1 bad row(s); nothing was imported" in err and "line 3: the address" in err
     code, out, _ = cli("stats", "test", "--json")

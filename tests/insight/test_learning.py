@@ -162,7 +162,7 @@ def test_metrics_count_the_readers_signals(db_url, session_factory, seeded, tmp_
 
 
 def test_the_export_holds_the_readers_signals_and_erasure_removes_comments_and_contacts(session_factory, seeded):
-    cid, (a, b, *_), _ = seeded
+    _, (_, b, *_), _ = seeded
     with session_factory.begin() as s:
         out = export_subscriber(s, b)
     assert [(x["step"], x["useful"], x["comment"]) for x in out["was_this_useful"]] == [

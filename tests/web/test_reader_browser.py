@@ -175,7 +175,7 @@ def test_every_reader_page_at_375_px(sent_lesson):
 
 
 def test_staff_import_the_calls_and_see_which_lesson_came_last(sent_lesson, tmp_path):
-    base, html, factory = sent_lesson
+    base, html, _ = sent_lesson
     [reader_root] = re.findall(r'href="(http://127\.0\.0\.1:\d+/r/[^"/]+)/useful/yes"', html)
     calls = tmp_path / "calls.csv"
     # The app's clock stands at NOW, when the lesson went out: the call came a minute later.

@@ -147,9 +147,7 @@ def test_pause_moves_the_next_email_two_weeks_out_and_forgets_one_queued(client,
     with session_factory.begin() as s:  # the tick already made step 2's email; no worker has it yet
         e = s.scalars(select(Enrollment)).one()
         e.status = "sending"
-        s.add(
-            Delivery(enrollment_id=e.id, campaign_id=cid, step_number=2, status="queued", due_at=NOW, created_at=NOW)
-        )
+        s.add(Delivery(enrollment_id=e.id, campaign_id=cid, step_number=2, status="queued", due_at=NOW, created_at=NOW))
     answer = post(client, url(sid, cid, "/pace/pause"))
     assert answer.status_code == 200 and "Paused for two weeks" in answer.text
     e = enrollment(session_factory)
@@ -239,7 +237,7 @@ def test_a_comment_over_the_limit_is_refused_and_nothing_is_kept(client, session
     assert everything(session_factory) == before
 
 
-# Call to action --------------------------------------------------------------------------------------------------------
+# Call to action ----------------------------------------------------------------------------------------------------
 
 
 def test_the_call_to_action_counts_the_click_and_goes_to_the_brands_url_only(client, session_factory, reader, web_app):
@@ -314,7 +312,6 @@ def test_a_forged_expired_or_wrong_purpose_token_changes_nothing_and_says_so(cli
 
 
 def test_a_sample_link_from_a_test_email_opens_a_test_page(client, session_factory, reader, web_app):
-    cid, _ = reader
     before = everything(session_factory)
     page = client.get(url(SAMPLE_SUBSCRIBER, 0, "/pace/next", step=0))
     assert "This was a test email" in page.text

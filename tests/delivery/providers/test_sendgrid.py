@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import email.message
 import json
-import re
 import logging
+import re
 import socket
 import subprocess
 import sys
