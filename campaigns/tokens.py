@@ -3,6 +3,8 @@
 A token carries only ids and is signed with OUTREACH_SECRET_KEY; the purpose is the signer's salt, so a token made
 for one purpose never verifies for another. Unsubscribe and preference links name a subscriber (and a campaign);
 a confirmation link names one sign-up request (its id and a random nonce kept on the row), which it confirms once.
+A reader link names one email (subscriber, campaign, step): one signature per email, and every link that acts on
+that email (pace, "was this useful?", the call to action) is that token with the action after it in the path.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from itsdangerous.encoding import base64_encode
 
 from campaigns.errors import TokenError
 
-Purpose = Literal["confirm", "unsubscribe", "preferences"]
+Purpose = Literal["confirm", "unsubscribe", "preferences", "reader"]
 
 # How long each kind of link keeps working. Unsubscribe links must work for at least 30 days after sending
 # (CAN-SPAM); we keep them valid for a year so that an old email still lets a person leave.
@@ -30,6 +32,8 @@ MAX_AGE: dict[str, int] = {
     "confirm": 7 * 24 * 3600,
     "unsubscribe": 365 * 24 * 3600,
     "preferences": 365 * 24 * 3600,
+    # Pacing and feedback links matter while the series runs; the call to action may be clicked long after.
+    "reader": 365 * 24 * 3600,
 }
 
 
@@ -79,6 +83,19 @@ class ConfirmToken:
     nonce: int
 
 
+@dataclass(frozen=True)
+class ReaderToken:
+    """What an email's reader links name: the subscriber, and the campaign and step of the email they were in."""
+
+    subscriber_id: int
+    campaign_id: int
+    step: int
+
+    @property
+    def is_sample(self) -> bool:
+        return self.subscriber_id == SAMPLE_SUBSCRIBER
+
+
 class Tokens:
     def __init__(self, secret_key: str) -> None:
         self._secret = secret_key
@@ -93,6 +110,10 @@ class Tokens:
     def make_confirm(self, request_id: int, nonce: int) -> str:
         """The token of a confirmation link for one sign-up request."""
         return self._sign("confirm", [request_id, nonce])
+
+    def make_reader(self, subscriber_id: int, campaign_id: int, step: int) -> str:
+        """The one token of an email's reader links."""
+        return self._sign("reader", [subscriber_id, campaign_id, step])
 
     def _sign(self, purpose: Purpose, payload: list[int]) -> str:
         # The send path signs two links per email. `dumps` would build a signer and try to zlib-compress a dozen
@@ -111,6 +132,10 @@ class Tokens:
     def read_confirm(self, token: str) -> ConfirmToken:
         """The sign-up request a confirmation link names; TokenError as for `read`."""
         return ConfirmToken(*self._load("confirm", token, 2, 2, None))
+
+    def read_reader(self, token: str) -> ReaderToken:
+        """The email a reader link names; TokenError as for `read`."""
+        return ReaderToken(*self._load("reader", token, 3, 3, None))
 
     def _load(self, purpose: Purpose, token: str, least: int, most: int, max_age: int | None) -> list[int]:
         if len(token) > 400:  # ours are under 100 characters; do not spend a signature check on a megabyte
@@ -142,6 +167,11 @@ class Links:
 
     def preferences_url(self, subscriber_id: int) -> str:
         return f"{self.base_url}/p/{self.tokens.make('preferences', subscriber_id)}"
+
+    def reader_url(self, subscriber_id: int, campaign_id: int, step: int) -> str:
+        """The root of one email's reader links: itself the call to action (our redirect, `/r/<token>`), and with
+        `/pace/next`, `/useful/yes`... after it, the pages that act on the reader's series."""
+        return f"{self.base_url}/r/{self.tokens.make_reader(subscriber_id, campaign_id, step)}"
 
     def confirm_url(self, request_id: int, nonce: int) -> str:
         """The double opt-in link for one sign-up request: GET shows a button, POST confirms (once)."""

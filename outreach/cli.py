@@ -39,6 +39,7 @@ COMMAND_MODULES = [
     "outreach.commands.serve",
     "outreach.commands.privacy",
     "outreach.commands.exports",
+    "outreach.commands.contacts",
 ]
 
 

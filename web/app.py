@@ -45,6 +45,7 @@ STATIC = WEB / "static"
 # Add yours with one line.
 ROUTERS: list[str] = [
     "web.public:router",
+    "web.reader_pages:router",
     "web.embedded_signup:router",
     "web.webhooks:make_webhook_router",
     "web.admin.sign_in:router",
@@ -54,6 +55,7 @@ ROUTERS: list[str] = [
     "web.admin.campaign_pages:router",
     "web.admin.campaign_actions:router",
     "web.admin.import_pages:router",
+    "web.admin.contact_pages:router",
     "web.admin.subscriber_pages:router",
     "web.admin.subscriber_actions:router",
     "web.metrics:router",
@@ -203,6 +205,8 @@ EXPIRED_HINTS = {
     "email, or call us and we will take you off the list.",
     "preferences": "Every email we send has a link to your preferences at the bottom: use the one in our most recent "
     "email.",
+    "reader": "The pace and feedback links of an email work for a year: use the ones in our most recent email, or "
+    "change the pace on your preferences page (the link at the bottom of every email).",
 }
 
 

@@ -10,6 +10,12 @@ does not send mail, so counters kept in its memory would see nothing).
     outreach_queue_oldest_due_seconds         how long the oldest due work has waited
     outreach_send_latency_seconds             histogram of sent_at - due_at over every sent delivery
     outreach_suppressions{reason}             suppressed addresses by reason
+    outreach_reader_pacing_total{action}      pace changes readers made from emails and their preferences page
+    outreach_reader_cta_clicks_total          clicks on the call to action, through our redirect
+    outreach_useful_answers{answer}           "was this useful?" answers kept (the last per reader and email:
+                                              a gauge, as a reader may change theirs)
+    outreach_contacts{channel}                imported contacts (a gauge: erasing a person removes theirs)
+    outreach_contacts_attributed              of those, put down to the lesson that came last before
     outreach_metrics_age_seconds              how old these figures are
 
 Who may read it: a request with `Authorization: Bearer <OUTREACH_METRICS_TOKEN>`, or from an address in
@@ -47,6 +53,7 @@ from campaigns.db.models import Delivery, Event
 from campaigns.delivery import state as ds
 from campaigns.insight import activity
 from campaigns.insight import stats as st
+from campaigns.insight.learning import LearningTotals, learning_totals
 from campaigns.settings import Settings, split_list
 from web.guards import client_address
 from web.runtime import sessions_of, settings_of
@@ -74,6 +81,7 @@ class Figures:
     latency: tuple[list[int], float, int]
     suppressions: dict[str, int]
     at: datetime
+    learning: LearningTotals
 
 
 def read_figures(factory: sessionmaker[Session], at: datetime) -> Figures:
@@ -88,6 +96,7 @@ def read_figures(factory: sessionmaker[Session], at: datetime) -> Figures:
             latency=st.send_latency_buckets(s, [float(b) for b in LATENCY_BUCKETS]),
             suppressions=st.suppression_totals(s),
             at=at,
+            learning=learning_totals(s),
         )
 
 
@@ -176,6 +185,29 @@ class OutreachCollector:
         for reason, n in sorted(f.suppressions.items()):
             s_.add_metric([reason], n)
         yield s_
+        learned = f.learning
+        pacing = CounterMetricFamily(
+            "outreach_reader_pacing", "Pace changes readers made, by what they asked", labels=["action"]
+        )
+        for action, n in sorted(learned.pacing.items()):
+            pacing.add_metric([action], n)
+        yield pacing
+        yield CounterMetricFamily(
+            "outreach_reader_cta_clicks", "Clicks on the call to action, through our redirect", value=learned.cta_clicks
+        )
+        useful = GaugeMetricFamily("outreach_useful_answers", '"Was this useful?" answers kept', labels=["answer"])
+        for answer, n in sorted(learned.useful.items()):
+            useful.add_metric([answer], n)
+        yield useful
+        contacts = GaugeMetricFamily("outreach_contacts", "Imported contacts, by channel", labels=["channel"])
+        for channel, n in sorted(learned.contacts.items()):
+            contacts.add_metric([channel], n)
+        yield contacts
+        yield GaugeMetricFamily(
+            "outreach_contacts_attributed",
+            "Imported contacts put down to the lesson that came last before",
+            value=learned.contacts_attributed,
+        )
         yield GaugeMetricFamily("outreach_metrics_age_seconds", "Seconds since these figures were read", value=self.age)
 
 

@@ -19,7 +19,7 @@ from fastapi.responses import (
 )
 from pydantic import BaseModel
 
-from campaigns.audience import preferences, privacy, signup, unsubscribe
+from campaigns.audience import preferences, privacy, reading, signup, unsubscribe
 from campaigns.authoring.names import NEUTRAL, greeting_name
 from campaigns.db.models import Campaign, Subscriber
 from campaigns.delivery.providers.base import Batch
@@ -214,7 +214,7 @@ def confirm(
             "first_name": name,
             "already": result.already,
             "first_email": when,
-            "preferences_path": _path(ctx.links.preferences_url(subscriber_id), ctx),
+            "preferences_path": path_of(ctx.links.preferences_url(subscriber_id), ctx),
         },
     )
 
@@ -229,17 +229,24 @@ def first_email_line(first: FirstEmail | None, now: datetime) -> str | None:
         return "The series has not started yet: your first email comes when it starts. We send nothing before then."
     if first.at - now <= SOON:
         return "Your first email is on its way: it should arrive within a few minutes."
-    where = zone(first.timezone)
-    at, today = first.at.astimezone(where), now.astimezone(where).date()
-    clock = at.strftime("%-I:%M %p")
-    if at.date() == today:
-        return f"Your first email comes today at about {clock}, your time."
-    if at.date() == today + timedelta(days=1):
-        return f"Your first email comes tomorrow at about {clock}, your time."
-    return f"Your first email comes on {at.strftime('%A, %B %-d')}, at about {clock}, your time."
+    return f"Your first email comes {local_when(first.at, first.timezone, now)}."
 
 
-def _path(url: str, ctx: AppContext) -> str:
+def local_when(at: datetime, tz: str, now: datetime) -> str:
+    """When something happens, in the reader's own time: "today at about 2:00 PM, your time", "on Wednesday,
+    December 16, at about 9:00 AM, your time"."""
+    where = zone(tz)
+    local, today = at.astimezone(where), now.astimezone(where).date()
+    clock = local.strftime("%-I:%M %p")
+    if local.date() == today:
+        return f"today at about {clock}, your time"
+    if local.date() == today + timedelta(days=1):
+        return f"tomorrow at about {clock}, your time"
+    return f"on {local.strftime('%A, %B %-d')}, at about {clock}, your time"
+
+
+def path_of(url: str, ctx: AppContext) -> str:
+    """A link of ours as a path on this site (pages link to each other without the host)."""
     return url.removeprefix(ctx.links.base_url)
 
 
@@ -266,13 +273,13 @@ def _unsubscribe_page(
             "can_resubscribe": can_resubscribe,
             "just_left": just_left,
             "just_back": just_back,
-            "preferences_path": _path(ctx.links.preferences_url(subscriber.id), ctx),
+            "preferences_path": path_of(ctx.links.preferences_url(subscriber.id), ctx),
         },
         form=True,
     )
 
 
-def _sample_page(request: Request, ctx: AppContext, page: str) -> Response:
+def sample_page(request: Request, ctx: AppContext, page: str) -> Response:
     """What a link in a preview or test email opens: it names no subscriber, so it says so instead of failing."""
     return render(
         request,
@@ -292,7 +299,7 @@ def unsubscribe_page(request: Request, token: str, ctx: AppContext = Depends(get
     links)."""
     data = ctx.tokens.read("unsubscribe", token)
     if data.is_sample:
-        return _sample_page(request, ctx, "unsubscribe")
+        return sample_page(request, ctx, "unsubscribe")
     with ctx.transaction() as s:
         subscriber = unsubscribe.load_subscriber(s, data.subscriber_id)
         can = unsubscribe.can_resubscribe(s, subscriber)
@@ -315,7 +322,7 @@ def unsubscribe_post(
     if data.is_sample:  # a test email's link: nobody to unsubscribe
         if one_click == "One-Click":
             return PlainTextResponse("This was a test email: nobody was unsubscribed.\n")
-        return _sample_page(request, ctx, "unsubscribe")
+        return sample_page(request, ctx, "unsubscribe")
     if one_click == "One-Click":
         with ctx.transaction() as s:
             unsubscribe.unsubscribe(s, data.subscriber_id, "one-click", ctx.clock(), data.campaign_id)
@@ -347,6 +354,14 @@ NOTICES = {
     "saved": "Your details are saved.",
     "left": "You are unsubscribed. You will not get any more emails from us.",
     "back": "Welcome back: your emails will start again where they stopped.",
+    "pace": "Your pace is changed.",
+}
+# The preference page's pace buttons: the way back from what an email's links set (campaigns.audience.reading).
+SERIES_ACTIONS = {
+    "series-usual": "usual",
+    "series-weekly": "weekly",
+    "series-resume": "resume",
+    "series-pause": "pause",
 }
 
 
@@ -368,6 +383,17 @@ def _preferences_page(
     can_resubscribe: bool = False,
 ) -> Response:
     now = ctx.clock()
+    with ctx.transaction() as s:
+        places = [p for p in reading.series_places(s, subscriber.id) if p.is_open]
+    series = [
+        {
+            "place": p,
+            "held": p.held_until is not None and p.held_until > now,
+            "held_until": local_when(p.held_until, subscriber.timezone, now) if p.held_until else None,
+            "next_when": local_when(p.next_due_at, subscriber.timezone, now) if p.next_due_at else None,
+        }
+        for p in places
+    ]
     paused = preferences.is_paused(subscriber, now)
     paused_until = (
         subscriber.paused_until.astimezone(zone(subscriber.timezone)).strftime("%A %-d %B %Y")
@@ -386,6 +412,7 @@ def _preferences_page(
             "can_resubscribe": can_resubscribe,
             "paused_until": paused_until,
             "pause_weeks": preferences.PAUSE_WEEKS,
+            "series": series,
             "values": values or {"name": subscriber.first_name or _first(subscriber), "timezone": subscriber.timezone},
             "zone_groups": zone_groups(now.date()),
             "zone_label": zone_label((values or {}).get("timezone") or subscriber.timezone, now.date()),
@@ -403,7 +430,7 @@ def preferences_page(
 ) -> Response:
     data = ctx.tokens.read("preferences", token)
     if data.is_sample:
-        return _sample_page(request, ctx, "email preferences")
+        return sample_page(request, ctx, "email preferences")
     with ctx.transaction() as s:
         subscriber = unsubscribe.load_subscriber(s, data.subscriber_id)
         can = unsubscribe.can_resubscribe(s, subscriber)
@@ -425,6 +452,7 @@ def preferences_post(
     weeks: str = Form(""),
     name: str = Form(""),
     timezone: str = Form(""),
+    campaign: str = Form(""),
     csrf_token: str = Form(""),
     ctx: AppContext = Depends(get_context),
 ) -> Response:
@@ -432,7 +460,7 @@ def preferences_post(
     (303), so reloading never repeats an action."""
     data = ctx.tokens.read("preferences", token)
     if data.is_sample:
-        return _sample_page(request, ctx, "email preferences")
+        return sample_page(request, ctx, "email preferences")
     ctx.csrf.verify(request, csrf_token, request.url.path)
     sid, now = data.subscriber_id, ctx.clock()
     if action == "export":
@@ -462,6 +490,11 @@ def preferences_post(
                 "your address so that we never email it again.",
             },
         )
+    if action in SERIES_ACTIONS:
+        # The pace of one series (a campaign the subscriber is on: reading.change_pace finds their enrollment).
+        with ctx.transaction() as s:
+            reading.change_pace(s, sid, whole_number(campaign) or 0, 0, SERIES_ACTIONS[action], now)  # type: ignore[arg-type]
+        return RedirectResponse(f"{request.url.path}?done=pace", status_code=303)
     try:
         with ctx.transaction() as s:
             done = _apply_preference(s, sid, action, weeks, name, timezone, now)

@@ -18,9 +18,12 @@ from campaigns.audience.unsubscribe import (
 )
 from campaigns.db.models import (
     Campaign,
+    Contact,
     Delivery,
     Enrollment,
     Event,
+    LessonFeedback,
+    ReaderEvent,
     SetAsideEvent,
     SignupRequest,
     Subscriber,
@@ -39,7 +42,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def export_subscriber(session: Session, subscriber_id: int) -> dict[str, Any]:
-    """Everything stored about the subscriber, as JSON-ready data: profile, consent, enrollments, emails, events."""
+    """Everything stored about the subscriber, as JSON-ready data: profile, consent, enrollments, emails, events, what
+    they did from the emails' links, their "was this useful?" answers and comments, and the contacts logged."""
     sub = load_subscriber(session, subscriber_id)
     enrollments = session.execute(
         select(Enrollment, Campaign.slug, Campaign.title)
@@ -57,6 +61,16 @@ def export_subscriber(session: Session, subscriber_id: int) -> dict[str, Any]:
     suppression = session.scalar(select(Suppression).where(Suppression.email_key == sub.email_key))
     requests = session.scalars(
         select(SignupRequest).where(SignupRequest.subscriber_id == sub.id).order_by(SignupRequest.id)
+    ).all()
+    slugs = dict(session.execute(select(Campaign.id, Campaign.slug)).all())
+    reader_events = session.scalars(
+        select(ReaderEvent).where(ReaderEvent.subscriber_id == sub.id).order_by(ReaderEvent.at, ReaderEvent.id)
+    ).all()
+    feedback = session.scalars(
+        select(LessonFeedback).where(LessonFeedback.subscriber_id == sub.id).order_by(LessonFeedback.id)
+    ).all()
+    contacts = session.scalars(
+        select(Contact).where(Contact.subscriber_id == sub.id).order_by(Contact.contacted_at, Contact.id)
     ).all()
     return {
         "format": EXPORT_FORMAT,
@@ -83,6 +97,8 @@ def export_subscriber(session: Session, subscriber_id: int) -> dict[str, Any]:
                 "next_due_at": _iso(e.next_due_at),
                 "enrolled_at": _iso(e.enrolled_at),
                 "last_sent_at": _iso(e.last_sent_at),
+                "pace": e.pace,
+                "paused_until": _iso(e.held_until),
             }
             for e, slug, title in enrollments
         ],
@@ -121,6 +137,31 @@ def export_subscriber(session: Session, subscriber_id: int) -> dict[str, Any]:
             }
             for r in requests
         ],
+        # What they did from our emails' own links: pace changes and clicks on the call to action.
+        "email_actions": [
+            {"campaign": slugs.get(r.campaign_id), "step": r.step_number, "action": r.kind, "at": _iso(r.at)}
+            for r in reader_events
+        ],
+        "was_this_useful": [
+            {
+                "campaign": slugs.get(f.campaign_id),
+                "step": f.step_number,
+                "useful": f.useful,
+                "comment": f.comment,
+                "at": _iso(f.answered_at),
+            }
+            for f in feedback
+        ],
+        "contacts": [
+            {
+                "at": _iso(c.contacted_at),
+                "channel": c.channel,
+                "after_campaign": slugs.get(c.campaign_id) if c.campaign_id else None,
+                "after_step": c.step_number,
+                "source": c.source,
+            }
+            for c in contacts
+        ],
         "suppression": None
         if suppression is None
         else {"reason": suppression.reason, "source": suppression.source, "since": _iso(suppression.created_at)},
@@ -140,8 +181,9 @@ def erase_subscriber(session: Session, subscriber_id: int, now: datetime) -> dic
     """Remove the subscriber's personal data; only the address hash stays, on the suppression list (reason "erased").
 
     All mail stops first. What remains is anonymous: the row (status "erased", no address, name or IP) and the
-    delivery and event rows that the statistics count, with raw provider payloads and error texts (which can quote
-    the address) emptied. Idempotent. Returns counts of what was scrubbed.
+    delivery, event, pacing and "was this useful?" rows that the statistics count (comments and contacts go), with
+    raw provider payloads and error texts (which can quote the address) emptied. Idempotent. Returns counts of what
+    was scrubbed.
     """
     sub = load_subscriber(session, subscriber_id)
     if sub.status == "erased":
@@ -171,6 +213,10 @@ def erase_subscriber(session: Session, subscriber_id: int, now: datetime) -> dic
     if delivery_ids:
         emails = rows_changed(session, update(Delivery).where(Delivery.id.in_(delivery_ids)).values(last_error=None))
     session.execute(delete(SubscriberTag).where(SubscriberTag.subscriber_id == sub.id))
+    # The contacts the clinic logged about them go; their "was this useful?" answers stay as anonymous counts, without
+    # the words they wrote (like the deliveries the stats count).
+    session.execute(delete(Contact).where(Contact.subscriber_id == sub.id))
+    session.execute(update(LessonFeedback).where(LessonFeedback.subscriber_id == sub.id).values(comment=None))
     sub.email, sub.name, sub.consent_ip, sub.timezone = None, None, None, "UTC"
     sub.first_name, sub.country = None, None
     # The row no longer carries the hash either (it is unique, so it gets a stand-in): the suppression list alone

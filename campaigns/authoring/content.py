@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 SLOT = re.compile(r"%%([a-z_]+)%%")
 # first_name: the greeting name; next_day: when the next email comes ("Wednesday"); crisis: the help lines that fit
-# the reader's country (a Block).
-SLOTS = ("first_name", "unsubscribe_url", "preferences_url", "next_day", "crisis")
+# the reader's country (a Block); reader_url: the root of the email's reader links (one signed token for the email:
+# itself the call to action through our redirect, and with /pace/..., /useful/... after it the reader's choices).
+SLOTS = ("first_name", "unsubscribe_url", "preferences_url", "next_day", "crisis", "reader_url")
 # Every email carries these (render refuses a template that drops one); next_day only where a next email follows.
 REQUIRED_SLOTS = ("first_name", "unsubscribe_url", "preferences_url", "crisis")
 

@@ -42,11 +42,18 @@ FONT_IMPORTS: dict[str, str] = {}
 SYSTEM_FONTS = "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 
+# SendGrid's per-link opt-out of click tracking: our reader links (pace, "was this useful?", the call to action
+# through our redirect) must reach us unrewritten, whatever the campaign's tracking setting. mj-button drops
+# attributes it does not know, so it is added to the compiled HTML.
+_READER_HREF = f'href="{slot("reader_url")}'
+_UNTRACKED_READER_HREF = f'clicktracking="off" {_READER_HREF}'
+
+
 def compile_step(series: Series, step: Step, brand: Brand) -> StepContent:
     """The step's HTML (MJML compiled once) and plain text, with slot markers for the per-recipient values."""
     name = _template_name(step)
     source = render_mjml(series, step, brand)
-    html = _compile_mjml(source, f"{name}.mjml.j2")
+    html = _compile_mjml(source, f"{name}.mjml.j2").replace(_READER_HREF, _UNTRACKED_READER_HREF)
     text = _tidy_text(_render(f"{name}.txt.j2", _context(series, step, brand)))
     for label, body in ((f"{name}.mjml.j2", html), (f"{name}.txt.j2", text)):
         _check_output(label, step, body)
@@ -81,6 +88,7 @@ def sample_values(brand: Brand) -> dict[str, str | Block]:
         "first_name": "Alex",
         "unsubscribe_url": f"{site}/unsubscribe?token=sample",
         "preferences_url": f"{site}/preferences?token=sample",
+        "reader_url": f"{site}/r/sample",
         "next_day": "Wednesday",
         "crisis": crisis_block(brand.country),
     }

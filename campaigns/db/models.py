@@ -220,6 +220,10 @@ class Enrollment(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The pace the reader chose from an email's links (campaigns.delivery.pacing): "usual" (the series' own delays)
+    # or "weekly" (at least 7 days between emails); `held_until`: they asked for a break from this series.
+    pace: Mapped[str] = mapped_column(String(10), default="usual", server_default="usual")
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Delivery(Base):
@@ -249,6 +253,63 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReaderEvent(Base):
+    """Something a reader did from an email's own links: a pacing choice, or a click on the call to action (our
+    redirect). Recorded by us, never by the provider; the step is the email the link was in."""
+
+    __tablename__ = "reader_events"
+    __table_args__ = (
+        Index("ix_reader_events_campaign", "campaign_id", "step_number", "kind"),
+        Index("ix_reader_events_subscriber", "subscriber_id", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    step_number: Mapped[int] = mapped_column(Integer)
+    # pace_next | pace_weekly | pace_pause | pace_usual | pace_resume | cta_click
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LessonFeedback(Base):
+    """A reader's answer to "Was this useful?" for one email: one row per subscriber and email, the last answer
+    counts. The comment is for staff only and is never sent anywhere."""
+
+    __tablename__ = "lesson_feedback"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "campaign_id", "step_number"),
+        Index("ix_lesson_feedback_campaign", "campaign_id", "step_number"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    step_number: Mapped[int] = mapped_column(Integer)
+    useful: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str | None] = mapped_column(String(300))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Contact(Base):
+    """A person reached out (a call, a text, a form: what the clinic logs, imported from a CSV), matched to a
+    subscriber and put down to the last email they had or read before it (`campaign_id`, `step_number`)."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        # The same call logged twice (a file imported again) is one contact.
+        UniqueConstraint("subscriber_id", "contacted_at", "channel"),
+        Index("ix_contacts_campaign", "campaign_id", "step_number"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    contacted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(20))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    step_number: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(255))  # the file it came from
+    imported_by: Mapped[str] = mapped_column(String(120))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Suppression(Base):

@@ -15,6 +15,7 @@ from campaigns.db.models import (
     Subscriber,
 )
 from campaigns.db.sql import chunked, current_locked, is_in
+from campaigns.delivery.pacing import spaced_delay
 from campaigns.delivery.schedule import next_due, window_of, zone
 
 
@@ -26,7 +27,15 @@ def advance_enrollments(s: Session, enrollment_ids: list[int], at: datetime) -> 
     for part in chunked(list(dict.fromkeys(enrollment_ids))):
         # By id alone, `sending` tested below (see current_locked): while a big send is out, most enrollments are.
         rows += s.execute(
-            select(Enrollment.id, Enrollment.next_step, Enrollment.status, Subscriber.timezone, Enrollment.campaign_id)
+            select(
+                Enrollment.id,
+                Enrollment.next_step,
+                Enrollment.status,
+                Subscriber.timezone,
+                Enrollment.campaign_id,
+                Enrollment.pace,
+                Enrollment.held_until,
+            )
             .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
             .where(is_in(s, Enrollment.id, part))
         ).all()
@@ -45,15 +54,20 @@ def advance_enrollments(s: Session, enrollment_ids: list[int], at: datetime) -> 
     }
     # Everyone at the same step in the same zone moves to the same time: one computation and one UPDATE for them.
     moves: dict[tuple[int, datetime | None, str], list[int]] = {}
-    due_at: dict[tuple[int, str, int], datetime] = {}
-    for eid, step, _, tz, cid in rows:
+    due_at: dict[tuple[int, str, int, str], datetime] = {}
+    for eid, step, _, tz, cid, pace, held_until in rows:
         steps = delays[cid]
         if step >= len(steps):
             moves.setdefault((step, None, "completed"), []).append(eid)
             continue
-        if (cid, tz, step) not in due_at:
-            due_at[cid, tz, step] = next_due(at, steps[step], zone(tz), window_of(campaigns[cid]))
-        moves.setdefault((step, due_at[cid, tz, step], "active"), []).append(eid)
+        if (cid, tz, step, pace) not in due_at:
+            # The reader's pace (campaigns.delivery.pacing) spaces the emails; the series' delay otherwise.
+            delay = spaced_delay(pace, steps[step])
+            due_at[cid, tz, step, pace] = next_due(at, delay, zone(tz), window_of(campaigns[cid]))
+        when = due_at[cid, tz, step, pace]
+        if held_until is not None and held_until > when:  # the reader paused this series: not before it ends
+            when = window_of(campaigns[cid]).next_open(held_until, zone(tz))
+        moves.setdefault((step, when, "active"), []).append(eid)
     t = Enrollment.__table__
     for (step, due, status), ids in moves.items():
         for part in chunked(ids):

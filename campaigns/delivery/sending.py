@@ -1,11 +1,12 @@
 """Send one batch of deliveries: claim them, fill in each recipient's values, hand the batch to the provider once,
 record each outcome and move each enrollment on to its next step.
 
-Per-recipient work here is only what must differ: the address, the greeting name, two signed links and the day the
-next email comes (worked out once per time zone in a batch: everyone in one zone gets the next email on the same
-day). The content was compiled once per step. The crisis lines differ by country, not by person: a batch is split by
-the block its readers get (rendered once per country), and each part goes out as one provider request with the
-block already in its content, so a SendGrid request carries it once, not once per recipient.
+Per-recipient work here is only what must differ: the address, the greeting name, three signed links (unsubscribe,
+preferences, and the one token every reader link of the email shares) and the day the next email comes (worked out
+once per time zone in a batch: everyone in one zone gets the next email on the same day). The content was compiled
+once per step. The crisis lines differ by country, not by person: a batch is split by the block its readers get
+(rendered once per country), and each part goes out as one provider request with the block already in its content,
+so a SendGrid request carries it once, not once per recipient.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from campaigns.db.models import (
 )
 from campaigns.db.sql import current_locked, is_in
 from campaigns.delivery import state as ds
+from campaigns.delivery.pacing import spaced_delay
 from campaigns.delivery.progress import advance_enrollments
 from campaigns.delivery.providers.base import (
     Batch,
@@ -147,14 +149,14 @@ class _NextDays:
 
     def __init__(self, sent: datetime) -> None:
         self.sent = sent
-        self._days: dict[tuple[str, int, int, int], str] = {}
+        self._days: dict[tuple[str, int, int, int, int], str] = {}
 
     def get(self, tz: str, delay: int, window: SendingWindow, key: tuple[int, int, int]) -> str:
-        found = self._days.get((tz, *key))
+        found = self._days.get((tz, delay, *key))
         if found is None:
             zone_info = zone(tz)
             found = day_phrase(next_due(self.sent, delay, zone_info, window), self.sent, zone_info)
-            self._days[(tz, *key)] = found
+            self._days[(tz, delay, *key)] = found
         return found
 
 
@@ -211,6 +213,7 @@ def send_deliveries(
                 Campaign.track_opens,
                 Campaign.track_clicks,
                 Delivery.message_token,
+                Enrollment.pace,
             )
             .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
             .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
@@ -320,6 +323,9 @@ def _batch(
 ) -> Batch:
     """One part of a batch as the provider gets it: the content once, each recipient's own values."""
     first = group[0]
+    # The one signed token of an email's reader links (pace, "was this useful?", the call to action), where the
+    # step has any: the welcome and lessons have pacing links, the last email its button.
+    reader = "reader_url" in content.slots
     return Batch(
         content=content,
         brand=brand,
@@ -332,7 +338,12 @@ def _batch(
                 r.id,
                 to[r.id],
                 r.name,
-                _values(r, links, next_days.get(r.timezone, following, window, key) if following else None),
+                _values(
+                    r,
+                    links,
+                    next_days.get(r.timezone, spaced_delay(r.pace, following), window, key) if following else None,
+                    reader,
+                ),
                 message_token=r.message_token,
             )
             for r in group
@@ -348,13 +359,15 @@ def _by_crisis_block(rows: list) -> dict[Block, list]:
     return parts
 
 
-def _values(r: Row, links: Links, next_day: str | None) -> dict[str, str | Block]:
+def _values(r: Row, links: Links, next_day: str | None, reader: bool = False) -> dict[str, str | Block]:
     """One recipient's slot values (the crisis lines are in the content of their part already)."""
     values: dict[str, str | Block] = {
         "first_name": greeting_name(r.name, r.first_name),
         "unsubscribe_url": links.unsubscribe_url(r.subscriber_id, r.campaign_id),
         "preferences_url": links.preferences_url(r.subscriber_id),
     }
+    if reader:
+        values["reader_url"] = links.reader_url(r.subscriber_id, r.campaign_id, r.step_number)
     if next_day is not None:
         values["next_day"] = next_day
     return values

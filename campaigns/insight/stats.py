@@ -29,6 +29,7 @@ from campaigns.db.models import (
 from campaigns.delivery import state as ds
 from campaigns.delivery.tick import cap_day_start, sendable_now
 from campaigns.insight.events import LOCAL_EVENT_PREFIX, EventKind
+from campaigns.insight.learning import CampaignLearning, campaign_learning
 
 OPENS_NOTE = (
     "Opens are an upper bound: mail privacy features (Apple Mail Privacy Protection, image proxies) "
@@ -135,6 +136,11 @@ class CampaignStats:
     # People who left before any email of the series reached them, e.g. through the unsubscribe link of the
     # sign-up confirmation email: an unsubscribe with no delivery to pin it on.
     left_before_first: int = 0
+    # What readers told us from the emails' links, and the contacts put down to each lesson (insight.learning).
+    learning: CampaignLearning = field(default_factory=CampaignLearning)
+
+    def subject_of(self, number: int) -> str:
+        return next((s.subject for s in self.steps if s.number == number), "")
 
     @property
     def funnel(self) -> list[tuple[str, int]]:
@@ -148,7 +154,21 @@ class CampaignStats:
             "status": self.status,
             "enrolled": self.enrolled,
             "total": self.total.as_dict(),
-            "steps": [{"number": s.number, "subject": s.subject, **s.counts.as_dict()} for s in self.steps],
+            "steps": [
+                {
+                    "number": s.number,
+                    "subject": s.subject,
+                    **s.counts.as_dict(),
+                    "readers": self.learning.lesson(s.number).as_dict(),
+                }
+                for s in self.steps
+            ],
+            "contacts": self.learning.contacts,
+            # Which lessons most often came last before someone reached out, most first.
+            "last_before_contact": [
+                {"step": n, "subject": self.subject_of(n), "contacts": k}
+                for n, k in self.learning.last_before_contact()
+            ],
             "funnel": [{"stage": name, "subscribers": n} for name, n in self.funnel],
             "left_before_first_email": self.left_before_first,
             "days": [{"day": d.day.isoformat(), **asdict(d.counts)} for d in self.days],
@@ -268,6 +288,7 @@ def campaign_stats(
             .where(CampaignVersion.campaign_id.in_(ids), CampaignVersion.number == Campaign.current_version)
         )
     }
+    learning = campaign_learning(session, ids)
     out = []
     for c in campaigns:
         numbers = sorted(
@@ -277,6 +298,7 @@ def campaign_stats(
         )
         stats = CampaignStats(c.id, c.slug, c.title, c.status, enrolled.get(c.id, 0), Counts())
         stats.left_before_first = left_early.get(c.id, 0)
+        stats.learning = learning[c.id]
         for n in numbers:
             row = events.get((c.id, n))
             counts = _counts(row, sent.get((c.id, n), 0)) if row else Counts(sent=sent.get((c.id, n), 0))

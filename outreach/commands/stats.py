@@ -1,4 +1,5 @@
-"""`outreach stats [SLUG] [--json]`: sends, deliveries, engagement, bounces and complaints per campaign and step."""
+"""`outreach stats [SLUG] [--json]`: sends, deliveries, engagement, bounces and complaints per campaign and step, and
+what readers told us (was it useful, pace, clicks on the call to action, contacts after each lesson)."""
 
 from __future__ import annotations
 
@@ -68,9 +69,41 @@ def _print_campaign(c: CampaignStats) -> None:
     table.add_row(*_row("total", c.total), style="bold")
     console.print(table)
     console.print("funnel: " + " → ".join(f"{name} {n}" for name, n in c.funnel))
+    _print_readers(c)
     if c.left_before_first:
         console.print(
             f"{c.left_before_first} unsubscribed before their first email (from the sign-up confirmation email)"
+        )
+
+
+def _print_readers(c: CampaignStats) -> None:
+    """What readers told us per step, and the lessons that came last before a contact (when there is any)."""
+    learning = c.learning
+    if not any(not learning.lesson(s.number).is_empty for s in c.steps):
+        return
+    table = Table(title="What readers tell us", title_justify="left")
+    for name in ("step", "useful yes", "not really", "rate", "comments", "next now", "weekly", "paused", "cta clicks",
+                 "contacts after"):  # fmt: skip
+        table.add_column(name, justify="left" if name == "step" else "right")
+    for step in c.steps:
+        x = learning.lesson(step.number)
+        table.add_row(
+            shown(f"{step.number}. {step.subject}"),
+            str(x.useful_yes),
+            str(x.useful_no),
+            pct(x.useful_rate, 0),
+            str(x.comment_count),
+            str(x.pacing["next"]),
+            str(x.pacing["weekly"]),
+            str(x.pacing["pause"]),
+            str(x.cta_clicks),
+            str(x.contacts),
+        )
+    console.print(table)
+    last = learning.last_before_contact()
+    if last:
+        console.print(
+            "last lesson before a contact: " + "; ".join(f"{n}. {shown(c.subject_of(n))} ({k})" for n, k in last)
         )
 
 

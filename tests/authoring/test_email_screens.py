@@ -25,6 +25,7 @@ READER = {
     "first_name": "María",
     "unsubscribe_url": "https://outreach.agape.example/u/sample",
     "preferences_url": "https://outreach.agape.example/p/sample",
+    "reader_url": "https://outreach.agape.example/r/sample",
     "next_day": "Wednesday",
     "crisis": crisis_block("US"),
 }

@@ -24,7 +24,9 @@ BRAND = load_brand(ROOT / "content" / "brand.toml")
 BIO = "Jordan Avery is a clinical director who has worked in recovery care for twenty years."
 UNSUB = "https://outreach.test/u/tok123"
 PREFS = "https://outreach.test/p/tok123"
+READER = "https://outreach.test/r/tok123"
 VALUES = {
+    "reader_url": READER,
     "first_name": "Sam",
     "unsubscribe_url": UNSUB,
     "preferences_url": PREFS,
@@ -154,8 +156,9 @@ def test_author_line_falls_back_to_the_team_without_a_bio():
 def test_no_template_syntax_or_unfilled_slot_reaches_the_reader(number):
     content = render.compile_step(SERIES, SERIES.step(number), BRAND)
     assert "{{" not in content.html + content.text and "{%" not in content.html + content.text
-    expected = {"first_name", "unsubscribe_url", "preferences_url", "crisis"}
-    assert content.slots == (expected | {"next_day"} if number < 4 else expected)  # the last email has no "next"
+    # Every email has reader links (pace where a next one follows, the last email's button); the last has no "next".
+    expected = {"first_name", "unsubscribe_url", "preferences_url", "crisis", "reader_url"}
+    assert content.slots == (expected | {"next_day"} if number < 4 else expected)
     for body in content.fill(VALUES):
         assert not UNRENDERED.search(body)
 
@@ -273,14 +276,15 @@ def test_or_just_reply_only_where_the_brand_has_a_monitored_reply_to():
 def test_cta_has_an_https_button_a_phone_link_the_brand_and_the_bio():
     html, text = filled(4)
     soup = BeautifulSoup(html, "html.parser")
-    button = soup.find("a", href=BRAND.cta_url)
-    assert BRAND.cta_url.startswith("https://")
+    # The button goes through our redirect (it counts the click, then goes to the brand's page), untracked by SendGrid.
+    button = soup.find("a", href=READER)
+    assert BRAND.cta_url not in html and button["clicktracking"] == "off"
     assert button.get_text(strip=True) == f"Contact {BRAND.name}"
     tel = soup.find("a", href=BRAND.tel_url)
     assert BRAND.tel_url.startswith("tel:+") and tel.get_text(strip=True) == BRAND.phone_display
     assert [h.get_text(strip=True) for h in soup.find_all("h2")] == [CLOSING.heading, "About the author"]
     assert BIO in visible_text(html)
-    assert f"Contact {BRAND.name}: {BRAND.cta_url}" in text and BRAND.phone_display in text and BIO in text
+    assert f"Contact {BRAND.name}: {READER}" in text and BRAND.phone_display in text and BIO in text
 
 
 def test_cta_leads_with_the_phone_and_the_button_then_the_article_then_the_bio():
@@ -296,7 +300,7 @@ def test_cta_leads_with_the_phone_and_the_button_then_the_article_then_the_bio()
 def test_cta_without_a_closing_section_still_invites_the_reader():
     series = make_series(closing=None)
     html, text = filled(4, series)
-    assert BeautifulSoup(html, "html.parser").find("a", href=BRAND.cta_url)
+    assert BeautifulSoup(html, "html.parser").find("a", href=READER)
     assert "we are here to talk" in text
 
 
@@ -310,7 +314,7 @@ def test_html_reads_on_small_screens_and_in_dark_mode():
     body_text = [d for d in soup.find_all("div") if SLEEP.blocks[0].text[:20] in d.get_text()][-1]
     assert int(re.search(r"font-size:(\d+)px", body_text["style"]).group(1)) >= 16
     assert all(img.get("alt") for img in soup.find_all("img"))
-    cta = BeautifulSoup(filled(4)[0], "html.parser").find("a", href=BRAND.cta_url)
+    cta = BeautifulSoup(filled(4)[0], "html.parser").find("a", href=READER)
     assert "width:100%" in cta.find_parent("table")["style"]  # full-width button on a 375 px screen
 
 
@@ -415,3 +419,18 @@ def test_no_remote_fonts_or_other_remote_resources():
 def test_text_parts_hold_no_html_entities(number):
     _, text = filled(number, values={**VALUES, "crisis": render.crisis_block("GB")})
     assert not re.search(r"&[a-zA-Z]+;|&#\d+;", text), re.search(r".{20}&[a-zA-Z#0-9]+;.{20}", text)
+
+
+@pytest.mark.parametrize("number", [1, 2, 3])
+def test_emails_with_a_next_one_carry_the_pace_links_and_lessons_ask_was_this_useful(number):
+    html, text = filled(number)
+    soup = BeautifulSoup(html, "html.parser")
+    reader_links = {a["href"]: a for a in soup.find_all("a", href=re.compile("^" + re.escape(READER)))}
+    pace = {f"{READER}/pace/next", f"{READER}/pace/weekly", f"{READER}/pace/pause"}
+    useful = {f"{READER}/useful/yes", f"{READER}/useful/no"}
+    assert set(reader_links) == (pace | useful if SERIES.step(number).kind == "lesson" else pace)
+    # SendGrid leaves them alone even with click tracking on: they carry only our token.
+    assert all(a["clicktracking"] == "off" for a in reader_links.values())
+    assert reader_links[f"{READER}/pace/next"].get_text(strip=True) == "Send me the next one now"
+    for url in reader_links:
+        assert url in text

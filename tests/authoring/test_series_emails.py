@@ -73,7 +73,7 @@ def test_seed_gives_the_expected_series():
         "Signs and Symptoms of Baclofen Misuse",
     ]
     cta = preview(series, series.steps[-1], BRAND, "html")
-    assert 'href="tel:' in cta and BRAND.cta_url in cta and "Agape Detox" in cta
+    assert 'href="tel:' in cta and f'href="{BRAND.website}/r/sample"' in cta and "Agape Detox" in cta
     assert not any(isinstance(b, BulletList) and len(b.items) < 2 for s in series.article.sections for b in s.blocks)
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import email.message
 import json
 import logging
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -495,3 +497,25 @@ def test_server_runs_as_a_process_steered_over_http(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=5)
+
+
+def test_reader_links_are_never_rewritten_by_click_tracking_and_carry_only_our_token():
+    """Even with a campaign's click tracking on, SendGrid leaves the reader links alone (clicktracking="off" on each
+    anchor): what a reader does with pace, "was this useful?" and the call to action reaches us only."""
+    from campaigns.authoring.render import compile_step
+    from tests.authoring.test_render import SERIES
+
+    lesson = compile_step(SERIES, SERIES.step(2), BRAND)
+    final = compile_step(SERIES, SERIES.step(4), BRAND)
+    for content in (lesson, final):
+        batch = make_batch(1, content=content, track_clicks=True)
+        reader = {**batch.recipients[0].values, "reader_url": "https://outreach.example/r/tok1"}
+        body = mail_body(replace(batch, recipients=(replace(batch.recipients[0], values=reader),)))
+        assert body["tracking_settings"]["click_tracking"]["enable"] is True
+        html = next(c["value"] for c in body["content"] if c["type"] == "text/html")
+        anchors = re.findall(r"<a\b[^>]*>", html)
+        # The HTML goes once, each reader's link as a substitution: every anchor that takes it is marked.
+        ours = [a for a in anchors if "%%reader_url%%" in a]
+        assert len(ours) == (5 if content is lesson else 1) and all('clicktracking="off"' in a for a in ours)
+        assert body["personalizations"][0]["substitutions"]["%%reader_url%%"] == "https://outreach.example/r/tok1"
+        assert BRAND.cta_url not in html  # the button goes through our redirect
