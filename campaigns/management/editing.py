@@ -8,7 +8,7 @@ comes next, so a subscriber already past a step is never mailed it again and one
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum, auto
 from pathlib import Path
@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 from campaigns.audit import audit
 from campaigns.authoring.content import StepContent
 from campaigns.authoring.parsing import ArticleSource, parse_source, read_file
+from campaigns.authoring.draft import from_series, to_series
+from campaigns.authoring.inbox import SUBJECT_LIMIT
+from campaigns.authoring.merge_tags import to_slots
 from campaigns.authoring.planning import (
     DEFAULT_DELAY_DAYS,
     PREHEADER_LIMIT,
-    SUBJECT_MAX,
     plan_series,
 )
 from campaigns.brand import Brand
@@ -45,10 +47,13 @@ from campaigns.delivery.schedule import (
 from campaigns.errors import NotFound, StateError
 from campaigns.management.lifecycle import require_move
 from campaigns.management.records import (
+    article_for,
     current_steps,
+    draft_of,
     get_campaign,
     source_of,
     store_version,
+    stored_draft,
     stored_series,
     titled,
     version_steps,
@@ -111,29 +116,45 @@ def edit_step(
     if not 1 <= number <= len(rows):
         raise NotFound(f"campaign {slug!r} has no step {number}: its steps are 1 to {len(rows)}")
     old = rows[number - 1]
-    new_subject = _valid_subject(subject) if subject is not None else old.subject
-    new_preheader = _valid_preheader(preheader) if preheader is not None else old.preheader
+    draft = draft_of(s, campaign)
+    typed = draft.emails[number - 1]
+    new_subject = _valid_subject(subject) if subject is not None else typed.subject
+    new_preheader = _valid_preheader(preheader) if preheader is not None else typed.preheader
     new_delay = _valid_delay(number, delay_days) if delay_days is not None else old.delay_days
     changes = [
         f"{label} {a!r} -> {b!r}"
         for label, a, b in (
-            ("subject", old.subject, new_subject),
-            ("preheader", old.preheader, new_preheader),
+            ("subject", typed.subject, new_subject),
+            ("preheader", typed.preheader, new_preheader),
             ("delay", old.delay_days, new_delay),
         )
         if a != b
     ]
     if not changes:
         raise StateError(f"step {number} of {slug!r} already has these values: nothing to change")
-
-    edited = {number: (new_subject, new_preheader, new_delay)}
+    emails = list(draft.emails)
+    emails[number - 1] = replace(typed, subject=new_subject, preheader=new_preheader, delay_days=new_delay)
+    new_draft = replace(draft, emails=tuple(emails))
+    edited = {
+        number: (
+            to_slots(new_subject, f"the subject of email {number}", "subject"),
+            to_slots(new_preheader, f"the preheader of email {number}", "preheader"),
+            new_delay,
+        )
+    }
     # The edited step; the one before it, whose "Next:" line names this one by its subject; and the welcome email,
     # which lists the lessons by subject and says how often they come. A step whose content comes out the same
     # stays byte for byte what it was. (No preheader is recompiled: none depends on a delay or another subject.)
     recompile = {number, max(1, number - 1), 1}
     new_rows = _next_rows(s, campaign, rows, brand, edited, recompile)
     version = store_version(
-        s, campaign, new_rows, *source_of(s, campaign), note=f"step {number}: " + "; ".join(changes), now=now
+        s,
+        campaign,
+        new_rows,
+        *source_of(s, campaign),
+        note=f"step {number}: " + "; ".join(changes),
+        now=now,
+        draft=new_draft,
     )
     if new_delay != old.delay_days:
         reschedule_waiting(s, campaign, new_rows, steps={number})
@@ -199,15 +220,33 @@ def reimport_article(
     source, fmt = source_of(s, campaign)
     name = Path(f"{slug}.stored")
     revised = path if isinstance(path, ArticleSource) or path is None else read_file(Path(path))
-    if revised is not None:
-        source, fmt, name = revised.text, revised.fmt, revised.name
-    delay = rows[1].delay_days if len(rows) > 1 else DEFAULT_DELAY_DAYS
-    series = plan_series(parse_source(source, fmt, name), delay_days=max(1, delay))
-    # Subscribers signed up for the series under its title ("email 3 of 9 of <title>"): it stays as it was.
-    series = titled(series, campaign.title)
-    same_shape = [(st.kind, st.section_headings) for st in series.steps] == [(r.kind, r.sections) for r in rows]
-    if same_shape:
-        series = with_stored_values(series, rows)
+    kept = stored_draft(s, campaign)
+    overrides = dict(kept.overrides) if kept is not None else {}
+    same_shape = True
+    if revised is None and kept is not None:
+        # The series as staff shaped it, compiled again: their words and cuts stay, only brand and templates move.
+        series = with_stored_values(to_series(kept, article_for(s, campaign, overrides, kept.name)), rows)
+        draft = kept
+    else:
+        if revised is not None:
+            source, fmt, name = revised.text, revised.fmt, revised.name
+        delay = rows[1].delay_days if len(rows) > 1 else DEFAULT_DELAY_DAYS
+        # Block ids depend only on what a block says, so the blocks staff kept or dropped keep their choice.
+        series = plan_series(parse_source(source, fmt, name, overrides or None), delay_days=max(1, delay))
+        # Subscribers signed up for the series under its title ("email 3 of 9 of <title>"): it stays as it was.
+        series = titled(series, campaign.title)
+        same_shape = [(st.kind, st.section_headings) for st in series.steps] == [(r.kind, r.sections) for r in rows]
+        if same_shape:
+            series = with_stored_values(series, rows)
+        draft = from_series(series, overrides)
+        if same_shape and kept is not None:
+            draft = replace(
+                draft,
+                emails=tuple(
+                    replace(e, subject=k.subject, preheader=k.preheader)
+                    for e, k in zip(draft.emails, kept.emails, strict=True)
+                ),
+            )
     new_rows = []
     for step in series.steps:
         content = compile_step(series, step, brand)
@@ -228,7 +267,7 @@ def reimport_article(
     note = f"re-imported {what}: {len(new_rows)} steps" + (
         "" if same_shape else " (re-planned; earlier edits replaced)"
     )
-    version = store_version(s, campaign, new_rows, source, fmt, note=note, now=now)
+    version = store_version(s, campaign, new_rows, source, fmt, note=note, now=now, draft=draft)
     if removed > 0:
         # Those already past the new last step have had the whole series.
         s.execute(
@@ -435,9 +474,9 @@ def _valid_subject(value: str) -> str:
     value = clean_line(value)
     if not value:
         raise StateError("the subject cannot be empty", field="subject")
-    if len(value) > SUBJECT_MAX:
+    if len(value) > SUBJECT_LIMIT:
         raise StateError(
-            f"the subject is {len(value)} characters; keep it to {SUBJECT_MAX} (inboxes cut longer ones)",
+            f"the subject is {len(value)} characters; keep it to {SUBJECT_LIMIT} (inboxes show about 60)",
             field="subject",
         )
     return value
