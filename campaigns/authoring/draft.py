@@ -16,7 +16,7 @@ from typing import cast
 
 from campaigns.authoring.article import Article, Section
 from campaigns.authoring.bodies import to_blocks, to_markdown
-from campaigns.authoring.inbox import PREHEADER_LIMIT, SUBJECT_LIMIT, lesson_preheader, lesson_subject, key_terms
+from campaigns.authoring.inbox import PREHEADER_LIMIT, SUBJECT_LIMIT, key_terms, lesson_preheader, lesson_subject
 from campaigns.authoring.merge_tags import to_slots
 from campaigns.authoring.series import Series, Step, StepKind
 from campaigns.errors import StateError

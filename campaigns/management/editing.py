@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from campaigns.audit import audit
 from campaigns.authoring.content import StepContent
-from campaigns.authoring.parsing import ArticleSource, parse_source, read_file
 from campaigns.authoring.draft import from_series, to_series
 from campaigns.authoring.inbox import SUBJECT_LIMIT
 from campaigns.authoring.merge_tags import to_slots
+from campaigns.authoring.parsing import ArticleSource, parse_source, read_file
 from campaigns.authoring.planning import (
     DEFAULT_DELAY_DAYS,
     PREHEADER_LIMIT,

@@ -8,10 +8,12 @@ enrollment's `next_step` says what comes next, and the send path sends the curre
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from campaigns.audit import audit
@@ -22,7 +24,7 @@ from campaigns.authoring.draft import SeriesDraft, carried_over, check_draft, fr
 from campaigns.authoring.planning import DEFAULT_DELAY_DAYS, plan_series
 from campaigns.authoring.render import compile_step
 from campaigns.brand import Brand
-from campaigns.db.models import CampaignVersion, Enrollment
+from campaigns.db.models import Campaign, CampaignVersion, Enrollment
 from campaigns.errors import StateError
 from campaigns.management.editing import _refuse_removing_in_flight, _row, reschedule_waiting
 from campaigns.management.lifecycle import require_move
@@ -138,12 +140,27 @@ def replan(
     return save_series(s, slug, new, brand, now, actor=actor, note=note)
 
 
-def article_blocks(s: Session, slug: str) -> tuple[list[SourceBlock], dict[str, bool]]:
-    """Every block of the stored article as the parser read it with the staff's choices, and those choices."""
+def article_blocks(s: Session, slug: str) -> tuple[list[SourceBlock], dict[str, str | None], dict[str, bool]]:
+    """Every block of the stored article with the staff's choices applied; the rule the parser itself dropped each
+    block by (None for a block it kept), by block id; and the staff's choices."""
     campaign = get_campaign(s, slug)
     draft = draft_of(s, campaign)
     article = article_for(s, campaign, dict(draft.overrides), draft.name)
-    return list(article.blocks), dict(draft.overrides)
+    parser = article_for(s, campaign, None, draft.name)
+    return list(article.blocks), {b.id: b.rule for b in parser.blocks}, dict(draft.overrides)
+
+
+def free_slug(s: Session, title: str) -> str:
+    """A slug made from a title ("Baclofen: What to Know" gives "baclofen-what-to-know"), with -2, -3, ... when
+    that one is taken."""
+    base = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower())
+    base = base.strip("-")[:70].strip("-") or "campaign"
+    if len(base) < 3:
+        base = f"{base}-campaign"
+    taken = set(s.scalars(select(Campaign.slug).where(Campaign.slug.like(f"{base}%"))))
+    if base not in taken:
+        return base
+    return next(f"{base}-{n}" for n in range(2, 10_000) if f"{base}-{n}" not in taken)
 
 
 def export_series(s: Session, slug: str) -> str:

@@ -161,7 +161,7 @@ def test_merge_and_split_move_where_emails_end(session_factory, brand, slug):
 
 def test_dropping_and_keeping_blocks_plans_the_series_again(session_factory, brand, slug):
     with session_factory() as s:
-        blocks, overrides = article_blocks(s, slug)
+        blocks, parser_rules, overrides = article_blocks(s, slug)
     assert overrides == {}
     toc = next(b for b in blocks if not b.kept)
     assert toc.rule == "contents" and toc.text == "Table of Contents"
@@ -178,7 +178,8 @@ def test_dropping_and_keeping_blocks_plans_the_series_again(session_factory, bra
     assert draft.overrides == {block.id: False}
     assert not any(block.text[:60] in r.text for r in rows)
     with session_factory() as s:
-        blocks, _ = article_blocks(s, slug)
+        blocks, parser_rules, _ = article_blocks(s, slug)
+    assert parser_rules[block.id] is None  # the parser kept it; staff dropped it
     dropped = next(b for b in blocks if b.id == block.id)
     assert not dropped.kept and dropped.rule == "staff"
     with session_factory.begin() as s:
