@@ -24,8 +24,9 @@
   if (form && buttons[0] && form.requestSubmit) {
     var timer = null;
     var state = document.getElementById("preview-state");
+    // One submission at a time: a form's second submission in the same task cancels the first one's navigation.
     var refresh = function () {
-      buttons.forEach(function (b) { if (b) { form.requestSubmit(b); } });
+      buttons.forEach(function (b, i) { if (b) { setTimeout(function () { form.requestSubmit(b); }, i * 60); } });
       if (state) { state.textContent = "Preview of what you typed (not saved yet)."; }
     };
     buttons[0].addEventListener("click", function (event) {
