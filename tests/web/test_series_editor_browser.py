@@ -155,8 +155,10 @@ def test_the_whole_journey_in_the_browser(server, session_factory):
         assert page.locator("#frame-375").evaluate("el => el.clientWidth") == 373  # 375 less its 1 px borders
         narrow = page.frame_locator("#frame-375").locator("html")
         assert narrow.evaluate("el => el.scrollWidth <= el.clientWidth + 1")  # no sideways scrolling on a phone
+        page.set_viewport_size({"width": 1280, "height": 1800})  # tall enough to show all three previews at once
         page.locator(".preview-panel").scroll_into_view_if_needed()
         shot(page, "07-preview-375-600-text", full_page=False)
+        page.set_viewport_size({"width": 1280, "height": 900})
 
         # A typo in a tag is refused beside the field, and nothing typed is lost.
         page.fill("#e4-subject", "Hi {{ nmae }}")

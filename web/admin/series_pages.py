@@ -392,7 +392,7 @@ async def preview(slug: str, request: Request, session: AdminSession = Depends(r
     if part == "text":
         subject = shown.content.fill_subject(values)
         return Response(
-            f"Subject: {subject}\nPreheader: {shown.preheader}\n\n{text}",
+            f"Subject: {subject}\n\n{text}",
             media_type="text/plain; charset=utf-8",
             headers=PREVIEW_HEADERS,
         )
