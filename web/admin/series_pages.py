@@ -346,11 +346,14 @@ async def save(slug: str, request: Request, session: AdminSession = Depends(requ
                     f"the series changed while you edited it (it is now version {current}, you opened version "
                     f"{seen}); copy what you typed, load the editor again and redo your change"
                 )
-            note = describe_changes(stored, normalised(shaped))
+            # What was typed before the button, then the cut it asked for (later emails move up or down one).
+            typed = describe_changes(stored, normalised(draft)) if draft != stored else ""
+            note = typed or "series edited"
             if done == "merged":
-                note = f"emails {m.group(2)} and {int(m.group(2)) + 1} merged; " + note
+                note = f"emails {m.group(2)} and {int(m.group(2)) + 1} merged" + (f"; {typed}" if typed else "")
             elif done == "split":
-                note = f"email {m.group(3)} split before its section {m.group(4)}; " + note
+                cut = f"email {m.group(3)} split before its section {m.group(4)}"
+                note = cut + (f"; {typed}" if typed else "")
             version = save_series(s, slug, shaped, ctx.brand, now, actor=session.actor, note=note)
     except NotFound:
         raise
