@@ -131,7 +131,12 @@ def to_blocks(markdown: str, where: str, field: str | None = None) -> tuple[Bloc
             inline = tokens[i + 1]
             para = _paragraph(inline, where, field)
             nxt = tokens[i + 3] if i + 3 < len(tokens) else None
-            if para.role == "text" and para.text.startswith(_TABLE_CAPTION) and nxt is not None and nxt.type == "table_open":
+            if (
+                para.role == "text"
+                and para.text.startswith(_TABLE_CAPTION)
+                and nxt is not None
+                and nxt.type == "table_open"
+            ):
                 caption = para.text[len(_TABLE_CAPTION) :]
             else:
                 out.append(para)

@@ -132,8 +132,11 @@ def to_series(draft: SeriesDraft, article: Article) -> Series:
         sections = tuple(
             Section(
                 to_slots(s.heading, f"a heading of {where}", f"e{n}-s{k}-heading"),
-                to_blocks(to_slots(s.body, f"the body of {where}", f"e{n}-s{k}-body"), f"the body of {where}",
-                          f"e{n}-s{k}-body"),
+                to_blocks(
+                    to_slots(s.body, f"the body of {where}", f"e{n}-s{k}-body"),
+                    f"the body of {where}",
+                    f"e{n}-s{k}-body",
+                ),
                 level=s.level,
             )
             for k, s in enumerate(e.sections, 1)
@@ -146,8 +149,11 @@ def to_series(draft: SeriesDraft, article: Article) -> Series:
                 preheader=to_slots(e.preheader, f"the preheader of {where}", f"e{n}-preheader"),
                 sections=sections,
                 delay_days=0 if n == 1 else e.delay_days,
-                intro=to_blocks(to_slots(e.intro, f"the opening of {where}", f"e{n}-intro"), f"the opening of {where}",
-                                f"e{n}-intro"),
+                intro=to_blocks(
+                    to_slots(e.intro, f"the opening of {where}", f"e{n}-intro"),
+                    f"the opening of {where}",
+                    f"e{n}-intro",
+                ),
                 author_bio=article.author_bio if e.kind == "cta" else None,
             )
         )

@@ -58,13 +58,17 @@ def to_slots(text: str, where: str, field: str | None = None) -> str:
     result = "".join(out)
     leftover = re.search(r"\{\{|\}\}|\{%|%\}", result)
     if leftover:
-        raise StateError(f"an unclosed merge tag ({leftover.group(0)}) in {where}: write {{{{ first_name }}}}", field=field)
+        raise StateError(
+            f"an unclosed merge tag ({leftover.group(0)}) in {where}: write {{{{ first_name }}}}", field=field
+        )
     return result
 
 
 def _slot_of(tag: str, where: str, field: str | None) -> str:
     if not tag.startswith("{{"):
-        raise StateError(f"{tag} in {where}: only {{{{ first_name }}}} can be used here, not template code", field=field)
+        raise StateError(
+            f"{tag} in {where}: only {{{{ first_name }}}} can be used here, not template code", field=field
+        )
     try:
         body = _ENV.parse(tag).body
     except jinja2.TemplateSyntaxError as err:
@@ -83,11 +87,13 @@ def _slot_of(tag: str, where: str, field: str | None) -> str:
         default, expr = expr.args[0].value, expr.node
     elif isinstance(expr, nodes.Filter):
         raise StateError(
-            f"the merge tag {tag} in {where} uses the filter `{expr.name}`; only default(\"there\") is allowed",
+            f'the merge tag {tag} in {where} uses the filter `{expr.name}`; only default("there") is allowed',
             field=field,
         )
     if not isinstance(expr, nodes.Name):
-        raise StateError(f"the merge tag {tag} in {where} is not one Outreach fills in; allowed: first_name", field=field)
+        raise StateError(
+            f"the merge tag {tag} in {where} is not one Outreach fills in; allowed: first_name", field=field
+        )
     if expr.name not in ALLOWED:
         raise StateError(
             f"unknown merge tag `{expr.name}` in {where}; allowed: " + ", ".join(ALLOWED),

@@ -172,22 +172,20 @@ def _text(meta: dict, key: str, name: str, line: int = 1, default: str | None = 
         if default is not None:
             return default
         raise ArticleError(name, line, f"the front matter has no `{key}`")
-    value, at = meta[key]
-    if not isinstance(value, str):
-        return json.dumps(value) if not isinstance(value, (int, float)) else str(value)
-    return value if at else value
+    value = meta[key][0]
+    if not isinstance(value, str):  # `subject: 42` or `subject: [1]` read as JSON: the text as it was written
+        return str(value) if isinstance(value, (int, float)) else json.dumps(value)
+    return value
 
 
 def _ids(meta: dict, key: str, name: str) -> list[str]:
     value, at = meta.get(key, ([], 1))
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ArticleError(name, at, f"`{key}` is a list of block ids, like [\"p3f2a9c01\"]")
+        raise ArticleError(name, at, f'`{key}` is a list of block ids, like ["p3f2a9c01"]')
     return value
 
 
-def _body(
-    lines: list[str], offset: int, name: str, kind: str, number: int
-) -> tuple[str, list[SectionDraft]]:
+def _body(lines: list[str], offset: int, name: str, kind: str, number: int) -> tuple[str, list[SectionDraft]]:
     """The opening (before any heading) and the sections of one email."""
     intro: list[str] = []
     sections: list[tuple[str, int, list[str]]] = []
@@ -200,8 +198,9 @@ def _body(
         else:
             if line.strip() and kind != "welcome":
                 raise ArticleError(
-                    name, offset + j + 1, f"email {number}: text before its first `##` heading (only the welcome "
-                    "has an opening of its own)"
+                    name,
+                    offset + j + 1,
+                    f"email {number}: text before its first `##` heading (only the welcome has an opening of its own)",
                 )
             intro.append(line)
     return _block("\n".join(intro)), [SectionDraft(h, _block("\n".join(b)), level) for h, level, b in sections]

@@ -15,8 +15,8 @@ from bs4 import BeautifulSoup
 from sqlalchemy.orm import Session
 
 from campaigns.authoring.content import SLOT, SLOTS, SlotValue, StepContent
-from campaigns.authoring.planning import PREHEADER_LIMIT, PREHEADER_MAX, PREHEADER_MIN, SUBJECT_MAX
 from campaigns.authoring.inbox import SUBJECT_LIMIT
+from campaigns.authoring.planning import PREHEADER_LIMIT, PREHEADER_MAX, PREHEADER_MIN, SUBJECT_MAX
 from campaigns.brand import PLACEHOLDER_HOST, Brand
 from campaigns.db.models import Campaign, StepRow
 from campaigns.errors import OutreachError

@@ -200,4 +200,3 @@ def is_series_file(text: str) -> bool:
     """Does this text look like a series file (front matter naming a series) rather than an article?"""
     head = text.lstrip("\ufeff").lstrip()[:2000]
     return head.startswith(series_file.FENCE) and "\nseries:" in head.split("\n---", 2)[0] + "\n"
-

@@ -126,7 +126,7 @@ def test_markdown_bodies_are_sanitised_with_links_kept(session_factory, brand, s
     with session_factory() as s:
         draft = draft_of(s, get_campaign(s, slug))
     body = (
-        "Hi {{ first_name | default(\"there\") }}, <script>alert(1)</script> **bold** and "
+        'Hi {{ first_name | default("there") }}, <script>alert(1)</script> **bold** and '
         "[call us](tel:+15550100) or [read more](https://example.org/a?b=1&c=2).\n\n- one\n- two"
     )
     emails = list(draft.emails)
@@ -190,8 +190,12 @@ def test_dropping_and_keeping_blocks_plans_the_series_again(session_factory, bra
 def test_fewer_emails_complete_those_past_the_new_end(session_factory, brand, slug):
     with session_factory.begin() as s:
         sub = Subscriber(
-            email="pat@example.com", email_key=KEYS.of("pat@example.com"), name="Pat", timezone="UTC",
-            status="active", created_at=NOW - timedelta(days=3),
+            email="pat@example.com",
+            email_key=KEYS.of("pat@example.com"),
+            name="Pat",
+            timezone="UTC",
+            status="active",
+            created_at=NOW - timedelta(days=3),
         )
         s.add(sub)
         s.flush()
@@ -216,6 +220,6 @@ def test_a_bad_series_file_names_its_line_and_changes_nothing(session_factory, b
     lines[at] = "knd: lesson"
     with pytest.raises(ArticleError, match=rf"series.md:{at + 1}: unknown key 'knd'"):
         series_file.read("\n".join(lines))
-    with pytest.raises(ArticleError, match="series.md:1: a series file starts"):
+    with pytest.raises(ArticleError, match=r"series\.md:1: a series file starts"):
         series_file.read("hello")
     assert versions(session_factory) == 1

@@ -60,7 +60,12 @@ def server(db_url, session_factory, brand, tmp_path):
 
     def make_app(base: str):
         return admin_app(
-            db_url, session_factory, tmp_path, base_url=base, clock=Clock(NOW), provider=RecordingProvider(),
+            db_url,
+            session_factory,
+            tmp_path,
+            base_url=base,
+            clock=Clock(NOW),
+            provider=RecordingProvider(),
             fetch_private=True,
         )
 

@@ -28,8 +28,12 @@ def app(db_url, session_factory, tmp_path, brand):
         create_campaign(s, SEED, "baclofen", brand, NOW, actor="ana")
         s.add(
             Subscriber(
-                email="ann@example.com", email_key=KEYS.of("ann@example.com"), name="Ann", timezone="UTC",
-                status="active", created_at=NOW,
+                email="ann@example.com",
+                email_key=KEYS.of("ann@example.com"),
+                name="Ann",
+                timezone="UTC",
+                status="active",
+                created_at=NOW,
             )
         )
     return admin_app(db_url, session_factory, tmp_path, clock=Clock(NOW), provider=RecordingProvider())
@@ -47,7 +51,9 @@ def editor_form(html: str) -> dict[str, str]:
         fields[name] = value
     for name, value in re.findall(r'<input name="([^"]+)" id="[^"]+" (?:maxlength="\d+" )?value="([^"]*)"', html):
         fields[name] = value
-    for name, value in re.findall(r'<input type="number" name="([^"]+)" id="[^"]+" min="1" max="365" value="(\d+)"', html):
+    for name, value in re.findall(
+        r'<input type="number" name="([^"]+)" id="[^"]+" min="1" max="365" value="(\d+)"', html
+    ):
         fields[name] = value
     for name, value in re.findall(r'<textarea name="([^"]+)" id="[^"]+" rows="\d+"[^>]*>(.*?)</textarea>', html, re.S):
         fields[name] = value

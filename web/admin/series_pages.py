@@ -91,9 +91,11 @@ async def create(request: Request, session: AdminSession = Depends(require_csrf)
         raise
     except OutreachError as err:
         if err.field is None:
-            err.field = {"file": "file", "paste": "pasted", "url": "url"}.get(kind) if isinstance(
-                err, ArticleError
-            ) else ("slug" if "slug" in str(err) or "named" in str(err) else None)
+            err.field = (
+                {"file": "file", "paste": "pasted", "url": "url"}.get(kind)
+                if isinstance(err, ArticleError)
+                else ("slug" if "slug" in str(err) or "named" in str(err) else None)
+            )
         fields = ("source", "file", "pasted", "url", "title", "slug", "delay")
         return _new_page(request, session, refused("new", err, values, fields), status_code=400)
     query = urlencode({"done": "created", "n": steps})
@@ -158,7 +160,7 @@ def _article_page(
         {
             "block": b,
             "rule": parser_rules.get(b.id),
-            "why": describe(parser_rules[b.id]) if parser_rules.get(b.id) else "",
+            "why": describe(parser_rules.get(b.id) or ""),
             "by_staff": b.id in overrides,
         }
         for b in blocks
@@ -193,9 +195,7 @@ async def keep_or_drop(slug: str, request: Request, session: AdminSession = Depe
     try:
         with sessions_of(request).begin() as s:
             blocks, parser_rules, _ = article_blocks(s, slug)
-            overrides = {
-                b.id: b.id in keep for b in blocks if (b.id in keep) != (parser_rules.get(b.id) is None)
-            }
+            overrides = {b.id: b.id in keep for b in blocks if (b.id in keep) != (parser_rules.get(b.id) is None)}
             version = replan(s, slug, overrides, _context(request).brand, now_of(request), actor=session.actor)
     except NotFound:
         raise
@@ -221,7 +221,9 @@ def _shown(draft: SeriesDraft) -> SeriesDraft:
     """The stored draft as staff type it (a stored slot marker shows as its merge tag)."""
     return replace(
         draft,
-        emails=tuple(replace(e, subject=from_slots(e.subject), preheader=from_slots(e.preheader)) for e in draft.emails),
+        emails=tuple(
+            replace(e, subject=from_slots(e.subject), preheader=from_slots(e.preheader)) for e in draft.emails
+        ),
     )
 
 
@@ -424,9 +426,7 @@ def confirm(slug: str, move: str, request: Request, session: AdminSession = Depe
         campaign = get_campaign(s, slug)
         title = campaign.title
         audience = audience_of(s, campaign)
-        report = (
-            enroll_subscribers(s, slug, now_of(request), actor="", dry_run=True) if move == "enroll-all" else None
-        )
+        report = enroll_subscribers(s, slug, now_of(request), actor="", dry_run=True) if move == "enroll-all" else None
     return render_admin(
         request,
         "campaign_confirm.html",

@@ -102,7 +102,7 @@ def _refuse_private(url: str, host: str, port: int | None) -> None:
     except (socket.gaierror, UnicodeError):
         raise ArticleError(url, None, f"cannot find the host {host!r}") from None
     for address in found:
-        ip = ipaddress.ip_address(address.split("%")[0])
+        ip = ipaddress.ip_address(str(address).split("%")[0])
         if not ip.is_global or ip.is_multicast:
             raise ArticleError(
                 url,

@@ -133,8 +133,13 @@ def test_markdown_served_as_such(site: str) -> None:
 
 def test_private_and_local_addresses_are_refused_unless_allowed(site: str) -> None:
     """The guard against a URL that reaches the server's own network (SSRF): on by default, at every redirect."""
-    for url in (f"{site}/blog/kratom-basics/", "http://localhost:9/x", "http://169.254.169.254/latest/meta-data/",
-                "http://10.0.0.8/article", "http://[::1]:9/article"):
+    for url in (
+        f"{site}/blog/kratom-basics/",
+        "http://localhost:9/x",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.8/article",
+        "http://[::1]:9/article",
+    ):
         with pytest.raises(ArticleError, match="private or local address"):
             fetch_article(url)
     with pytest.raises(ArticleError, match="private or local address"):
