@@ -83,6 +83,7 @@ class Change:
     before: str = ""
     after: str = ""
     diff: tuple[str, ...] = ()  # unified diff of the text version, for `content`
+    words: tuple[tuple[str, str], ...] = ()  # the changed words in context, for `content`: (same|del|ins, text)
 
     def __str__(self) -> str:
         if self.field == "added":
@@ -332,10 +333,41 @@ def diff_versions(s: Session, slug: str, a: int, b: int) -> list[Change]:
                     x.text.splitlines(), y.text.splitlines(), f"version {a}", f"version {b}", n=1, lineterm=""
                 )
             )
-            out.append(Change(n, "content", after="text and HTML" if x.html != y.html else "text", diff=lines))
+            out.append(
+                Change(
+                    n,
+                    "content",
+                    after="text and HTML" if x.html != y.html else "text",
+                    diff=lines,
+                    words=word_changes(x.text, y.text),
+                )
+            )
         elif x.html != y.html:
             out.append(Change(n, "content", after="HTML only, the text is the same"))
     return out
+
+
+def word_changes(before: str, after: str, context: int = 6) -> tuple[tuple[str, str], ...]:
+    """The words that changed between two texts, each run with a few words of context either side (runs of
+    unchanged words between changes are shortened to "…")."""
+    a, b = before.split(), after.split()
+    out: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            same = a[i1:i2]
+            if len(same) > 2 * context:
+                head = " ".join(same[:context]) if out else ""
+                tail = " ".join(same[-context:]) if i2 < len(a) or j2 < len(b) else ""
+                same_text = " … ".join(t for t in (head, tail) if t)
+                out.append(("same", ("… " if not head else "") + same_text + (" …" if not tail else "")))
+            else:
+                out.append(("same", " ".join(same)))
+            continue
+        if i2 > i1:
+            out.append(("del", " ".join(a[i1:i2])))
+        if j2 > j1:
+            out.append(("ins", " ".join(b[j1:j2])))
+    return tuple(out)
 
 
 def version_notes(s: Session, slug: str, a: int, b: int) -> list[tuple[int, str]]:

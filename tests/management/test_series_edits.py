@@ -223,3 +223,18 @@ def test_a_bad_series_file_names_its_line_and_changes_nothing(session_factory, b
     with pytest.raises(ArticleError, match=r"series\.md:1: a series file starts"):
         series_file.read("hello")
     assert versions(session_factory) == 1
+
+
+def test_a_version_made_before_drafts_is_edited_from_its_stored_article(session_factory, brand, slug):
+    """Campaigns created before this change have no stored draft: the editor starts from what the article plans,
+    with the stored subjects, and the first save stores one."""
+    with session_factory.begin() as s:
+        s.execute(CampaignVersion.__table__.update().values(series=None))
+    with session_factory() as s:
+        campaign = get_campaign(s, slug)
+        draft = draft_of(s, campaign)
+        assert [e.subject for e in draft.emails] == [r.subject for r in current_steps(s, campaign)]
+        assert series_file.read(export_series(s, slug)) == draft
+    with session_factory.begin() as s:
+        save_series(s, slug, replace(draft, name="Renamed"), brand, NOW, actor="bea")
+        assert draft_of(s, get_campaign(s, slug)).name == "Renamed"
