@@ -270,19 +270,23 @@ def reimport_article(
     )
     version = store_version(s, campaign, new_rows, source, fmt, note=note, now=now, draft=draft)
     if removed > 0:
-        # Those already past the new last step have had the whole series.
-        s.execute(
-            update(Enrollment)
-            .where(
-                Enrollment.campaign_id == campaign.id,
-                Enrollment.status == "active",
-                Enrollment.next_step > len(new_rows),
-            )
-            .values(status="completed", next_due_at=None)
-        )
+        complete_past(s, campaign, len(new_rows))
     reschedule_waiting(s, campaign, new_rows)
     audit(s, campaign, actor, "reimported", f"version {version.number}: {note}", now)
     return version
+
+
+def complete_past(s: Session, campaign: Campaign, last: int) -> None:
+    """Those already past the new last step have had the whole series: their enrollment is completed."""
+    s.execute(
+        update(Enrollment)
+        .where(
+            Enrollment.campaign_id == campaign.id,
+            Enrollment.status == "active",
+            Enrollment.next_step > last,
+        )
+        .values(status="completed", next_due_at=None)
+    )
 
 
 def _refuse_removing_in_flight(s: Session, campaign: Campaign, keep: int) -> None:

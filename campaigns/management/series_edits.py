@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.audit import audit
@@ -24,9 +24,9 @@ from campaigns.authoring.draft import SeriesDraft, carried_over, check_draft, fr
 from campaigns.authoring.planning import DEFAULT_DELAY_DAYS, plan_series
 from campaigns.authoring.render import compile_step
 from campaigns.brand import Brand
-from campaigns.db.models import Campaign, CampaignVersion, Enrollment
+from campaigns.db.models import Campaign, CampaignVersion
 from campaigns.errors import StateError
-from campaigns.management.editing import _refuse_removing_in_flight, _row, reschedule_waiting
+from campaigns.management.editing import _refuse_removing_in_flight, _row, complete_past, reschedule_waiting
 from campaigns.management.lifecycle import require_move
 from campaigns.management.records import article_for, current_steps, draft_of, get_campaign, source_of, store_version
 
@@ -83,16 +83,8 @@ def save_series(
         _refuse_removing_in_flight(s, campaign, len(new_rows))
     version = store_version(s, campaign, new_rows, *source_of(s, campaign), note=note, now=now, draft=draft)
     campaign.title = draft.name[:300]
-    if removed > 0:  # those already past the new last step have had the whole series
-        s.execute(
-            update(Enrollment)
-            .where(
-                Enrollment.campaign_id == campaign.id,
-                Enrollment.status == "active",
-                Enrollment.next_step > len(new_rows),
-            )
-            .values(status="completed", next_due_at=None)
-        )
+    if removed > 0:
+        complete_past(s, campaign, len(new_rows))
     reschedule_waiting(s, campaign, new_rows)
     audit(s, campaign, actor, "edited", f"version {version.number}: {note}", now)
     return version
