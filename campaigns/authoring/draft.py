@@ -14,11 +14,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import cast
 
-from campaigns.authoring.article import Article, Section
+from campaigns.authoring.article import Article, Section, count_words
 from campaigns.authoring.bodies import to_blocks, to_markdown
-from campaigns.authoring.inbox import PREHEADER_LIMIT, SUBJECT_LIMIT, key_terms, lesson_preheader, lesson_subject
+from campaigns.authoring.inbox import (
+    PREHEADER_LIMIT,
+    SUBJECT_LIMIT,
+    key_terms,
+    lesson_preheader,
+    lesson_subject,
+    welcome_preheader,
+)
 from campaigns.authoring.merge_tags import to_slots
-from campaigns.authoring.series import Series, Step, StepKind
+from campaigns.authoring.series import WORDS_PER_MINUTE, Series, Step, StepKind
 from campaigns.errors import StateError
 from campaigns.text_input import clean_line
 
@@ -210,7 +217,7 @@ def merge_emails(draft: SeriesDraft, number: int) -> SeriesDraft:
             field=f"e{number}",
         )
     emails[number - 1 : number + 1] = [replace(first, sections=first.sections + second.sections)]
-    return replace(draft, emails=tuple(emails))
+    return _recounted(draft, replace(draft, emails=tuple(emails)))
 
 
 def split_email(draft: SeriesDraft, number: int, at: int, article: Article | None = None) -> SeriesDraft:
@@ -237,7 +244,22 @@ def split_email(draft: SeriesDraft, number: int, at: int, article: Article | Non
         sections=tail,
     )
     emails[number - 1 : number] = [replace(email, sections=head), new]
-    return replace(draft, emails=tuple(emails))
+    return _recounted(draft, replace(draft, emails=tuple(emails)))
+
+
+def _recounted(before: SeriesDraft, after: SeriesDraft) -> SeriesDraft:
+    """The welcome's preheader says how many lessons come ("Seven short lessons, ..."): after a merge or a split it
+    is written again, unless staff wrote their own."""
+    welcome = after.emails[0]
+    if welcome.kind != "welcome" or welcome.preheader != _welcome_line(before):
+        return after
+    return replace(after, emails=(replace(welcome, preheader=_welcome_line(after)), *after.emails[1:]))
+
+
+def _welcome_line(draft: SeriesDraft) -> str:
+    lessons = [e for e in draft.emails if e.kind == "lesson"]
+    words = [sum(count_words(s.body) for s in e.sections) for e in lessons] or [0]
+    return welcome_preheader(len(lessons), max(1, round(max(words) / WORDS_PER_MINUTE)))
 
 
 def carried_over(new: SeriesDraft, old: SeriesDraft) -> SeriesDraft:

@@ -149,6 +149,8 @@ def test_merge_and_split_move_where_emails_end(session_factory, brand, slug):
     merged = merge_emails(draft, 3)
     assert len(merged.emails) == n - 1
     assert merged.emails[2].headings == draft.emails[2].headings + draft.emails[3].headings
+    assert draft.emails[0].preheader.startswith("Seven short lessons")
+    assert merged.emails[0].preheader.startswith("Six short lessons")  # the welcome counts the lessons again
     with pytest.raises(StateError, match="only two lessons"):
         merge_emails(draft, 1)
     with session_factory.begin() as s:
@@ -157,6 +159,7 @@ def test_merge_and_split_move_where_emails_end(session_factory, brand, slug):
     split = split_email(merged, 3, len(draft.emails[2].sections) + 1)
     assert [e.headings for e in split.emails] == [e.headings for e in draft.emails]
     assert split.emails[3].subject and split.emails[3].preheader
+    assert split.emails[0].preheader == draft.emails[0].preheader
 
 
 def test_dropping_and_keeping_blocks_plans_the_series_again(session_factory, brand, slug):
