@@ -77,6 +77,8 @@ def test_an_edited_file_is_a_version_and_the_diff_shows_its_words(session_factor
     words = [line for c in changes if c.field == "content" for line in c.diff if line.startswith("+")]
     assert any("Staff added this sentence." in line for line in words)
     assert any(c.field == "subject" and c.step == 3 for c in changes)
+    inserted = [text for c in changes for kind, text in c.words if kind == "ins"]
+    assert "Staff added this sentence." in inserted  # the diff page shows the words, marked
 
 
 @pytest.mark.parametrize(

@@ -157,7 +157,7 @@ def test_saving_merging_and_the_diff(client, session_factory):
         subject = s.scalar(select(StepRow.subject).where(StepRow.version_id == 2, StepRow.number == 3))
     assert subject == "%%first_name%%, is baclofen addictive?"
     diff = client.get("/admin/campaigns/baclofen/diff?a=1&b=2")
-    assert "A sentence staff typed." in diff.text and "is baclofen addictive?" in diff.text
+    assert "<ins>A sentence staff typed.</ins>" in diff.text and "is baclofen addictive?" in diff.text
 
 
 def test_the_preview_shows_an_unsaved_draft_in_a_sandbox(client, session_factory):
