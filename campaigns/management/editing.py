@@ -27,6 +27,7 @@ from campaigns.authoring.planning import (
     PREHEADER_LIMIT,
     plan_series,
 )
+from campaigns.authoring.series import Series
 from campaigns.brand import Brand
 from campaigns.db.models import (
     Campaign,
@@ -213,7 +214,6 @@ def reimport_article(
     page) or, without one, from the stored article with today's brand and templates. Staff edits to subjects,
     preheaders and delays are kept while the article still plans the same steps (same count, kinds and sections);
     otherwise the new plan is taken as it is."""
-    from campaigns.authoring.render import compile_step
 
     campaign = get_campaign(s, slug)
     require_move(campaign, "edit")
@@ -248,10 +248,7 @@ def reimport_article(
                     for e, k in zip(draft.emails, kept.emails, strict=True)
                 ),
             )
-    new_rows = []
-    for step in series.steps:
-        content = compile_step(series, step, brand)
-        new_rows.append(_row(step.number, step.kind, step.delay_days, step.section_headings, step.words, content))
+    new_rows = compiled_rows(series, brand)
     if [_essence(r) for r in new_rows] == [_essence(r) for r in rows] and source == source_of(s, campaign)[0]:
         raise StateError(
             f"re-import of {slug!r} changes nothing: the article, brand and templates give the same "
@@ -477,6 +474,23 @@ def _next_rows(
                 content.text,
             )
     return out
+
+
+def compiled_rows(series: Series, brand: Brand) -> list[StepRow]:
+    """New, unsaved rows for every step of the series, each compiled once."""
+    from campaigns.authoring.render import compile_step
+
+    return [
+        _row(
+            step.number,
+            step.kind,
+            step.delay_days,
+            step.section_headings,
+            step.words,
+            compile_step(series, step, brand),
+        )
+        for step in series.steps
+    ]
 
 
 def _copy(r: StepRow, **changes) -> StepRow:

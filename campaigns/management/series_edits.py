@@ -26,7 +26,12 @@ from campaigns.authoring.render import compile_step
 from campaigns.brand import Brand
 from campaigns.db.models import Campaign, CampaignVersion
 from campaigns.errors import StateError
-from campaigns.management.editing import _refuse_removing_in_flight, _row, complete_past, reschedule_waiting
+from campaigns.management.editing import (
+    _refuse_removing_in_flight,
+    compiled_rows,
+    complete_past,
+    reschedule_waiting,
+)
 from campaigns.management.lifecycle import require_move
 from campaigns.management.records import article_for, current_steps, draft_of, get_campaign, source_of, store_version
 
@@ -69,10 +74,7 @@ def save_series(
     old = draft_of(s, campaign)
     rows = current_steps(s, campaign)
     series = to_series(draft, article_for(s, campaign, dict(draft.overrides), draft.name))
-    new_rows = []
-    for step in series.steps:
-        content = compile_step(series, step, brand)
-        new_rows.append(_row(step.number, step.kind, step.delay_days, step.section_headings, step.words, content))
+    new_rows = compiled_rows(series, brand)
     if draft == old:
         raise StateError(
             f"the series of {slug!r} is already exactly this: nothing to change (still version "

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from campaigns.settings import PROJECT_ROOT
 from outreach import bootstrap
 from outreach.commands import campaign as campaign_commands
+from outreach.commands import series as series_commands
 
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
 OUTREACH = Path(sys.executable).parent / "outreach"
@@ -46,6 +47,7 @@ def env(db_url, session_factory, tmp_path, monkeypatch) -> dict[str, str]:
 def cli(env):
     app = typer.Typer()
     campaign_commands.register(app)
+    series_commands.register(app)
     runner = CliRunner()
 
     def run(*args: str) -> str:
@@ -154,29 +156,18 @@ def test_a_campaign_from_pasted_html_keeps_the_pasted_text_for_later_versions(cl
     assert again.returncode == 0 and "re-imported from pasted text" in again.stdout
 
 
-def test_series_export_then_reimport_round_trips_and_an_edit_is_a_version(env, tmp_path):
+def test_series_export_then_reimport_round_trips_and_an_edit_is_a_version(cli, tmp_path):
     """`outreach series export SLUG > series.md`, then `outreach campaign reimport SLUG series.md`."""
     from campaigns.errors import StateError
-    from outreach.commands import series as series_commands
 
-    app = typer.Typer()
-    campaign_commands.register(app)
-    series_commands.register(app)
-    runner = CliRunner()
-
-    def run(*args: str) -> str:
-        result = runner.invoke(app, list(args), catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    run("campaign", "create", str(SEED), "--slug", "baclofen")
-    exported = run("series", "export", "baclofen")
+    cli("campaign", "create", str(SEED), "--slug", "baclofen")
+    exported = cli("series", "export", "baclofen")
     assert exported.startswith("---\n") and exported.count("\nkind: lesson\n") == 7
     path = tmp_path / "series.md"
     path.write_text(exported, encoding="utf-8")
     with pytest.raises(StateError, match="nothing to change"):
-        runner.invoke(app, ["campaign", "reimport", "baclofen", str(path)], catch_exceptions=False)
+        cli("campaign", "reimport", "baclofen", str(path))
     path.write_text(exported.replace('series: "Baclofen Misuse"', 'series: "Baclofen, plainly"'), encoding="utf-8")
-    said = " ".join(run("campaign", "reimport", "baclofen", str(path)).split())
+    said = " ".join(cli("campaign", "reimport", "baclofen", str(path)).split())
     assert "version 2: series file series.md: series name 'Baclofen Misuse' -> 'Baclofen, plainly'" in said
-    assert run("series", "export", "baclofen") == path.read_text(encoding="utf-8")
+    assert cli("series", "export", "baclofen") == path.read_text(encoding="utf-8")
