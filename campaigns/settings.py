@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     # Apply webhook events' reactions in the web request instead of a Celery task (deployments without a worker).
     events_inline: bool = Field(False, alias="OUTREACH_EVENTS_INLINE")
     batch_size: int = Field(1000, alias="OUTREACH_BATCH_SIZE", ge=1, le=1000)
+    # Importing an article from a URL reaches only public addresses; true lets it fetch from loopback and private
+    # networks too (tests, a page served on a laptop). Never on a server: it would let a URL reach internal services.
+    fetch_private: bool = Field(False, alias="OUTREACH_FETCH_PRIVATE_ADDRESSES")
 
     @field_validator("base_url")
     @classmethod

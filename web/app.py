@@ -49,6 +49,7 @@ ROUTERS: list[str] = [
     "web.embedded_signup:router",
     "web.webhooks:make_webhook_router",
     "web.admin.sign_in:router",
+    "web.admin.series_pages:router",  # before the admin pages: /admin/campaigns/new is no campaign's slug
     "web.admin:router",
     "web.admin.team_pages:router",
     "web.admin.signup_form_page:router",

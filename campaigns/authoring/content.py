@@ -50,6 +50,12 @@ class StepContent:
         """(html, text) for one recipient: text values escaped for the HTML part, blocks put in as rendered."""
         return (_join(self._html_parts, values, html_value), _join(self._text_parts, values, text_value))
 
+    def fill_subject(self, values: Mapping[str, SlotValue]) -> str:
+        """The subject for one recipient (a merge tag in it is a slot, like the body's)."""
+        if "%%" not in self.subject:
+            return self.subject
+        return _join(tuple(SLOT.split(self.subject)), values, text_value)
+
     def with_filled(self, values: Mapping[str, SlotValue]) -> StepContent:
         """The same content with these slots filled for everyone who gets it (one country's crisis lines, say) and
         the others left as markers: a variant, made once and then filled per recipient like any content."""

@@ -19,6 +19,9 @@ from campaigns.authoring.article import Article, Block, BulletList, Paragraph, S
 from campaigns.authoring.sentences import first_sentence, sentence_case, split_sentences
 
 SUBJECT_MAX = 60
+# What staff may store: past SUBJECT_MAX the editor warns (phones show about 40 characters, desktop inboxes about
+# 60-70); past this it refuses (RFC 5322 lines stop at 998, and no inbox shows a subject this long).
+SUBJECT_LIMIT = 150
 PREHEADER_MIN, PREHEADER_MAX = 40, 90
 # What staff may store (editing refuses longer); the planner itself stays within PREHEADER_MAX.
 PREHEADER_LIMIT = 110

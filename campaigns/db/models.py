@@ -91,6 +91,8 @@ class CampaignVersion(Base):
     number: Mapped[int] = mapped_column(Integer)
     article_source: Mapped[str] = mapped_column(Text)  # the article text the steps were planned from
     article_format: Mapped[str] = mapped_column(String(10))  # text | markdown | html
+    # The series as staff shaped it (campaigns.authoring.draft.SeriesDraft as JSON); None in versions made before it.
+    series: Mapped[str | None] = mapped_column(Text, nullable=True)
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     campaign: Mapped[Campaign] = relationship(back_populates="versions")

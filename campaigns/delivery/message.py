@@ -46,7 +46,7 @@ def build_message(batch: Batch, recipient: Recipient, *, now: datetime, html: st
     msg["To"] = Address(_one_line(recipient.name or ""), addr_spec=recipient.email)
     if brand.reply_to:
         msg["Reply-To"] = brand.reply_to
-    msg["Subject"] = _one_line(batch.content.subject)
+    msg["Subject"] = _one_line(batch.content.fill_subject(recipient.values))
     msg["Date"] = _utc(now)
     msg["MIME-Version"] = "1.0"
     for name, value in added.items():

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup
 from sqlalchemy.orm import Session
 
-from campaigns.authoring.content import SLOTS, SlotValue, StepContent
+from campaigns.authoring.content import SLOT, SLOTS, SlotValue, StepContent
+from campaigns.authoring.inbox import SUBJECT_LIMIT
 from campaigns.authoring.planning import PREHEADER_LIMIT, PREHEADER_MAX, PREHEADER_MIN, SUBJECT_MAX
 from campaigns.brand import PLACEHOLDER_HOST, Brand
 from campaigns.db.models import Campaign, StepRow
@@ -144,13 +145,20 @@ def check_step(
 ) -> list[Problem]:
     """The problems of one stored step, filled with `values`."""
     n, out = row.number, []
-    subject, preheader = row.subject.strip(), row.preheader.strip()
+    # A merge tag in the subject or preheader is a slot like the body's: judged as the sample reader gets it.
+    unknown_in_lines = (set(SLOT.findall(row.subject)) | set(SLOT.findall(row.preheader))) - set(SLOTS)
+    subject = StepContent(row.subject, "", "", "").fill_subject(values).strip()
+    preheader = StepContent(row.preheader, "", "", "").fill_subject(values).strip()
     if not subject:
         out.append(Problem(n, "the subject is empty"))
+    elif len(subject) > SUBJECT_LIMIT:
+        out.append(Problem(n, f"the subject is {len(subject)} characters; keep it to {SUBJECT_LIMIT}"))
     elif len(subject) > SUBJECT_MAX:
         out.append(
             Problem(
-                n, f"the subject is {len(subject)} characters; inboxes cut it after about {SUBJECT_MAX}: shorten it"
+                n,
+                f"the subject is {len(subject)} characters; inboxes cut it after about {SUBJECT_MAX}: shorten it",
+                blocking=False,
             )
         )
     if len(preheader) > PREHEADER_LIMIT:
@@ -169,7 +177,7 @@ def check_step(
         if UNRENDERED.search(value):
             out.append(Problem(n, f"the {label} holds template syntax: {value!r}"))
     content = StepContent(row.subject, row.preheader, row.html, row.text)
-    unknown = content.slots - set(SLOTS)
+    unknown = (content.slots | unknown_in_lines) - set(SLOTS)
     if unknown:
         out.append(Problem(n, f"unknown placeholder(s) {', '.join(f'%%{u}%%' for u in sorted(unknown))}"))
     html, text = content.fill(values)

@@ -8,7 +8,7 @@ comes next, so a subscriber already past a step is never mailed it again and one
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum, auto
 from pathlib import Path
@@ -18,13 +18,16 @@ from sqlalchemy.orm import Session
 
 from campaigns.audit import audit
 from campaigns.authoring.content import StepContent
+from campaigns.authoring.draft import from_series, to_series
+from campaigns.authoring.inbox import SUBJECT_LIMIT
+from campaigns.authoring.merge_tags import to_slots
 from campaigns.authoring.parsing import ArticleSource, parse_source, read_file
 from campaigns.authoring.planning import (
     DEFAULT_DELAY_DAYS,
     PREHEADER_LIMIT,
-    SUBJECT_MAX,
     plan_series,
 )
+from campaigns.authoring.series import Series
 from campaigns.brand import Brand
 from campaigns.db.models import (
     Campaign,
@@ -45,10 +48,13 @@ from campaigns.delivery.schedule import (
 from campaigns.errors import NotFound, StateError
 from campaigns.management.lifecycle import require_move
 from campaigns.management.records import (
+    article_for,
     current_steps,
+    draft_of,
     get_campaign,
     source_of,
     store_version,
+    stored_draft,
     stored_series,
     titled,
     version_steps,
@@ -78,6 +84,7 @@ class Change:
     before: str = ""
     after: str = ""
     diff: tuple[str, ...] = ()  # unified diff of the text version, for `content`
+    words: tuple[tuple[str, str], ...] = ()  # the changed words in context, for `content`: (same|del|ins, text)
 
     def __str__(self) -> str:
         if self.field == "added":
@@ -111,29 +118,45 @@ def edit_step(
     if not 1 <= number <= len(rows):
         raise NotFound(f"campaign {slug!r} has no step {number}: its steps are 1 to {len(rows)}")
     old = rows[number - 1]
-    new_subject = _valid_subject(subject) if subject is not None else old.subject
-    new_preheader = _valid_preheader(preheader) if preheader is not None else old.preheader
+    draft = draft_of(s, campaign)
+    typed = draft.emails[number - 1]
+    new_subject = _valid_subject(subject) if subject is not None else typed.subject
+    new_preheader = _valid_preheader(preheader) if preheader is not None else typed.preheader
     new_delay = _valid_delay(number, delay_days) if delay_days is not None else old.delay_days
     changes = [
         f"{label} {a!r} -> {b!r}"
         for label, a, b in (
-            ("subject", old.subject, new_subject),
-            ("preheader", old.preheader, new_preheader),
+            ("subject", typed.subject, new_subject),
+            ("preheader", typed.preheader, new_preheader),
             ("delay", old.delay_days, new_delay),
         )
         if a != b
     ]
     if not changes:
         raise StateError(f"step {number} of {slug!r} already has these values: nothing to change")
-
-    edited = {number: (new_subject, new_preheader, new_delay)}
+    emails = list(draft.emails)
+    emails[number - 1] = replace(typed, subject=new_subject, preheader=new_preheader, delay_days=new_delay)
+    new_draft = replace(draft, emails=tuple(emails))
+    edited = {
+        number: (
+            to_slots(new_subject, f"the subject of email {number}", "subject"),
+            to_slots(new_preheader, f"the preheader of email {number}", "preheader"),
+            new_delay,
+        )
+    }
     # The edited step; the one before it, whose "Next:" line names this one by its subject; and the welcome email,
     # which lists the lessons by subject and says how often they come. A step whose content comes out the same
     # stays byte for byte what it was. (No preheader is recompiled: none depends on a delay or another subject.)
     recompile = {number, max(1, number - 1), 1}
     new_rows = _next_rows(s, campaign, rows, brand, edited, recompile)
     version = store_version(
-        s, campaign, new_rows, *source_of(s, campaign), note=f"step {number}: " + "; ".join(changes), now=now
+        s,
+        campaign,
+        new_rows,
+        *source_of(s, campaign),
+        note=f"step {number}: " + "; ".join(changes),
+        now=now,
+        draft=new_draft,
     )
     if new_delay != old.delay_days:
         reschedule_waiting(s, campaign, new_rows, steps={number})
@@ -191,7 +214,6 @@ def reimport_article(
     page) or, without one, from the stored article with today's brand and templates. Staff edits to subjects,
     preheaders and delays are kept while the article still plans the same steps (same count, kinds and sections);
     otherwise the new plan is taken as it is."""
-    from campaigns.authoring.render import compile_step
 
     campaign = get_campaign(s, slug)
     require_move(campaign, "edit")
@@ -199,19 +221,34 @@ def reimport_article(
     source, fmt = source_of(s, campaign)
     name = Path(f"{slug}.stored")
     revised = path if isinstance(path, ArticleSource) or path is None else read_file(Path(path))
-    if revised is not None:
-        source, fmt, name = revised.text, revised.fmt, revised.name
-    delay = rows[1].delay_days if len(rows) > 1 else DEFAULT_DELAY_DAYS
-    series = plan_series(parse_source(source, fmt, name), delay_days=max(1, delay))
-    # Subscribers signed up for the series under its title ("email 3 of 9 of <title>"): it stays as it was.
-    series = titled(series, campaign.title)
-    same_shape = [(st.kind, st.section_headings) for st in series.steps] == [(r.kind, r.sections) for r in rows]
-    if same_shape:
-        series = with_stored_values(series, rows)
-    new_rows = []
-    for step in series.steps:
-        content = compile_step(series, step, brand)
-        new_rows.append(_row(step.number, step.kind, step.delay_days, step.section_headings, step.words, content))
+    kept = stored_draft(s, campaign)
+    overrides = dict(kept.overrides) if kept is not None else {}
+    same_shape = True
+    if revised is None and kept is not None:
+        # The series as staff shaped it, compiled again: their words and cuts stay, only brand and templates move.
+        series = with_stored_values(to_series(kept, article_for(s, campaign, overrides, kept.name)), rows)
+        draft = kept
+    else:
+        if revised is not None:
+            source, fmt, name = revised.text, revised.fmt, revised.name
+        delay = rows[1].delay_days if len(rows) > 1 else DEFAULT_DELAY_DAYS
+        # Block ids depend only on what a block says, so the blocks staff kept or dropped keep their choice.
+        series = plan_series(parse_source(source, fmt, name, overrides or None), delay_days=max(1, delay))
+        # Subscribers signed up for the series under its title ("email 3 of 9 of <title>"): it stays as it was.
+        series = titled(series, campaign.title)
+        same_shape = [(st.kind, st.section_headings) for st in series.steps] == [(r.kind, r.sections) for r in rows]
+        if same_shape:
+            series = with_stored_values(series, rows)
+        draft = from_series(series, overrides)
+        if same_shape and kept is not None:
+            draft = replace(
+                draft,
+                emails=tuple(
+                    replace(e, subject=k.subject, preheader=k.preheader)
+                    for e, k in zip(draft.emails, kept.emails, strict=True)
+                ),
+            )
+    new_rows = compiled_rows(series, brand)
     if [_essence(r) for r in new_rows] == [_essence(r) for r in rows] and source == source_of(s, campaign)[0]:
         raise StateError(
             f"re-import of {slug!r} changes nothing: the article, brand and templates give the same "
@@ -228,21 +265,25 @@ def reimport_article(
     note = f"re-imported {what}: {len(new_rows)} steps" + (
         "" if same_shape else " (re-planned; earlier edits replaced)"
     )
-    version = store_version(s, campaign, new_rows, source, fmt, note=note, now=now)
+    version = store_version(s, campaign, new_rows, source, fmt, note=note, now=now, draft=draft)
     if removed > 0:
-        # Those already past the new last step have had the whole series.
-        s.execute(
-            update(Enrollment)
-            .where(
-                Enrollment.campaign_id == campaign.id,
-                Enrollment.status == "active",
-                Enrollment.next_step > len(new_rows),
-            )
-            .values(status="completed", next_due_at=None)
-        )
+        complete_past(s, campaign, len(new_rows))
     reschedule_waiting(s, campaign, new_rows)
     audit(s, campaign, actor, "reimported", f"version {version.number}: {note}", now)
     return version
+
+
+def complete_past(s: Session, campaign: Campaign, last: int) -> None:
+    """Those already past the new last step have had the whole series: their enrollment is completed."""
+    s.execute(
+        update(Enrollment)
+        .where(
+            Enrollment.campaign_id == campaign.id,
+            Enrollment.status == "active",
+            Enrollment.next_step > last,
+        )
+        .values(status="completed", next_due_at=None)
+    )
 
 
 def _refuse_removing_in_flight(s: Session, campaign: Campaign, keep: int) -> None:
@@ -293,10 +334,41 @@ def diff_versions(s: Session, slug: str, a: int, b: int) -> list[Change]:
                     x.text.splitlines(), y.text.splitlines(), f"version {a}", f"version {b}", n=1, lineterm=""
                 )
             )
-            out.append(Change(n, "content", after="text and HTML" if x.html != y.html else "text", diff=lines))
+            out.append(
+                Change(
+                    n,
+                    "content",
+                    after="text and HTML" if x.html != y.html else "text",
+                    diff=lines,
+                    words=word_changes(x.text, y.text),
+                )
+            )
         elif x.html != y.html:
             out.append(Change(n, "content", after="HTML only, the text is the same"))
     return out
+
+
+def word_changes(before: str, after: str, context: int = 6) -> tuple[tuple[str, str], ...]:
+    """The words that changed between two texts, each run with a few words of context either side (runs of
+    unchanged words between changes are shortened to "…")."""
+    a, b = before.split(), after.split()
+    out: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            same = a[i1:i2]
+            if len(same) > 2 * context:
+                head = " ".join(same[:context]) if out else ""
+                tail = " ".join(same[-context:]) if i2 < len(a) or j2 < len(b) else ""
+                same_text = " … ".join(t for t in (head, tail) if t)
+                out.append(("same", ("… " if not head else "") + same_text + (" …" if not tail else "")))
+            else:
+                out.append(("same", " ".join(same)))
+            continue
+        if i2 > i1:
+            out.append(("del", " ".join(a[i1:i2])))
+        if j2 > j1:
+            out.append(("ins", " ".join(b[j1:j2])))
+    return tuple(out)
 
 
 def version_notes(s: Session, slug: str, a: int, b: int) -> list[tuple[int, str]]:
@@ -404,6 +476,23 @@ def _next_rows(
     return out
 
 
+def compiled_rows(series: Series, brand: Brand) -> list[StepRow]:
+    """New, unsaved rows for every step of the series, each compiled once."""
+    from campaigns.authoring.render import compile_step
+
+    return [
+        _row(
+            step.number,
+            step.kind,
+            step.delay_days,
+            step.section_headings,
+            step.words,
+            compile_step(series, step, brand),
+        )
+        for step in series.steps
+    ]
+
+
 def _copy(r: StepRow, **changes) -> StepRow:
     values = {
         c: getattr(r, c)
@@ -435,9 +524,9 @@ def _valid_subject(value: str) -> str:
     value = clean_line(value)
     if not value:
         raise StateError("the subject cannot be empty", field="subject")
-    if len(value) > SUBJECT_MAX:
+    if len(value) > SUBJECT_LIMIT:
         raise StateError(
-            f"the subject is {len(value)} characters; keep it to {SUBJECT_MAX} (inboxes cut longer ones)",
+            f"the subject is {len(value)} characters; keep it to {SUBJECT_LIMIT} (inboxes show about 60)",
             field="subject",
         )
     return value

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.audit import audit
+from campaigns.authoring.draft import SeriesDraft, from_series, to_series
 from campaigns.authoring.parsing import ArticleSource, parse_loaded, read_file
 from campaigns.authoring.planning import DEFAULT_DELAY_DAYS, plan_series
 from campaigns.authoring.render import compile_step
@@ -123,13 +124,23 @@ def create_campaign(
     )
     s.add(campaign)
     s.flush()
-    add_version(s, campaign, series, brand, source, now, note="created")
+    # The steps are compiled from the draft staff will edit, so what the editor shows is what is sent.
+    draft = from_series(series)
+    series = to_series(draft, series.article)
+    add_version(s, campaign, series, brand, source, now, note="created", draft=draft)
     audit(s, campaign, actor, "created", f"from {source.label}, {len(series.steps)} steps", now)
     return campaign
 
 
 def add_version(
-    s: Session, campaign: Campaign, series: Series, brand: Brand, source: ArticleSource, now: datetime, note: str
+    s: Session,
+    campaign: Campaign,
+    series: Series,
+    brand: Brand,
+    source: ArticleSource,
+    now: datetime,
+    note: str,
+    draft: SeriesDraft | None = None,
 ) -> CampaignVersion:
     """Store a new immutable version of the campaign's steps, compiled once each, and make it current."""
     rows = []
@@ -149,7 +160,7 @@ def add_version(
             )
         )
     # The text as the parser read it (BOM and CR line ends gone), so later edits re-plan exactly the same steps.
-    return store_version(s, campaign, rows, source.text, source.fmt, note, now)
+    return store_version(s, campaign, rows, source.text, source.fmt, note, now, draft=draft)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaigns.authoring.article import Article
 from campaigns.authoring.content import StepContent
+from campaigns.authoring.draft import SeriesDraft, from_series, to_series
 from campaigns.authoring.parsing import parse_source
 from campaigns.authoring.planning import DEFAULT_DELAY_DAYS, plan_series
 from campaigns.authoring.render import compile_step
@@ -28,8 +30,11 @@ def store_version(
     article_format: str,
     note: str,
     now: datetime,
+    draft: SeriesDraft | None = None,
 ) -> CampaignVersion:
-    """Store `steps` (new, unsaved rows) as the next version of the campaign and make it current."""
+    """Store `steps` (new, unsaved rows) as the next version of the campaign and make it current, with the series
+    draft they were compiled from (without one, the current version's draft is carried over unchanged)."""
+    series = draft.to_json() if draft is not None else _draft_json(s, campaign)
     number = (
         s.scalar(select(func.max(CampaignVersion.number)).where(CampaignVersion.campaign_id == campaign.id)) or 0
     ) + 1
@@ -40,6 +45,7 @@ def store_version(
         created_at=now,
         article_source=article_source,
         article_format=article_format,
+        series=series,
     )
     s.add(version)
     s.flush()
@@ -89,8 +95,47 @@ def rendered_again(s: Session, campaign: Campaign, rows: list[StepRow], brand: B
     return [compile_step(series, step, brand) for step in series.steps]
 
 
+def _draft_json(s: Session, campaign: Campaign, number: int | None = None) -> str | None:
+    if not campaign.current_version:
+        return None
+    return s.scalar(
+        select(CampaignVersion.series).where(
+            CampaignVersion.campaign_id == campaign.id,
+            CampaignVersion.number == (number or campaign.current_version),
+        )
+    )
+
+
+def stored_draft(s: Session, campaign: Campaign, number: int | None = None) -> SeriesDraft | None:
+    """The series draft stored with a version (the current one by default); None for a version made before drafts."""
+    text = _draft_json(s, campaign, number)
+    return SeriesDraft.from_json(text) if text else None
+
+
+def draft_of(s: Session, campaign: Campaign) -> SeriesDraft:
+    """The current version's series draft; for a version made before drafts, the one its stored article and steps
+    give."""
+    draft = stored_draft(s, campaign)
+    if draft is not None:
+        return draft
+    return from_series(stored_series(s, campaign, current_steps(s, campaign)))
+
+
+def article_for(s: Session, campaign: Campaign, overrides: dict[str, bool] | None = None, title: str = "") -> Article:
+    """The stored article parsed again with the staff's kept and dropped blocks, under the series name."""
+    source, fmt = source_of(s, campaign)
+    article = parse_source(source, fmt, Path(f"{campaign.slug}.stored"), overrides or None)
+    return replace(article, title=title or campaign.title)
+
+
 def stored_series(s: Session, campaign: Campaign, rows: list[StepRow]) -> Series:
-    """The series the stored article plans, with each step's subject, preheader and delay taken from `rows`."""
+    """The series of the current version: from its draft (the draft and `rows` are stored together) or, for a
+    version made before drafts, the one the stored article plans with each step's subject, preheader and delay
+    taken from `rows`."""
+    draft = stored_draft(s, campaign)
+    if draft is not None:
+        series = to_series(draft, article_for(s, campaign, dict(draft.overrides), draft.name))
+        return with_stored_values(series, rows)
     source, fmt = source_of(s, campaign)
     series = titled(
         plan_series(parse_source(source, fmt, Path(f"{campaign.slug}.stored")), delay_days=DEFAULT_DELAY_DAYS),

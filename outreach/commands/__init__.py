@@ -21,11 +21,13 @@ TITLE = typer.Option(None, "--title", help="The series title, instead of the one
 
 def load_article(spec: str) -> ArticleSource:
     """The article a command names: a file, a web address, or "-" for standard input."""
-    from campaigns.authoring.parsing import STDIN, load_source
+    from campaigns.authoring.parsing import STDIN, is_url, load_source
+    from outreach.bootstrap import get_settings
 
     if spec == STDIN and sys.stdin.isatty():
         typer.echo("Paste the article, then press Ctrl-D on a new line:", err=True)
-    return load_source(spec)
+    allow_private = get_settings().fetch_private if is_url(spec) else False
+    return load_source(spec, allow_private=allow_private)
 
 
 class UsageMistake(typer.BadParameter):

@@ -243,17 +243,22 @@ def reimport(
     slug: str,
     source: str | None = typer.Argument(
         None,
-        help="The revised article (a file, a web address, or - for standard input); without it, compile the "
-        "stored article again with today's brand",
+        help="The revised article (a file, a web address, or - for standard input), or a series file written by "
+        "`outreach series export`; without it, compile the series again with today's brand and templates",
     ),
     actor: str | None = ACTOR,
 ) -> None:
-    """Re-import a revised article (a new version; who is past a step is not mailed it again)."""
+    """Re-import a revised article or an edited series file (a new version; an unedited series file makes none;
+    who is past a step is not mailed it again)."""
     from campaigns.management.editing import reimport_article
+    from campaigns.management.series_edits import is_series_file, reimport_series
 
     revised = load_article(source) if source is not None else None
     with get_session_factory().begin() as s:
-        v = reimport_article(s, slug, revised, get_brand(), now(), actor=acting_as(actor))
+        if revised is not None and is_series_file(revised.text):
+            v = reimport_series(s, slug, revised.text, revised.label, get_brand(), now(), actor=acting_as(actor))
+        else:
+            v = reimport_article(s, slug, revised, get_brand(), now(), actor=acting_as(actor))
     console.print(f"{slug}: version {v.number}: {plain(v.note)}", highlight=False)
 
 

@@ -17,7 +17,9 @@ from outreach.bootstrap import get_brand, get_settings
 from outreach.commands import ARTICLE_HELP, TITLE, load_article
 from outreach.terminal import plain, shown, visible
 
-series_app = typer.Typer(no_args_is_help=True, help="Plan a drip series from an article.")
+series_app = typer.Typer(
+    no_args_is_help=True, help="Plan a drip series from an article; export a campaign's series as one Markdown file."
+)
 console = Console()
 
 
@@ -34,6 +36,18 @@ def load_series(spec: str | Path, delay_days: int = DEFAULT_DELAY_DAYS, title: s
     source = load_article(spec) if isinstance(spec, str) else load_source(spec)
     article = parse_loaded(source)
     return plan_series(replace(article, title=title) if title else article, delay_days=delay_days)
+
+
+@series_app.command("export")
+def export(slug: str) -> None:
+    """Write a campaign's whole series as one Markdown file (front matter per email) on standard output; edit it
+    and read it back with `outreach campaign reimport SLUG FILE`."""
+    from campaigns.management.series_edits import export_series
+    from outreach.bootstrap import get_session_factory
+
+    with get_session_factory()() as s:
+        text = export_series(s, slug)
+    typer.echo(text, nl=False)
 
 
 @series_app.command("plan")

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from campaigns.settings import PROJECT_ROOT
 from outreach import bootstrap
 from outreach.commands import campaign as campaign_commands
+from outreach.commands import series as series_commands
 
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
 OUTREACH = Path(sys.executable).parent / "outreach"
@@ -46,6 +47,7 @@ def env(db_url, session_factory, tmp_path, monkeypatch) -> dict[str, str]:
 def cli(env):
     app = typer.Typer()
     campaign_commands.register(app)
+    series_commands.register(app)
     runner = CliRunner()
 
     def run(*args: str) -> str:
@@ -152,3 +154,20 @@ def test_a_campaign_from_pasted_html_keeps_the_pasted_text_for_later_versions(cl
     revised = PASTED.replace("weeks ahead", "weeks and months ahead")
     again = piped("campaign", "reimport", "relapse", "-", text=revised)
     assert again.returncode == 0 and "re-imported from pasted text" in again.stdout
+
+
+def test_series_export_then_reimport_round_trips_and_an_edit_is_a_version(cli, tmp_path):
+    """`outreach series export SLUG > series.md`, then `outreach campaign reimport SLUG series.md`."""
+    from campaigns.errors import StateError
+
+    cli("campaign", "create", str(SEED), "--slug", "baclofen")
+    exported = cli("series", "export", "baclofen")
+    assert exported.startswith("---\n") and exported.count("\nkind: lesson\n") == 7
+    path = tmp_path / "series.md"
+    path.write_text(exported, encoding="utf-8")
+    with pytest.raises(StateError, match="nothing to change"):
+        cli("campaign", "reimport", "baclofen", str(path))
+    path.write_text(exported.replace('series: "Baclofen Misuse"', 'series: "Baclofen, plainly"'), encoding="utf-8")
+    said = " ".join(cli("campaign", "reimport", "baclofen", str(path)).split())
+    assert "version 2: series file series.md: series name 'Baclofen Misuse' -> 'Baclofen, plainly'" in said
+    assert cli("series", "export", "baclofen") == path.read_text(encoding="utf-8")

@@ -12,14 +12,14 @@ from campaigns.settings import PROJECT_ROOT
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
 
 
-def outreach(*args: str, cwd=PROJECT_ROOT) -> subprocess.CompletedProcess:
+def outreach(*args: str, cwd=PROJECT_ROOT, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "outreach", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
         timeout=120,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200", **env},
     )
 
 
@@ -148,10 +148,14 @@ def test_plan_and_preview_of_a_web_page(tmp_path):
         app.get("/kratom")(lambda: Response(KRATOM.read_bytes(), media_type="text/html; charset=utf-8"))
         return app
 
+    # The page is on 127.0.0.1: reachable only with the setting that lifts the guard against private addresses.
+    local = {"OUTREACH_FETCH_PRIVATE_ADDRESSES": "true"}
     with served(make_app) as base:
-        plan = outreach("series", "plan", f"{base}/kratom", "--json", "--title", "Kratom for Families")
-        text = outreach("preview", f"{base}/kratom", "--step", "2", "--format", "text")
-        missing = outreach("series", "plan", f"{base}/missing")
+        plan = outreach("series", "plan", f"{base}/kratom", "--json", "--title", "Kratom for Families", **local)
+        text = outreach("preview", f"{base}/kratom", "--step", "2", "--format", "text", **local)
+        missing = outreach("series", "plan", f"{base}/missing", **local)
+        guarded = outreach("series", "plan", f"{base}/kratom")
+    assert guarded.returncode == 1 and "127.0.0.1 is a private or local address" in guarded.stderr
     assert plan.returncode == 0, plan.stderr
     assert json.loads(plan.stdout)["title"] == "Kratom for Families"
     assert text.returncode == 0 and "kratom" in text.stdout.lower()

@@ -200,3 +200,13 @@ def test_spamassassin_local_score_is_low(tmp_path):
     ).stdout
     score = float(re.search(rb"X-Spam-Status: \w+, score=(-?[0-9.]+)", out).group(1))
     assert score <= 1.0, out.decode(errors="replace")[-2000:]
+
+
+def test_a_merge_tag_in_the_subject_is_filled_per_recipient():
+    """A subject staff wrote with {{ first_name }} is stored with the slot; each recipient's email says their name."""
+    content = StepContent("%%first_name%%, how misuse starts", "What to watch for", HTML, TEXT)
+    r = recipient(name="Dana Reyes")
+    html, text = content.fill(r.values)
+    msg = build_message(Batch(content, BRAND, "baclofen", 2, (r,)), r, now=NOW, html=html, text=text)
+    assert parsed(msg)["Subject"] == "Dana, how misuse starts"
+    assert b"%%" not in msg.as_bytes()

@@ -96,13 +96,13 @@ def test_failed_checks_block_scheduling_with_the_list_of_what_to_fix(session_fac
     cid = make_campaign(session_factory, status="draft")
     enroll(session_factory, cid, 1)
     with session_factory.begin() as s:
-        s.execute(update(StepRow).where(StepRow.number == 2).values(subject="x" * 70))
+        s.execute(update(StepRow).where(StepRow.number == 2).values(subject="x" * 151))
         s.execute(update(StepRow).where(StepRow.number == 3).values(html="<p>{{ unrendered }}</p>"))
     with pytest.raises(StateError) as caught, session_factory.begin() as s:
         schedule_campaign(s, "test", START, START - timedelta(days=1), actor="ana")
     message = str(caught.value)
     assert message.startswith("cannot schedule campaign 'test': 2 check(s) failed:")
-    assert "step 2: the subject is 70 characters" in message and "step 3: unrendered template syntax" in message
+    assert "step 2: the subject is 151 characters" in message and "step 3: unrendered template syntax" in message
     with session_factory() as s:
         assert s.scalar(select(Campaign.status)) == "draft"
 

@@ -228,7 +228,10 @@ def test_a_delay_edit_moves_the_next_email_of_those_waiting_for_that_step(sessio
 
 BAD_EDITS = [
     ({"subject": ""}, "cannot be empty"),
-    ({"subject": "x" * 61}, "61 characters"),
+    # Past 60 the editor warns; past 150 it refuses (see campaigns.authoring.inbox.SUBJECT_LIMIT).
+    ({"subject": "x" * 151}, "151 characters"),
+    ({"subject": "Hi {{ nmae }}"}, "unknown merge tag `nmae` in the subject of email 3; allowed: first_name"),
+    ({"preheader": "For you *|FNAME|*"}, r"\*\|FNAME\|\* in the preheader of email 3 is a Mailchimp merge tag"),
     ({"preheader": "y" * 111}, "111 characters"),
     ({"delay_days": 0}, "1 to 365 days"),
     ({"subject": "Is Baclofen Considered an Addictive Drug?"}, "nothing to change"),

@@ -95,7 +95,9 @@ def test_staff_edit_a_step_enroll_schedule_pause_and_resume_in_the_browser(serve
     page.click("#schedule")
     assert "has no subscribers" in page.text_content("#error")
 
-    page.click("#enroll-all")
+    page.click("#enroll-all")  # asks first, saying how many
+    assert page.text_content("h1") == "Enroll 3 subscribers in Baclofen Misuse?"
+    page.click("#confirm")
     assert page.text_content("#message") == "3 subscribers enrolled."
     assert "3 enrolled" in page.text_content("#audience").replace("\n", " ").replace(
         "  ", " "

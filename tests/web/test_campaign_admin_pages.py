@@ -80,10 +80,10 @@ def test_a_refusal_is_shown_on_the_page_with_its_reason(client):
     page = client.get("/admin/campaigns/baclofen/manage")
     answer = client.post(
         "/admin/campaigns/baclofen/steps/3",
-        data={"csrf": form_token(page.text), "subject": "x" * 70, "preheader": "p", "delay_days": "2"},
+        data={"csrf": form_token(page.text), "subject": "x" * 170, "preheader": "p", "delay_days": "2"},
     )
     assert answer.status_code == 400  # a wrong field; a move that cannot be made is a 409
-    assert "The subject is 70 characters; keep it to 60" in answer.text
+    assert "The subject is 170 characters; keep it to 150" in answer.text
     answer = client.post("/admin/campaigns/baclofen/resume", data={"csrf": form_token(page.text)})
     assert answer.status_code == 409 and "only a paused campaign can be resumed" in answer.text
 

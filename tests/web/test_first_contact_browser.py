@@ -130,7 +130,8 @@ def test_the_admin_on_a_staff_members_own_clock_with_refused_forms_and_notices(a
         assert in_view(page, "#message")
         shot(page, "admin-04-step-saved-in-view", full_page=False)
 
-        page.click("#enroll-all")
+        page.click("#enroll-all")  # asks first, saying how many
+        page.click("#confirm")
         assert page.text_content("#message") == "3 subscribers enrolled."
         page.fill("#start", "2026-12-01T09:00")
         page.click("#schedule")

@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from campaigns.authoring.merge_tags import from_slots
 from campaigns.management.checks import shown_link
 from campaigns.team.accounts import role_at_least
 from web.admin.auth import ROLE_REFUSED_TITLE, AdminSession, read_session
@@ -80,7 +81,9 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-env.filters.update(pct=pct, when=when, duration=duration, iso_utc=iso_utc, sentence=sentence, shown_link=shown_link)
+env.filters.update(
+    pct=pct, when=when, duration=duration, iso_utc=iso_utc, sentence=sentence, shown_link=shown_link, as_tags=from_slots
+)
 
 
 def render_admin(

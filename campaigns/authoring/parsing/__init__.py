@@ -31,6 +31,7 @@ __all__ = [
     "describe",
     "detect_format",
     "fetch_article",
+    "is_url",
     "load_source",
     "parse_article",
     "parse_html",
@@ -59,9 +60,9 @@ def parse_article(path: Path, overrides: dict[str, bool] | None = None) -> Artic
     return parse_source(source.text, source.fmt, source.name, overrides)
 
 
-def load_source(spec: str | Path, stdin: BinaryIO | None = None) -> ArticleSource:
+def load_source(spec: str | Path, stdin: BinaryIO | None = None, *, allow_private: bool = False) -> ArticleSource:
     """The article named by `spec`: "-" reads standard input (pasted text, Markdown or HTML), an http(s) address
-    is fetched, anything else is a file."""
+    is fetched (a public one only, unless `allow_private`), anything else is a file."""
     if str(spec) == STDIN:
         if stdin is None:
             import sys
@@ -69,7 +70,7 @@ def load_source(spec: str | Path, stdin: BinaryIO | None = None) -> ArticleSourc
             stdin = sys.stdin.buffer
         return read_pasted(stdin.read())
     if isinstance(spec, str) and is_url(spec):
-        return fetch_article(spec)
+        return fetch_article(spec, allow_private=allow_private)
     return read_file(Path(spec))
 
 

@@ -1,12 +1,20 @@
 """An article fetched from its web address with httpx: within set time and size limits, following a few redirects,
 only web pages (HTML, or Markdown and plain text served as such), decoded by the charset the server or the page
 declares. Each failure is one ArticleError naming the address and what went wrong.
+
+Only public addresses are fetched: a host that resolves to a loopback, private, link-local (cloud metadata at
+169.254.169.254) or otherwise non-global address is refused, at the first request and at every redirect, so a URL
+typed into the admin cannot reach the server's own network. `allow_private=True` (the setting
+OUTREACH_FETCH_PRIVATE_ADDRESSES, meant for tests and a laptop) lifts that. (A name that resolves differently
+between the check and the connection, DNS rebinding, is not covered: put the app behind an egress proxy for that.)
 """
 
 from __future__ import annotations
 
 import codecs
+import ipaddress
 import re
+import socket
 import time
 from email.message import Message
 from pathlib import Path, PurePosixPath
@@ -44,13 +52,20 @@ def fetch_article(
     total: float = TOTAL_SECONDS,
     max_bytes: int = MAX_BYTES,
     max_redirects: int = MAX_REDIRECTS,
+    allow_private: bool = False,
 ) -> ArticleSource:
-    """The article at `url` (http or https)."""
+    """The article at `url` (http or https) on a public address (any address with `allow_private`)."""
     if not is_url(url):
         raise ArticleError(url, None, "not a web address: use an http:// or https:// URL")
+
+    def check_host(request: httpx.Request) -> None:
+        if not allow_private:
+            _refuse_private(url, request.url.host, request.url.port)
+
     try:
         with (
             httpx.Client(
+                event_hooks={"request": [check_host]},
                 follow_redirects=True,
                 max_redirects=max_redirects,
                 timeout=httpx.Timeout(timeout),
@@ -78,6 +93,22 @@ def fetch_article(
         raise ArticleError(url, None, f"the page could not be read ({_reason(err)})") from None
     text = decode_article(data, url, encoding, empty="the page is empty")
     return ArticleSource(text, fmt or detect_format(text), _name_of(final), final)
+
+
+def _refuse_private(url: str, host: str, port: int | None) -> None:
+    """ArticleError unless every address `host` resolves to is a public one."""
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)}
+    except (socket.gaierror, UnicodeError):
+        raise ArticleError(url, None, f"cannot find the host {host!r}") from None
+    for address in found:
+        ip = ipaddress.ip_address(str(address).split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            raise ArticleError(
+                url,
+                None,
+                f"{host} is a private or local address ({ip}); only public web pages can be imported",
+            )
 
 
 def _check_status(url: str, response: httpx.Response) -> None:
