@@ -1,7 +1,7 @@
 """Issue 17: reader controls and the learning loop: a pace per enrollment, what readers did from an email's links
 (pacing, clicks on the call to action), "was this useful?" answers, and imported contacts put down to a lesson.
 
-Revision ID: 0007_17
+Revision ID: 0007
 Revises: 0006
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_17"
+revision: str = "0007"
 down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

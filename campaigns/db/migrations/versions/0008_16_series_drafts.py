@@ -1,8 +1,8 @@
 """Issue 16: the series as staff shape it (its name, each email's words, the kept and dropped blocks) stored with
 each campaign version as JSON, so the editor, the series file and rendering read the same thing.
 
-Revision ID: 0007_16
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_16"
-down_revision: str | Sequence[str] | None = "0006"
+revision: str = "0008"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
