@@ -6,6 +6,7 @@ value of the wrong type) exits 2 and says which `--help` to read; a refusal from
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 
@@ -43,6 +44,9 @@ COMMAND_MODULES = [
 ]
 
 
+# Once per process: main() may run many times in one process (the tests do), and Typer converts every registered
+# command on each run, so commands registered again on each run would pile up and slow every later run.
+@functools.cache
 def _register() -> None:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)
