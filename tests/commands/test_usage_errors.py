@@ -1,5 +1,7 @@
-"""Every kind of CLI mistake, each run as a process of the installed `outreach`: a usage mistake is one line naming
-the `--help` to read, with exit code 2; a refusal from the domain is one line with exit code 1; never a traceback."""
+"""Every kind of CLI mistake: a usage mistake is one line naming the `--help` to read, with exit code 2; a refusal
+from the domain is one line with exit code 1; never a traceback. Each usage mistake runs through `main()` in this
+process (the code path the installed command takes); the refusals and a group without its command run as processes
+of the installed `outreach`, so its entry point, exit codes and streams are proven too."""
 
 from __future__ import annotations
 
@@ -24,6 +26,12 @@ def run(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProc
     )
 
 
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """The `cli` fixture's database: one SQLite file (a usage mistake must not even create it)."""
+    return f"sqlite:///{tmp_path / 'o.db'}"
+
+
 def lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
@@ -46,11 +54,11 @@ def lines(text: str) -> list[str]:
         (("campaign", "window", "baclofen", "--cap", "5", "--no-cap"), "give --cap N or --no-cap, not both", None),
     ],
 )
-def test_a_usage_mistake_is_one_line_and_exit_code_2(tmp_path, args, says, help_of):
-    done = run(tmp_path, *args)
-    assert done.returncode == 2, done.stderr
-    assert "Traceback" not in done.stderr and done.stdout == ""
-    [line] = lines(done.stderr)
+def test_a_usage_mistake_is_one_line_and_exit_code_2(cli, tmp_path, args, says, help_of):
+    code, out, err = cli(*args)
+    assert code == 2, err
+    assert "Traceback" not in err and out == ""
+    [line] = lines(err)
     assert line.startswith("error: ") and says in line
     command = help_of or f"outreach {args[0]} {args[1]}"
     assert line.endswith(f"Try '{command} --help'.")
