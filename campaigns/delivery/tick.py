@@ -134,43 +134,66 @@ def _expire_leases(s: Session, now: datetime) -> tuple[int, int]:
     return requeued, len(lost)
 
 
+def plan_first_emails(s: Session, campaign: Campaign) -> int:
+    """Give a scheduled campaign's new enrollments (next_due_at NULL) their first due time, in the subscriber's own
+    time zone; the number planned. Called when the campaign is scheduled, so this work is done long before its
+    start and not in its send window; the tick calls it again for anyone enrolled since.
+
+    Everyone enrolled before the start, in one zone, gets the same time: one UPDATE per zone, not one per row.
+    Those enrolled after the start go from their own enrolment time, row by row (a few, as they come in)."""
+    start = campaign.start_at
+    if start is None:
+        return 0
+    window = window_of(campaign)
+    unplanned = (
+        Enrollment.campaign_id == campaign.id,
+        Enrollment.status == "active",
+        Enrollment.next_due_at.is_(None),
+    )
+    zones = s.scalars(
+        select(Subscriber.timezone)
+        .distinct()
+        .join(Enrollment, Enrollment.subscriber_id == Subscriber.id)
+        .where(*unplanned, Enrollment.enrolled_at <= start)
+    ).all()
+    planned = 0
+    for tz in zones:
+        planned += rows_changed(
+            s,
+            update(Enrollment)
+            .where(
+                *unplanned,
+                Enrollment.enrolled_at <= start,
+                Enrollment.subscriber_id.in_(select(Subscriber.id).where(Subscriber.timezone == tz)),
+            )
+            .values(next_due_at=first_due(start, start, zone(tz), window)),
+        )
+    late = s.execute(
+        select(Enrollment.id, Enrollment.enrolled_at, Subscriber.timezone)
+        .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+        .where(*unplanned, Enrollment.enrolled_at > start)
+    ).all()
+    update_each(
+        s, Enrollment.__table__.c.next_due_at, {eid: first_due(start, at, zone(tz), window) for eid, at, tz in late}
+    )
+    return planned + len(late)
+
+
 def _schedule_new(factory: sessionmaker[Session], now: datetime, page: int) -> int:
-    """Give new enrollments (next_due_at NULL) their first due time in the subscriber's own time zone."""
-    total, after = 0, 0
-    while True:
+    """Plan the first emails of anyone enrolled in a scheduled or running campaign since it was scheduled."""
+    with factory() as s:
+        waiting = s.scalars(
+            select(Enrollment.campaign_id)
+            .distinct()
+            .where(Enrollment.status == "active", Enrollment.next_due_at.is_(None))
+        ).all()
+    total = 0
+    for campaign_id in waiting:
         with factory.begin() as s:
-            rows = s.execute(
-                select(Enrollment.id, Enrollment.enrolled_at, Subscriber.timezone, Enrollment.campaign_id)
-                .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
-                .join(Campaign, Campaign.id == Enrollment.campaign_id)
-                .where(
-                    Enrollment.id > after,
-                    Enrollment.status == "active",
-                    Enrollment.next_due_at.is_(None),
-                    Campaign.status.in_(("scheduled", "running")),
-                    Campaign.start_at.is_not(None),
-                )
-                .order_by(Enrollment.id)
-                .limit(page)
-            ).all()
-            if not rows:
-                return total
-            campaigns = {
-                c.id: (c.start_at, window_of(c))
-                for c in s.scalars(select(Campaign).where(Campaign.id.in_({r.campaign_id for r in rows})))
-                if c.start_at is not None  # the query above only reads campaigns with a start
-            }
-            # Everyone enrolled before the start, in one zone, gets the same time: work it out once per zone.
-            due_at: dict[tuple, datetime] = {}
-            values = {}
-            for eid, enrolled, tz, cid in rows:
-                start, window = campaigns[cid]
-                key = (cid, tz, max(start, enrolled))
-                if key not in due_at:
-                    due_at[key] = first_due(start, enrolled, zone(tz), window)
-                values[eid] = due_at[key]
-            update_each(s, Enrollment.__table__.c.next_due_at, values)
-            total, after = total + len(rows), rows[-1][0]
+            campaign = s.get(Campaign, campaign_id)
+            if campaign is not None and campaign.status in ("scheduled", "running"):
+                total += plan_first_emails(s, campaign)
+    return total
 
 
 def _create_due(
