@@ -8,8 +8,9 @@ that email (pace, "was this useful?", the call to action) is that token with the
 
 A token is `<ids>.<time>.<tag>`: the ids joined by `-`, the Unix time it was made in hexadecimal, and a 128-bit
 keyed BLAKE2b tag over both (RFC 7693's MAC mode: one hashlib call, about 1 µs, where itsdangerous' signer took
-10 µs and `hmac.digest` 4 µs; the send path signs two or three links per email), with a key per purpose. Tokens made before, in itsdangerous' format (base64 JSON
-first, so never starting with a digit), keep verifying: emails already sent carry them for a year.
+10 µs and `hmac.digest` 4 µs; the send path signs two or three links per email), with a key per purpose. Tokens
+made before, in itsdangerous' format (base64 JSON first, so never starting with a digit), keep verifying: emails
+already sent carry them for a year.
 """
 
 from __future__ import annotations

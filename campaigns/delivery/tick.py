@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from campaigns.audit import audit
-from campaigns.db.models import Campaign, Delivery, Enrollment, Subscriber, Suppression
-from campaigns.db.sql import insert_ignore_many, is_in, rows_changed, update_each
+from campaigns.db.models import Campaign, Delivery, Enrollment, SendBatch, Subscriber, Suppression
+from campaigns.db.sql import chunked, insert_ignore_many, is_in, rows_changed, update_each
 from campaigns.delivery import state as ds
 from campaigns.delivery.message import new_message_token
 from campaigns.delivery.progress import advance_enrollments
@@ -113,25 +113,41 @@ def _stop_departed(s: Session) -> int:
 
 
 def _expire_leases(s: Session, now: datetime) -> tuple[int, int]:
-    requeued = rows_changed(
-        s,
-        update(Delivery)
-        .where(Delivery.status == ds.SENDING, Delivery.lease_until < now)
-        .values(status=ds.QUEUED, lease_until=None, updated_at=now),
-    )
-    # From `submitting` we cannot know whether the email left: settle it as unknown and move the enrollment on.
-    lost = s.execute(
-        select(Delivery.id, Delivery.enrollment_id).where(Delivery.status == ds.SUBMITTING, Delivery.lease_until < now)
-    ).all()
-    if lost:
-        s.execute(
-            update(Delivery)
-            .where(Delivery.id.in_([d for d, _ in lost]), Delivery.status == ds.SUBMITTING)
-            .values(status=ds.UNKNOWN, last_error="lease expired during submission", updated_at=now)
+    """Take back the batches whose lease ran out: a claim that never reached the provider goes back to `queued`,
+    one in submission becomes `unknown`; the batch is handed out again (by _HandOut, in this tick)."""
+    t = SendBatch.__table__
+    expired = list(
+        s.scalars(
+            select(t.c.id)
+            .where(t.c.status.in_((ds.BATCH_QUEUED, ds.BATCH_SENDING)), t.c.lease_until < now)
+            .with_for_update(skip_locked=True)
         )
-        advance_enrollments(s, [e for _, e in lost], now)
-        log.warning("tick: %d deliveries left in submission by a dead worker are now 'unknown'", len(lost))
-    return requeued, len(lost)
+    )
+    if not expired:
+        return 0, 0
+    requeued, lost = 0, 0
+    for ids in chunked(expired):
+        requeued += rows_changed(
+            s,
+            update(Delivery)
+            .where(is_in(s, Delivery.batch_id, ids), Delivery.status == ds.SENDING)
+            .values(status=ds.QUEUED, updated_at=now),
+        )
+        # From `submitting` we cannot know whether the email left: settle it as unknown and move the enrollment on.
+        gone = s.execute(
+            update(Delivery)
+            .where(is_in(s, Delivery.batch_id, ids), Delivery.status == ds.SUBMITTING)
+            .values(status=ds.UNKNOWN, last_error="lease expired during submission", updated_at=now)
+            .returning(Delivery.enrollment_id)
+        ).all()
+        advance_enrollments(s, [e for (e,) in gone], now)
+        lost += len(gone)
+        s.execute(
+            update(t).where(is_in(s, t.c.id, ids)).values(status=ds.BATCH_QUEUED, lease_until=None, updated_at=now)
+        )
+    if lost:
+        log.warning("tick: %d deliveries left in submission by a dead worker are now 'unknown'", lost)
+    return requeued, lost
 
 
 def plan_first_emails(s: Session, campaign: Campaign) -> int:
@@ -233,8 +249,9 @@ def _create_due(
                 rows = s.execute(due.limit(room)).all()
                 if not rows:
                     break
-                # Created with their queue lease: this tick hands them out itself (no second write to lease them),
-                # and a racing tick leaves them alone.
+                # The batches first, created with their queue lease: this tick hands them out itself (no second
+                # write to lease them), and a racing tick leaves them alone.
+                batch_of = _new_batches(s, campaign_id, rows, hand_out.batch_size, now)
                 new = insert_ignore_many(
                     s,
                     Delivery.__table__,
@@ -243,19 +260,23 @@ def _create_due(
                         {
                             "enrollment_id": eid,
                             "campaign_id": campaign_id,
+                            "batch_id": batch_of[eid],
                             "step_number": step,
                             "due_at": due_at,
                             "status": ds.QUEUED,
                             "attempts": 0,
                             "created_at": now,
-                            "lease_until": now + ds.QUEUE_LEASE,
                             # Random, and decided here once: every attempt at this email carries the same id.
                             "message_token": new_message_token(),
                         }
                         for eid, step, due_at in rows
                     ],
-                    returning=("id", "campaign_id", "step_number"),
+                    returning=("id", "batch_id"),
                 )
+                # A racing tick made some (or all) of them first: its batches hold those, these stay empty.
+                empty = set(batch_of.values()) - {b for _, b in new}
+                if empty:
+                    s.execute(delete(SendBatch).where(SendBatch.id.in_(empty)))
                 # Only enrollments still active at the step read: a racing tick may have created, sent and moved
                 # some on since, and marking those `sending` would stall them at a step with no delivery for good.
                 # Those this tick created are the ones it moves (a racing tick's are `sending` already).
@@ -271,8 +292,32 @@ def _create_due(
                         )
                         .values(status="sending"),
                     )
-            hand_out.emit_rows(sorted(new))
+            hand_out.emit_batches(new)
     return created
+
+
+def _new_batches(s: Session, campaign_id: int, rows: Sequence[Row], size: int, now: datetime) -> dict[int, int]:
+    """Send batches for one page of due enrollments (id, step, due): up to `size` of one step each, leased for
+    the queue; {enrollment id: batch id}."""
+    by_step: dict[int, list[int]] = {}
+    for eid, step, _ in rows:
+        by_step.setdefault(step, []).append(eid)
+    parts = [(step, eids[i : i + size]) for step, eids in by_step.items() for i in range(0, len(eids), size)]
+    t = SendBatch.__table__
+    ids = s.scalars(
+        insert(t).returning(t.c.id, sort_by_parameter_order=True),
+        [
+            {
+                "campaign_id": campaign_id,
+                "step_number": step,
+                "status": ds.BATCH_QUEUED,
+                "lease_until": now + ds.QUEUE_LEASE,
+                "created_at": now,
+            }
+            for step, _ in parts
+        ],
+    ).all()
+    return {eid: batch_id for batch_id, (_, eids) in zip(ids, parts, strict=True) for eid in eids}
 
 
 @dataclass
@@ -286,37 +331,46 @@ class _HandOut:
     report: TickReport
 
     def __call__(self) -> None:
-        """Lease and emit every queued delivery without a live lease, walking by id cursor."""
+        """Lease and emit every queued batch without a live lease, walking by id cursor."""
+        t = SendBatch.__table__
         after = 0
         while True:
             with self.factory.begin() as s:
-                rows = s.execute(
-                    select(Delivery.id, Delivery.campaign_id, Delivery.step_number)
-                    .where(
-                        Delivery.id > after,
-                        Delivery.status == ds.QUEUED,
-                        or_(Delivery.lease_until.is_(None), Delivery.lease_until < self.now),
+                ids = list(
+                    s.scalars(
+                        select(t.c.id)
+                        .where(
+                            t.c.id > after,
+                            t.c.status == ds.BATCH_QUEUED,
+                            or_(t.c.lease_until.is_(None), t.c.lease_until < self.now),
+                        )
+                        .order_by(t.c.id)
+                        .limit(max(1, PAGE // self.batch_size))
+                        .with_for_update(skip_locked=True)
                     )
-                    .order_by(Delivery.id)
-                    .limit(PAGE)
-                    .with_for_update(skip_locked=True)
-                ).all()
-                if not rows:
-                    return
-                ids = [r[0] for r in rows]
-                s.execute(
-                    update(Delivery.__table__)
-                    .where(is_in(s, Delivery.id, ids))
-                    .values(lease_until=self.now + ds.QUEUE_LEASE)
                 )
+                if not ids:
+                    return
+                s.execute(update(t).where(is_in(s, t.c.id, ids)).values(lease_until=self.now + ds.QUEUE_LEASE))
+                rows = s.execute(
+                    select(Delivery.id, Delivery.batch_id)
+                    .where(is_in(s, Delivery.batch_id, ids), Delivery.status == ds.QUEUED)
+                    .order_by(Delivery.id)
+                ).all()
+                # Nothing left to send in these (cancelled, or sent by a task the broker gave twice): done.
+                idle = set(ids) - {b for _, b in rows}
+                if idle:
+                    s.execute(
+                        update(t).where(is_in(s, t.c.id, list(idle))).values(status=ds.BATCH_DONE, lease_until=None)
+                    )
             after = ids[-1]
-            self.emit_rows(rows)
+            self.emit_batches(rows)
 
-    def emit_rows(self, rows: Sequence[Row] | Sequence[tuple]) -> None:
-        """Emit (id, campaign id, step) rows, already leased, in batches of at most batch_size."""
-        groups: dict[tuple[int, int], list[int]] = {}
-        for did, cid, step in rows:
-            groups.setdefault((cid, step), []).append(did)
+    def emit_batches(self, rows: Sequence[Row] | Sequence[tuple]) -> None:
+        """Emit (delivery id, batch id) rows, already leased, a batch at a time (in parts of at most batch_size)."""
+        groups: dict[int, list[int]] = {}
+        for did, batch_id in sorted(rows):
+            groups.setdefault(batch_id, []).append(did)
         for group in groups.values():
             for i in range(0, len(group), self.batch_size):
                 self.emit(group[i : i + self.batch_size])
