@@ -118,12 +118,12 @@ def run_one(spec: Spec, root: Path, pg: Postgres | None) -> dict[str, Any]:
             sampler.watch(name, stages[name])
         sampler.start()
         load_before = load_now(meter)
-        server_stats = ServerStats(pg.port, make_url(url).database) if spec.db == "postgresql" and pg else None
-        if server_stats:
-            server_stats.begin()
         # Scheduled ahead, as staff do: the first emails are planned before the start, outside the clock.
         started = datetime.now(UTC) + timedelta(seconds=PLAN_SECONDS + spec.size / PLANNED_PER_SECOND)
         schedule_campaign(url, campaign_id, started)
+        server_stats = ServerStats(pg.port, make_url(url).database) if spec.db == "postgresql" and pg else None
+        if server_stats:
+            server_stats.begin()
         time.sleep(max(0.0, (started - datetime.now(UTC)).total_seconds()))
         # The clock starts here, at the campaign's start (or as soon as the planning is done, if it overran).
         first = meter.read()

@@ -253,10 +253,10 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("enrollment_id", "step_number"),
-        Index("ix_deliveries_message", "provider_message_id"),
         Index("ix_deliveries_batch", "batch_id"),
-        # Room on each page for the row's next versions: its moves (sending, submitting) stay HOT updates.
-        {"postgresql_with": {"fillfactor": 70}},
+        # No index on a column that changes after the row is made (status, message id: events find a delivery by
+        # its address key first), and room on each page for the row's next versions: its moves are HOT updates.
+        {"postgresql_with": {"fillfactor": 50}},
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))

@@ -1,5 +1,6 @@
 """Issue 21: send batches. Leases move from each delivery to one row per batch of up to a thousand (send_batches),
-so no index covers a delivery's status any more and its moves are HOT updates on PostgreSQL (fillfactor 70).
+so no index covers a delivery's status (nor its message id, which events reach through the address key) and its
+moves are HOT updates on PostgreSQL (fillfactor 50: room on each page for the next version of each row).
 
 Deliveries in flight when this runs (queued, claimed or in submission under the old design) are put in batches of
 their campaign step, each carrying the latest lease of its rows: the tick takes them up as it takes up any batch
@@ -45,10 +46,11 @@ def upgrade() -> None:
     with op.batch_alter_table("deliveries") as batch:
         batch.add_column(sa.Column("batch_id", sa.Integer(), nullable=True))
         batch.drop_index("ix_deliveries_status_lease")
+        batch.drop_index("ix_deliveries_message")
         batch.create_index("ix_deliveries_batch", ["batch_id"], unique=False)
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        op.execute("ALTER TABLE deliveries SET (fillfactor = 70)")
+        op.execute("ALTER TABLE deliveries SET (fillfactor = 50)")
     _batch_in_flight(bind)
 
 
@@ -110,6 +112,7 @@ def downgrade() -> None:
     with op.batch_alter_table("deliveries") as batch:
         batch.drop_index("ix_deliveries_batch")
         batch.create_index("ix_deliveries_status_lease", ["status", "lease_until"], unique=False)
+        batch.create_index("ix_deliveries_message", ["provider_message_id"], unique=False)
         batch.drop_column("batch_id")
     with op.batch_alter_table("send_batches") as batch:
         batch.drop_index("ix_send_batches_status_lease")
