@@ -260,7 +260,10 @@ class Delivery(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    # The enrollment's campaign, copied for queries by campaign; no foreign key of its own: the enrollment's
+    # already ties it (and deletes it with the campaign), and a second check would lock the one campaign row for
+    # every delivery the tick inserts.
+    campaign_id: Mapped[int] = mapped_column(Integer)
     # The batch it was created in (None: a test send's, or made before batches); no foreign key, as no row of
     # send_batches is ever deleted while its deliveries wait, and the check would cost every insert a lookup.
     batch_id: Mapped[int | None] = mapped_column(Integer)

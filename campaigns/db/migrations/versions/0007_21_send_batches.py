@@ -1,6 +1,8 @@
 """Issue 21: send batches. Leases move from each delivery to one row per batch of up to a thousand (send_batches),
 so no index covers a delivery's status (nor its message id, which events reach through the address key) and its
-moves are HOT updates on PostgreSQL (fillfactor 50: room on each page for the next version of each row).
+moves are HOT updates on PostgreSQL (fillfactor 50: room on each page for the next version of each row). A delivery's
+campaign keeps no foreign key of its own (its enrollment's ties it): one check less, and no lock on the campaign
+row, for each delivery created.
 
 Deliveries in flight when this runs (queued, claimed or in submission under the old design) are put in batches of
 their campaign step, each carrying the latest lease of its rows: the tick takes them up as it takes up any batch
@@ -48,6 +50,7 @@ def upgrade() -> None:
         batch.drop_index("ix_deliveries_status_lease")
         batch.drop_index("ix_deliveries_message")
         batch.create_index("ix_deliveries_batch", ["batch_id"], unique=False)
+        batch.drop_constraint("fk_deliveries_campaign_id_campaigns", type_="foreignkey")
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         op.execute("ALTER TABLE deliveries SET (fillfactor = 50)")
@@ -113,6 +116,9 @@ def downgrade() -> None:
         batch.drop_index("ix_deliveries_batch")
         batch.create_index("ix_deliveries_status_lease", ["status", "lease_until"], unique=False)
         batch.create_index("ix_deliveries_message", ["provider_message_id"], unique=False)
+        batch.create_foreign_key(
+            "fk_deliveries_campaign_id_campaigns", "campaigns", ["campaign_id"], ["id"], ondelete="CASCADE"
+        )
         batch.drop_column("batch_id")
     with op.batch_alter_table("send_batches") as batch:
         batch.drop_index("ix_send_batches_status_lease")
