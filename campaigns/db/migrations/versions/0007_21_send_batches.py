@@ -59,11 +59,20 @@ def upgrade() -> None:
 
 def _batch_in_flight(bind) -> None:
     """Put every delivery still in flight into a batch of its campaign step (see the module docstring)."""
+    deliveries = sa.table(
+        "deliveries",
+        sa.column("id", sa.Integer),
+        sa.column("campaign_id", sa.Integer),
+        sa.column("step_number", sa.Integer),
+        sa.column("status", sa.String),
+        sa.column("lease_until", sa.DateTime(timezone=True)),  # typed: SQLite gives its text back as a datetime
+        sa.column("batch_id", sa.Integer),
+    )
+    d = deliveries.c
     rows = bind.execute(
-        sa.text(
-            "SELECT id, campaign_id, step_number, status, lease_until FROM deliveries "
-            "WHERE status IN ('queued', 'sending', 'submitting') ORDER BY campaign_id, step_number, id"
-        )
+        sa.select(d.id, d.campaign_id, d.step_number, d.status, d.lease_until)
+        .where(d.status.in_(("queued", "sending", "submitting")))
+        .order_by(d.campaign_id, d.step_number, d.id)
     ).all()
     now = datetime.now(UTC)
     batches = sa.table(
@@ -92,12 +101,7 @@ def _batch_in_flight(bind) -> None:
                 )
                 .returning(batches.c.id)
             ).scalar_one()
-            bind.execute(
-                sa.text("UPDATE deliveries SET batch_id = :b WHERE id IN :ids").bindparams(
-                    sa.bindparam("ids", expanding=True)
-                ),
-                {"b": batch_id, "ids": [r.id for r in chunk]},
-            )
+            bind.execute(sa.update(deliveries).where(d.id.in_([r.id for r in chunk])).values(batch_id=batch_id))
 
 
 def _aware(value: datetime) -> datetime:
