@@ -221,17 +221,19 @@ def _create_due(
     with factory() as s:
         campaigns = s.execute(select(Campaign.id, Campaign.daily_cap).where(Campaign.status == "running")).all()
     day_start = cap_day_start(now)
+    # The first page small (two batches), so the workers start while the tick makes the full-size pages after it.
+    size = min(page, 2 * hand_out.batch_size)
     for campaign_id, cap in campaigns:
         while True:
             with factory.begin() as s:
-                room = page
+                room, size = size, page
                 if cap is not None:
                     used = s.scalar(
                         select(func.count())
                         .select_from(Delivery)
                         .where(Delivery.campaign_id == campaign_id, Delivery.created_at >= day_start)
                     )
-                    room = min(page, max(0, cap - (used or 0)))
+                    room = min(room, max(0, cap - (used or 0)))
                 due = (
                     select(Enrollment.id, Enrollment.next_step, Enrollment.next_due_at)
                     .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
