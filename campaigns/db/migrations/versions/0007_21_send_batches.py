@@ -10,7 +10,7 @@ their campaign step, each carrying the latest lease of its rows: the tick takes 
 `unknown`), so none is lost and none is sent twice.
 
 Revision ID: 0007_21
-Revises: 0007_16, 0007_17 (main has both on 0006 until they are chained; this one joins them)
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_21"
-down_revision: str | Sequence[str] | None = ("0007_16", "0007_17")
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
