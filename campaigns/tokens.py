@@ -1,14 +1,24 @@
 """Signed, purpose-bound tokens for the links in emails and pages. No email address ever appears in a URL.
 
-A token carries only ids and is signed with OUTREACH_SECRET_KEY; the purpose is the signer's salt, so a token made
+A token carries only ids and is signed with OUTREACH_SECRET_KEY; the purpose is part of the key, so a token made
 for one purpose never verifies for another. Unsubscribe and preference links name a subscriber (and a campaign);
 a confirmation link names one sign-up request (its id and a random nonce kept on the row), which it confirms once.
 A reader link names one email (subscriber, campaign, step): one signature per email, and every link that acts on
 that email (pace, "was this useful?", the call to action) is that token with the action after it in the path.
+
+A token is `<ids>.<time>.<tag>`: the ids joined by `-`, the Unix time it was made in hexadecimal, and a 128-bit
+keyed BLAKE2b tag over both (RFC 7693's MAC mode: one hashlib call, about 1 µs, where itsdangerous' signer took
+10 µs and `hmac.digest` 4 µs; the send path signs two or three links per email), with a key per purpose. Tokens
+made before, in itsdangerous' format (base64 JSON first, so never starting with a digit), keep verifying: emails
+already sent carry them for a year.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -16,11 +26,9 @@ from typing import Literal
 from itsdangerous import (
     BadSignature,
     SignatureExpired,
-    Signer,
     TimestampSigner,
     URLSafeTimedSerializer,
 )
-from itsdangerous.encoding import base64_encode
 
 from campaigns.errors import TokenError
 
@@ -99,31 +107,34 @@ class ReaderToken:
 class Tokens:
     def __init__(self, secret_key: str) -> None:
         self._secret = secret_key
-        self._signers: dict[str, Signer] = {}
+        self._keys: dict[str, bytes] = {}
 
     def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
+        """itsdangerous' reader, for tokens made before the one-shot format (see the module docstring)."""
         return URLSafeTimedSerializer(self._secret, salt=salt_of(purpose), signer=_Signer)
 
+    def _key(self, purpose: Purpose) -> bytes:
+        key = self._keys.get(purpose)
+        if key is None:
+            # Derived once per purpose: the salt in the key is what keeps one purpose's tokens from another's.
+            msg = f"outreach.token-key\0{salt_of(purpose)}".encode()
+            key = self._keys[purpose] = hmac.digest(self._secret.encode(), msg, "sha256")  # BLAKE2b takes 64 bytes
+        return key
+
     def make(self, purpose: Purpose, subscriber_id: int, campaign_id: int | None = None) -> str:
-        return self._sign(purpose, [subscriber_id] if campaign_id is None else [subscriber_id, campaign_id])
+        return self._sign(purpose, (subscriber_id,) if campaign_id is None else (subscriber_id, campaign_id))
 
     def make_confirm(self, request_id: int, nonce: int) -> str:
         """The token of a confirmation link for one sign-up request."""
-        return self._sign("confirm", [request_id, nonce])
+        return self._sign("confirm", (request_id, nonce))
 
     def make_reader(self, subscriber_id: int, campaign_id: int, step: int) -> str:
         """The one token of an email's reader links."""
-        return self._sign("reader", [subscriber_id, campaign_id, step])
+        return self._sign("reader", (subscriber_id, campaign_id, step))
 
-    def _sign(self, purpose: Purpose, payload: list[int]) -> str:
-        # The send path signs two links per email. `dumps` would build a signer and try to zlib-compress a dozen
-        # bytes of JSON each time; this makes the same token (uncompressed, as `loads` reads it) in a third of
-        # the time.
-        signer = self._signers.get(purpose)
-        if signer is None:
-            signer = self._signers[purpose] = self._serializer(purpose).make_signer()
-        compact_json = f"[{','.join(map(str, payload))}]"  # as json.dumps(..., separators=(",", ":")) for ints
-        return signer.sign(base64_encode(compact_json)).decode("ascii")
+    def _sign(self, purpose: Purpose, payload: tuple[int, ...], at: float | None = None) -> str:
+        body = f"{'-'.join(map(str, payload))}.{int(time.time() if at is None else at):x}"
+        return f"{body}.{_tag(self._key(purpose), body)}"
 
     def read(self, purpose: Purpose, token: str, max_age: int | None = None) -> TokenData:
         """The ids a token carries; TokenError if it is forged, altered, expired or for another purpose."""
@@ -140,12 +151,12 @@ class Tokens:
     def _load(self, purpose: Purpose, token: str, least: int, most: int, max_age: int | None) -> list[int]:
         if len(token) > 400:  # ours are under 100 characters; do not spend a signature check on a megabyte
             raise TokenError("this link is not valid", purpose=purpose)
-        try:
-            payload = self._serializer(purpose).loads(token, max_age=max_age or MAX_AGE[purpose])
-        except SignatureExpired:
-            raise TokenError("this link has expired", purpose=purpose, expired=True) from None
-        except BadSignature:
-            raise TokenError("this link is not valid", purpose=purpose) from None
+        age_limit = max_age or MAX_AGE[purpose]
+        payload = (
+            self._load_one_shot(purpose, token, age_limit)
+            if token[:1].isdigit()
+            else self._load_legacy(purpose, token, age_limit)
+        )
         if not (
             isinstance(payload, list)
             and least <= len(payload) <= most
@@ -153,6 +164,37 @@ class Tokens:
         ):
             raise TokenError("this link is not valid", purpose=purpose)
         return payload
+
+    def _load_one_shot(self, purpose: Purpose, token: str, max_age: int) -> list[int]:
+        body, _, tag = token.rpartition(".")
+        ids, _, stamp = body.partition(".")
+        if not hmac.compare_digest(_tag(self._key(purpose), body), tag):
+            raise TokenError("this link is not valid", purpose=purpose)
+        # Signed by us, so well formed; still read strictly (one spelling per token, no surprises from int()).
+        try:
+            payload, made = [int(i) for i in ids.split("-")], int(stamp, 16)
+        except ValueError:
+            raise TokenError("this link is not valid", purpose=purpose) from None
+        age = time.time() - made
+        if age > max_age:
+            raise TokenError("this link has expired", purpose=purpose, expired=True)
+        if age < -60:  # made in the future: a clock far off, or not ours
+            raise TokenError("this link is not valid", purpose=purpose)
+        return payload
+
+    def _load_legacy(self, purpose: Purpose, token: str, max_age: int) -> list[int]:
+        try:
+            return self._serializer(purpose).loads(token, max_age=max_age)
+        except SignatureExpired:
+            raise TokenError("this link has expired", purpose=purpose, expired=True) from None
+        except BadSignature:
+            raise TokenError("this link is not valid", purpose=purpose) from None
+
+
+def _tag(key: bytes, body: str) -> str:
+    """The token's tag: keyed BLAKE2b of 128 bits, URL-safe base64 without padding (22 characters)."""
+    mac = hashlib.blake2b(body.encode(), key=key, digest_size=16).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 class Links:

@@ -228,18 +228,45 @@ class Enrollment(Base):
     held_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class SendBatch(Base):
+    """Up to a thousand deliveries of one campaign step, created together and handed to one worker task.
+
+    The leases live here, one row per batch: `queued` (handed out; taken up again when `lease_until` runs out),
+    `sending` (claimed by a worker; its deliveries are taken back when the lease runs out), `done`. Each delivery
+    keeps its own status (campaigns.delivery.state), but no index covers it, so its moves are HOT updates on
+    PostgreSQL: the tick finds work through this small table, not through the deliveries."""
+
+    __tablename__ = "send_batches"
+    __table_args__ = (Index("ix_send_batches_status_lease", "status", "lease_until"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    step_number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | sending | done
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Delivery(Base):
     """One email: unique per (enrollment, step), so a second attempt to create it is a no-op."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("enrollment_id", "step_number"),
-        Index("ix_deliveries_status_lease", "status", "lease_until"),
-        Index("ix_deliveries_message", "provider_message_id"),
+        Index("ix_deliveries_batch", "batch_id"),
+        # No index on a column that changes after the row is made (status, message id: events find a delivery by
+        # its address key first), and room on each page for the row's next versions: its moves are HOT updates.
+        {"postgresql_with": {"fillfactor": 50}},
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    # The enrollment's campaign, copied for queries by campaign; no foreign key of its own: the enrollment's
+    # already ties it (and deletes it with the campaign), and a second check would lock the one campaign row for
+    # every delivery the tick inserts.
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    # The batch it was created in (None: a test send's, or made before batches); no foreign key, as no row of
+    # send_batches is ever deleted while its deliveries wait, and the check would cost every insert a lookup.
+    batch_id: Mapped[int | None] = mapped_column(Integer)
     step_number: Mapped[int] = mapped_column(Integer)
     version_number: Mapped[int | None] = mapped_column(Integer)  # the version actually sent
     # queued -> sending -> submitting -> accepted -> delivered | bounced | ...; or failed | unknown | cancelled
@@ -251,7 +278,7 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # before 0007_21; leases are on send_batches
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -12,7 +12,7 @@ so a SendGrid request carries it once, not once per recipient.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -38,10 +38,11 @@ from campaigns.db.models import (
     CampaignVersion,
     Delivery,
     Enrollment,
+    SendBatch,
     StepRow,
     Subscriber,
 )
-from campaigns.db.sql import current_locked, is_in
+from campaigns.db.sql import is_in
 from campaigns.delivery import state as ds
 from campaigns.delivery.pacing import spaced_delay
 from campaigns.delivery.progress import advance_enrollments
@@ -178,17 +179,21 @@ def send_deliveries(
     started = now()
     d = Delivery.__table__
     with factory.begin() as s:
-        cur = current_locked(s, d, list(delivery_ids), d.c.status)
-        claimed = sorted(
-            s.scalars(
-                update(d)
-                .where(d.c.id == cur.c.id, cur.c.status == ds.QUEUED)
-                .values(
-                    status=ds.SENDING, lease_until=started + SEND_LEASE, attempts=d.c.attempts + 1, updated_at=started
-                )
-                .returning(d.c.id)
+        # By primary key with the status tested on each row: no index covers the status (HOT updates).
+        got = s.execute(
+            update(d)
+            .where(is_in(s, d.c.id, list(delivery_ids)), d.c.status == ds.QUEUED)
+            .values(status=ds.SENDING, attempts=d.c.attempts + 1, updated_at=started)
+            .returning(d.c.id, d.c.batch_id)
+        ).all()
+        batches = sorted({b for _, b in got if b is not None})
+        if batches:  # the claim's lease, on the batch: taken back by the tick if this worker dies before the end
+            s.execute(
+                update(SendBatch)
+                .where(SendBatch.id.in_(batches))
+                .values(status=ds.BATCH_SENDING, lease_until=started + SEND_LEASE, updated_at=started)
             )
-        )
+    claimed = sorted(i for i, _ in got)
     out.claimed = len(claimed)
     if not claimed:
         return out
@@ -240,6 +245,7 @@ def send_deliveries(
         _cancel(s, unsendable, started, f"not sent: {UNSUPPORTED_REASON}")
         out.skipped = len(paused) + len(gone) + len(unsendable)
         if not ready:
+            settle_batches(s, batches, started)
             return out
         groups: dict[tuple[int, int, int], list] = {}
         for r in ready:
@@ -284,7 +290,13 @@ def send_deliveries(
                             Delivery.id.in_([r.id for _, _, rest in parts[i:] for r in rest]),
                             Delivery.status == ds.SUBMITTING,
                         )
-                        .values(status=ds.QUEUED, lease_until=None, last_error=str(err)[:500])
+                        .values(status=ds.QUEUED, last_error=str(err)[:500])
+                    )
+                    # Handed out again by the next tick (after the fix, they fail the same way until then).
+                    s.execute(
+                        update(SendBatch)
+                        .where(SendBatch.id.in_(batches))
+                        .values(status=ds.BATCH_QUEUED, lease_until=None, updated_at=now())
                     )
                 raise
             sent += results
@@ -296,7 +308,7 @@ def send_deliveries(
     finally:
         # Every answer, once, in one transaction: also when a later part failed (the earlier ones did go out).
         if sent:
-            _record_outcome(record_results, factory, sent, enrollment_of, now())
+            _record_outcome(record_results, factory, sent, enrollment_of, now(), batches)
     for res in sent:
         setattr(out, res.status, getattr(out, res.status) + 1)
     log.info(
@@ -412,9 +424,14 @@ def _cancel(s: Session, rows: list, at: datetime, reason: str) -> None:
 
 
 def record_results(
-    factory: sessionmaker[Session], results: list[SendResult], enrollment_of: dict[int, int], at: datetime
+    factory: sessionmaker[Session],
+    results: list[SendResult],
+    enrollment_of: dict[int, int],
+    at: datetime,
+    batches: Sequence[int] = (),
 ) -> None:
-    """Store each outcome and move every settled enrollment on (accepted, failed and unknown all settle a step)."""
+    """Store each outcome and move every settled enrollment on (accepted, failed and unknown all settle a step);
+    the `batches` they came in are done once nothing in them is left to send."""
     t = Delivery.__table__
     # One statement per distinct outcome, not per row: a batch SendGrid accepted shares one message id.
     same: dict[tuple[str, str | None, str | None], list[int]] = {}
@@ -435,3 +452,19 @@ def record_results(
                 )
             )
         advance_enrollments(s, [enrollment_of[r.delivery_id] for r in results], at)
+        settle_batches(s, batches, at)
+
+
+def settle_batches(s: Session, batches: Sequence[int], at: datetime) -> None:
+    """Mark these batches done if none of their deliveries is still queued, claimed or in submission."""
+    if not batches:
+        return
+    t = SendBatch.__table__
+    pending = (
+        select(Delivery.id)
+        .where(Delivery.batch_id == t.c.id, Delivery.status.in_((ds.QUEUED, ds.SENDING, ds.SUBMITTING)))
+        .exists()
+    )
+    s.execute(
+        update(t).where(t.c.id.in_(batches), ~pending).values(status=ds.BATCH_DONE, lease_until=None, updated_at=at)
+    )

@@ -5,6 +5,7 @@
        └─lease expired┘                    └─lease expired or timeout─▶ unknown ─events─▶ accepted / delivered / …
     queued / sending ─▶ cancelled (subscriber left, campaign paused)
 
+The leases are kept per batch of deliveries (send_batches), not per delivery: see campaigns/db/models.py.
 `sending` means claimed by a worker but nothing has left yet, so a dead worker's claim can go back to `queued`.
 `submitting` is written just before the provider call: from there we cannot know whether the email left, so an
 expired lease turns it into `unknown` (settled later by provider events), never into a second send.
@@ -47,6 +48,9 @@ def sources(target: str) -> tuple[str, ...]:
     """The statuses a bulk update may move rows from, to reach `target` (used in SQL WHERE clauses)."""
     return tuple(sorted(s for s, nexts in TRANSITIONS.items() if target in nexts))
 
+
+# A send batch (campaigns.db.models.SendBatch): handed out, claimed by a worker, or finished with.
+BATCH_QUEUED, BATCH_SENDING, BATCH_DONE = "queued", "sending", "done"
 
 # How long a row may stay in `queued` (handed out) or `sending` (claimed) before the tick takes it back.
 QUEUE_LEASE = timedelta(minutes=10)  # a batch not claimed by a worker within this is handed out again

@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from campaigns.audit import audit
-from campaigns.db.models import Campaign, Delivery, Enrollment, Subscriber, Suppression
-from campaigns.db.sql import insert_ignore_many, is_in, rows_changed, update_each
+from campaigns.db.models import Campaign, Delivery, Enrollment, SendBatch, Subscriber, Suppression
+from campaigns.db.sql import chunked, insert_ignore_many, is_in, rows_changed, update_each
 from campaigns.delivery import state as ds
 from campaigns.delivery.message import new_message_token
 from campaigns.delivery.progress import advance_enrollments
@@ -113,64 +113,103 @@ def _stop_departed(s: Session) -> int:
 
 
 def _expire_leases(s: Session, now: datetime) -> tuple[int, int]:
-    requeued = rows_changed(
-        s,
-        update(Delivery)
-        .where(Delivery.status == ds.SENDING, Delivery.lease_until < now)
-        .values(status=ds.QUEUED, lease_until=None, updated_at=now),
-    )
-    # From `submitting` we cannot know whether the email left: settle it as unknown and move the enrollment on.
-    lost = s.execute(
-        select(Delivery.id, Delivery.enrollment_id).where(Delivery.status == ds.SUBMITTING, Delivery.lease_until < now)
-    ).all()
-    if lost:
-        s.execute(
-            update(Delivery)
-            .where(Delivery.id.in_([d for d, _ in lost]), Delivery.status == ds.SUBMITTING)
-            .values(status=ds.UNKNOWN, last_error="lease expired during submission", updated_at=now)
+    """Take back the batches whose lease ran out: a claim that never reached the provider goes back to `queued`,
+    one in submission becomes `unknown`; the batch is handed out again (by _HandOut, in this tick)."""
+    t = SendBatch.__table__
+    expired = list(
+        s.scalars(
+            select(t.c.id)
+            .where(t.c.status.in_((ds.BATCH_QUEUED, ds.BATCH_SENDING)), t.c.lease_until < now)
+            .with_for_update(skip_locked=True)
         )
-        advance_enrollments(s, [e for _, e in lost], now)
-        log.warning("tick: %d deliveries left in submission by a dead worker are now 'unknown'", len(lost))
-    return requeued, len(lost)
+    )
+    if not expired:
+        return 0, 0
+    requeued, lost = 0, 0
+    for ids in chunked(expired):
+        requeued += rows_changed(
+            s,
+            update(Delivery)
+            .where(is_in(s, Delivery.batch_id, ids), Delivery.status == ds.SENDING)
+            .values(status=ds.QUEUED, updated_at=now),
+        )
+        # From `submitting` we cannot know whether the email left: settle it as unknown and move the enrollment on.
+        gone = s.execute(
+            update(Delivery)
+            .where(is_in(s, Delivery.batch_id, ids), Delivery.status == ds.SUBMITTING)
+            .values(status=ds.UNKNOWN, last_error="lease expired during submission", updated_at=now)
+            .returning(Delivery.enrollment_id)
+        ).all()
+        advance_enrollments(s, [e for (e,) in gone], now)
+        lost += len(gone)
+        s.execute(
+            update(t).where(is_in(s, t.c.id, ids)).values(status=ds.BATCH_QUEUED, lease_until=None, updated_at=now)
+        )
+    if lost:
+        log.warning("tick: %d deliveries left in submission by a dead worker are now 'unknown'", lost)
+    return requeued, lost
+
+
+def plan_first_emails(s: Session, campaign: Campaign) -> int:
+    """Give a scheduled campaign's new enrollments (next_due_at NULL) their first due time, in the subscriber's own
+    time zone; the number planned. Called when the campaign is scheduled, so this work is done long before its
+    start and not in its send window; the tick calls it again for anyone enrolled since.
+
+    Everyone enrolled before the start, in one zone, gets the same time: one UPDATE per zone, not one per row.
+    Those enrolled after the start go from their own enrolment time, row by row (a few, as they come in)."""
+    start = campaign.start_at
+    if start is None:
+        return 0
+    window = window_of(campaign)
+    unplanned = (
+        Enrollment.campaign_id == campaign.id,
+        Enrollment.status == "active",
+        Enrollment.next_due_at.is_(None),
+    )
+    zones = s.scalars(
+        select(Subscriber.timezone)
+        .distinct()
+        .join(Enrollment, Enrollment.subscriber_id == Subscriber.id)
+        .where(*unplanned, Enrollment.enrolled_at <= start)
+    ).all()
+    planned = 0
+    for tz in zones:
+        planned += rows_changed(
+            s,
+            update(Enrollment)
+            .where(
+                *unplanned,
+                Enrollment.enrolled_at <= start,
+                Enrollment.subscriber_id.in_(select(Subscriber.id).where(Subscriber.timezone == tz)),
+            )
+            .values(next_due_at=first_due(start, start, zone(tz), window)),
+        )
+    late = s.execute(
+        select(Enrollment.id, Enrollment.enrolled_at, Subscriber.timezone)
+        .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+        .where(*unplanned, Enrollment.enrolled_at > start)
+    ).all()
+    update_each(
+        s, Enrollment.__table__.c.next_due_at, {eid: first_due(start, at, zone(tz), window) for eid, at, tz in late}
+    )
+    return planned + len(late)
 
 
 def _schedule_new(factory: sessionmaker[Session], now: datetime, page: int) -> int:
-    """Give new enrollments (next_due_at NULL) their first due time in the subscriber's own time zone."""
-    total, after = 0, 0
-    while True:
+    """Plan the first emails of anyone enrolled in a scheduled or running campaign since it was scheduled."""
+    with factory() as s:
+        waiting = s.scalars(
+            select(Enrollment.campaign_id)
+            .distinct()
+            .where(Enrollment.status == "active", Enrollment.next_due_at.is_(None))
+        ).all()
+    total = 0
+    for campaign_id in waiting:
         with factory.begin() as s:
-            rows = s.execute(
-                select(Enrollment.id, Enrollment.enrolled_at, Subscriber.timezone, Enrollment.campaign_id)
-                .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
-                .join(Campaign, Campaign.id == Enrollment.campaign_id)
-                .where(
-                    Enrollment.id > after,
-                    Enrollment.status == "active",
-                    Enrollment.next_due_at.is_(None),
-                    Campaign.status.in_(("scheduled", "running")),
-                    Campaign.start_at.is_not(None),
-                )
-                .order_by(Enrollment.id)
-                .limit(page)
-            ).all()
-            if not rows:
-                return total
-            campaigns = {
-                c.id: (c.start_at, window_of(c))
-                for c in s.scalars(select(Campaign).where(Campaign.id.in_({r.campaign_id for r in rows})))
-                if c.start_at is not None  # the query above only reads campaigns with a start
-            }
-            # Everyone enrolled before the start, in one zone, gets the same time: work it out once per zone.
-            due_at: dict[tuple, datetime] = {}
-            values = {}
-            for eid, enrolled, tz, cid in rows:
-                start, window = campaigns[cid]
-                key = (cid, tz, max(start, enrolled))
-                if key not in due_at:
-                    due_at[key] = first_due(start, enrolled, zone(tz), window)
-                values[eid] = due_at[key]
-            update_each(s, Enrollment.__table__.c.next_due_at, values)
-            total, after = total + len(rows), rows[-1][0]
+            campaign = s.get(Campaign, campaign_id)
+            if campaign is not None and campaign.status in ("scheduled", "running"):
+                total += plan_first_emails(s, campaign)
+    return total
 
 
 def _create_due(
@@ -182,17 +221,19 @@ def _create_due(
     with factory() as s:
         campaigns = s.execute(select(Campaign.id, Campaign.daily_cap).where(Campaign.status == "running")).all()
     day_start = cap_day_start(now)
+    # The first page small (two batches), so the workers start while the tick makes the full-size pages after it.
+    size = min(page, 2 * hand_out.batch_size)
     for campaign_id, cap in campaigns:
         while True:
             with factory.begin() as s:
-                room = page
+                room, size = size, page
                 if cap is not None:
                     used = s.scalar(
                         select(func.count())
                         .select_from(Delivery)
                         .where(Delivery.campaign_id == campaign_id, Delivery.created_at >= day_start)
                     )
-                    room = min(page, max(0, cap - (used or 0)))
+                    room = min(room, max(0, cap - (used or 0)))
                 due = (
                     select(Enrollment.id, Enrollment.next_step, Enrollment.next_due_at)
                     .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
@@ -210,8 +251,9 @@ def _create_due(
                 rows = s.execute(due.limit(room)).all()
                 if not rows:
                     break
-                # Created with their queue lease: this tick hands them out itself (no second write to lease them),
-                # and a racing tick leaves them alone.
+                # The batches first, created with their queue lease: this tick hands them out itself (no second
+                # write to lease them), and a racing tick leaves them alone.
+                batch_of = _new_batches(s, campaign_id, rows, hand_out.batch_size, now)
                 new = insert_ignore_many(
                     s,
                     Delivery.__table__,
@@ -220,19 +262,23 @@ def _create_due(
                         {
                             "enrollment_id": eid,
                             "campaign_id": campaign_id,
+                            "batch_id": batch_of[eid],
                             "step_number": step,
                             "due_at": due_at,
                             "status": ds.QUEUED,
                             "attempts": 0,
                             "created_at": now,
-                            "lease_until": now + ds.QUEUE_LEASE,
                             # Random, and decided here once: every attempt at this email carries the same id.
                             "message_token": new_message_token(),
                         }
                         for eid, step, due_at in rows
                     ],
-                    returning=("id", "campaign_id", "step_number"),
+                    returning=("id", "batch_id"),
                 )
+                # A racing tick made some (or all) of them first: its batches hold those, these stay empty.
+                empty = set(batch_of.values()) - {b for _, b in new}
+                if empty:
+                    s.execute(delete(SendBatch).where(SendBatch.id.in_(empty)))
                 # Only enrollments still active at the step read: a racing tick may have created, sent and moved
                 # some on since, and marking those `sending` would stall them at a step with no delivery for good.
                 # Those this tick created are the ones it moves (a racing tick's are `sending` already).
@@ -248,8 +294,32 @@ def _create_due(
                         )
                         .values(status="sending"),
                     )
-            hand_out.emit_rows(sorted(new))
+            hand_out.emit_batches(new)
     return created
+
+
+def _new_batches(s: Session, campaign_id: int, rows: Sequence[Row], size: int, now: datetime) -> dict[int, int]:
+    """Send batches for one page of due enrollments (id, step, due): up to `size` of one step each, leased for
+    the queue; {enrollment id: batch id}."""
+    by_step: dict[int, list[int]] = {}
+    for eid, step, _ in rows:
+        by_step.setdefault(step, []).append(eid)
+    parts = [(step, eids[i : i + size]) for step, eids in by_step.items() for i in range(0, len(eids), size)]
+    t = SendBatch.__table__
+    ids = s.scalars(
+        insert(t).returning(t.c.id, sort_by_parameter_order=True),
+        [
+            {
+                "campaign_id": campaign_id,
+                "step_number": step,
+                "status": ds.BATCH_QUEUED,
+                "lease_until": now + ds.QUEUE_LEASE,
+                "created_at": now,
+            }
+            for step, _ in parts
+        ],
+    ).all()
+    return {eid: batch_id for batch_id, (_, eids) in zip(ids, parts, strict=True) for eid in eids}
 
 
 @dataclass
@@ -263,37 +333,46 @@ class _HandOut:
     report: TickReport
 
     def __call__(self) -> None:
-        """Lease and emit every queued delivery without a live lease, walking by id cursor."""
+        """Lease and emit every queued batch without a live lease, walking by id cursor."""
+        t = SendBatch.__table__
         after = 0
         while True:
             with self.factory.begin() as s:
-                rows = s.execute(
-                    select(Delivery.id, Delivery.campaign_id, Delivery.step_number)
-                    .where(
-                        Delivery.id > after,
-                        Delivery.status == ds.QUEUED,
-                        or_(Delivery.lease_until.is_(None), Delivery.lease_until < self.now),
+                ids = list(
+                    s.scalars(
+                        select(t.c.id)
+                        .where(
+                            t.c.id > after,
+                            t.c.status == ds.BATCH_QUEUED,
+                            or_(t.c.lease_until.is_(None), t.c.lease_until < self.now),
+                        )
+                        .order_by(t.c.id)
+                        .limit(max(1, PAGE // self.batch_size))
+                        .with_for_update(skip_locked=True)
                     )
-                    .order_by(Delivery.id)
-                    .limit(PAGE)
-                    .with_for_update(skip_locked=True)
-                ).all()
-                if not rows:
-                    return
-                ids = [r[0] for r in rows]
-                s.execute(
-                    update(Delivery.__table__)
-                    .where(is_in(s, Delivery.id, ids))
-                    .values(lease_until=self.now + ds.QUEUE_LEASE)
                 )
+                if not ids:
+                    return
+                s.execute(update(t).where(is_in(s, t.c.id, ids)).values(lease_until=self.now + ds.QUEUE_LEASE))
+                rows = s.execute(
+                    select(Delivery.id, Delivery.batch_id)
+                    .where(is_in(s, Delivery.batch_id, ids), Delivery.status == ds.QUEUED)
+                    .order_by(Delivery.id)
+                ).all()
+                # Nothing left to send in these (cancelled, or sent by a task the broker gave twice): done.
+                idle = set(ids) - {b for _, b in rows}
+                if idle:
+                    s.execute(
+                        update(t).where(is_in(s, t.c.id, list(idle))).values(status=ds.BATCH_DONE, lease_until=None)
+                    )
             after = ids[-1]
-            self.emit_rows(rows)
+            self.emit_batches(rows)
 
-    def emit_rows(self, rows: Sequence[Row] | Sequence[tuple]) -> None:
-        """Emit (id, campaign id, step) rows, already leased, in batches of at most batch_size."""
-        groups: dict[tuple[int, int], list[int]] = {}
-        for did, cid, step in rows:
-            groups.setdefault((cid, step), []).append(did)
+    def emit_batches(self, rows: Sequence[Row] | Sequence[tuple]) -> None:
+        """Emit (delivery id, batch id) rows, already leased, a batch at a time (in parts of at most batch_size)."""
+        groups: dict[int, list[int]] = {}
+        for did, batch_id in sorted(rows):
+            groups.setdefault(batch_id, []).append(did)
         for group in groups.values():
             for i in range(0, len(group), self.batch_size):
                 self.emit(group[i : i + self.batch_size])

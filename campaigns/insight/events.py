@@ -163,9 +163,14 @@ def _match_deliveries(
         e for e in events if e.provider_event_id not in found and e.provider_message_id and key_of[e.provider_event_id]
     ]
     by_message: dict[tuple[str, str], tuple] = {}
-    for message_ids in chunked(sorted({e.provider_message_id or "" for e in rest})):
+    for pairs in chunked(sorted({(e.provider_message_id or "", key_of[e.provider_event_id] or "") for e in rest})):
+        # Found through the address key (subscriber, their enrollments, their deliveries: all indexed); no index
+        # covers the message id, which a delivery gets when it is sent (it would make that update not HOT).
         for r in session.execute(
-            joined(select(*cols, Delivery.provider_message_id)).where(Delivery.provider_message_id.in_(message_ids))
+            joined(select(*cols, Delivery.provider_message_id)).where(
+                Subscriber.email_key.in_({k for _, k in pairs}),
+                Delivery.provider_message_id.in_({m for m, _ in pairs}),
+            )
         ):
             by_message[(r[4], r[3])] = r
     for e in rest:

@@ -32,6 +32,7 @@ from campaigns.db.models import (
     StepRow,
     Subscriber,
 )
+from campaigns.delivery.tick import plan_first_emails
 from campaigns.errors import StateError
 from campaigns.management.checks import blocking, check_campaign
 from campaigns.management.records import get_campaign, store_version
@@ -260,12 +261,14 @@ def schedule_campaign(
         now,
     )
     if before:
-        # Moving the start: first emails not yet sent are planned again from the new start by the next tick.
+        # Moving the start: first emails not yet sent are planned again from the new start.
         s.execute(
             update(Enrollment)
             .where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active", Enrollment.next_step == 1)
             .values(next_due_at=None)
         )
+    # The first emails are planned now, not in the send window (anyone enrolled later is planned by the tick).
+    plan_first_emails(s, campaign)
     return campaign
 
 

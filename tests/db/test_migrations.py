@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import bindparam, inspect, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import bindparam, inspect, select, text
 
 from campaigns.addresses import email_key
 from campaigns.audience.signup import request_signup
@@ -19,7 +20,7 @@ from campaigns.db.migrate import (
     head_revision,
     upgrade,
 )
-from campaigns.db.models import Base, Campaign, UTCDateTime
+from campaigns.db.models import Base, Campaign, Delivery, SendBatch, UTCDateTime
 from campaigns.db.session import make_engine, make_session_factory
 from campaigns.delivery.suppression import is_suppressed
 from campaigns.errors import ConfigError
@@ -129,4 +130,72 @@ def test_0003_rekeys_every_fingerprint_and_erased_people_stay_suppressed(db_url,
         assert is_suppressed(s, "ann@example.com") and is_suppressed(s, "gone@example.com")
     with pytest.raises(ConfigError, match="another key"), make_session_factory(engine, "some-other-key-1234")() as s:
         email_key(s, "ann@example.com")  # a changed key would stop recognising everyone: refused
+    engine.dispose()
+
+
+def test_0007_21_puts_deliveries_in_flight_in_batches_and_each_is_sent_once(db_url, brand):
+    """Issue 21: deliveries queued, claimed or in submission under per-delivery leases finish under send batches:
+    the queued one and the dead claim go out once, the one in submission turns `unknown`, never sent again."""
+    from campaigns.delivery import sending
+    from campaigns.delivery import state as ds
+    from campaigns.delivery import tick as drip
+    from campaigns.delivery.providers.base import RecordingProvider
+    from tests.builders import LINKS, NO_WAIT, START, Clock, enroll, make_campaign
+
+    # Up to the revision(s) just before 0007_21, whatever they are named once the branches are chained.
+    before = ScriptDirectory.from_config(alembic_config(db_url)).get_revision("0007_21").down_revision
+    for revision in before if isinstance(before, tuple) else (before,):
+        upgrade(db_url, revision)
+    engine = make_engine(db_url)
+    factory = make_session_factory(engine, TEST_ADDRESS_KEY)
+    cid = make_campaign(factory, status="running")
+    enroll(factory, cid, 4)
+    lease = START + timedelta(minutes=5)
+    with engine.begin() as c:
+        enrollments = list(c.execute(text("SELECT id FROM enrollments ORDER BY id")).scalars())
+        c.execute(text("UPDATE enrollments SET status = 'sending' WHERE id != :done"), {"done": enrollments[3]})
+        for eid, status in zip(enrollments, ["queued", "sending", "submitting", "accepted"], strict=True):
+            c.execute(
+                text(
+                    "INSERT INTO deliveries (enrollment_id, campaign_id, step_number, status, attempts, due_at, "
+                    "lease_until, created_at, message_token) VALUES (:e, :c, 1, :s, :a, :at, :lease, :at, :t)"
+                ).bindparams(bindparam("at", type_=UTCDateTime()), bindparam("lease", type_=UTCDateTime())),
+                {
+                    "e": eid,
+                    "c": cid,
+                    "s": status,
+                    "a": 0 if status == "queued" else 1,
+                    "at": START,
+                    "lease": None if status == "accepted" else lease,
+                    "t": f"{eid:032x}",
+                },
+            )
+    upgrade(db_url)
+    with factory() as s:
+        batches = s.execute(select(SendBatch.id, SendBatch.status, SendBatch.lease_until)).all()
+        in_batch = dict(s.execute(select(Delivery.status, Delivery.batch_id)).all())
+    assert [(status, at) for _, status, at in batches] == [("sending", lease)]
+    assert in_batch == {
+        "queued": batches[0][0],
+        "sending": batches[0][0],
+        "submitting": batches[0][0],
+        "accepted": None,
+    }
+
+    assert drip.tick(factory, START, lambda ids: None).batches == 0  # the old lease still holds
+    emitted: list[list[int]] = []
+    report = drip.tick(factory, lease + timedelta(seconds=1), emitted.append)
+    assert (report.requeued, report.unknown, report.queued) == (1, 1, 2)
+    provider = RecordingProvider()
+    for ids in emitted:
+        sending.send_deliveries(factory, provider, LINKS, brand, ids, Clock(lease), retry=NO_WAIT)
+    assert sorted(r.email for b in provider.batches for r in b.recipients) == [
+        "person0@example.com",
+        "person1@example.com",
+    ]
+    with engine.connect() as c:
+        statuses = sorted(c.execute(text("SELECT status FROM deliveries")).scalars())
+        done = c.execute(text("SELECT status FROM send_batches")).scalars().all()
+    assert statuses == sorted([ds.ACCEPTED, ds.ACCEPTED, ds.UNKNOWN, ds.ACCEPTED])
+    assert done == [ds.BATCH_DONE]
     engine.dispose()

@@ -34,6 +34,9 @@ def test_postgresql_down_between_claim_and_send(pg_rig: Rig) -> None:
     blocker.execute("LOCK TABLE subscribers IN ACCESS EXCLUSIVE MODE")
     worker = rig.worker("worker", concurrency=1)
     wait_until(lambda: rig.count("sending") == BATCH, timeout=30, what="a batch claimed")
+    # And its next query waiting on the lock (on a busy machine it may not have sent it yet when the claim shows).
+    waiting = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{database}' AND wait_event_type = 'Lock'"
+    wait_until(lambda: pg_admin(waiting)[0][0] == 1, timeout=30, what="the worker waiting for `subscribers`")
     pg_admin(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
     pg_admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'")
     blocker.close()

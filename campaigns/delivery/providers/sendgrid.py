@@ -28,6 +28,7 @@ from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any
 
+import orjson
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 DEFAULT_HOST = "https://api.sendgrid.com"  # the EU region is https://api.eu.sendgrid.com
 MAX_PERSONALIZATIONS = 1000
 MAX_CATEGORIES = 10
+_JSON_UTF8 = {"Content-Type": "application/json; charset=utf-8"}
 _PERSONALIZATION = re.compile(r"^personalizations\.(\d+)(\.|$)")
 
 
@@ -172,7 +174,11 @@ class SendGridProvider:
     def _post(self, body: dict[str, Any]) -> _Reply:
         """POST one request; returns the answer for ACCEPTED/REJECTED, raises ProviderError for RETRY/STOP."""
         try:
-            response = self._client.client.mail.send.post(request_body=body, timeout=self.timeout)
+            # Serialised here with orjson (a 1,000-recipient body in a tenth of json.dumps' time); a content type
+            # other than the bare "application/json" is what makes python_http_client send the string as it is.
+            response = self._client.client.mail.send.post(
+                request_body=orjson.dumps(body).decode(), request_headers=_JSON_UTF8, timeout=self.timeout
+            )
             status, headers, raw = response.status_code, response.headers, response.body
         except HTTPError as err:  # python_http_client turns every non-2xx answer into one of these
             status, headers, raw = err.status_code, err.headers, err.body
