@@ -9,7 +9,7 @@ their campaign step, each carrying the latest lease of its rows: the tick takes 
 (`queued` ones handed out again once the lease runs out, claimed ones back to `queued`, ones in submission
 `unknown`), so none is lost and none is sent twice.
 
-Revision ID: 0007_21
+Revision ID: 0009
 Revises: 0008
 """
 
@@ -20,7 +20,7 @@ from itertools import groupby
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_21"
+revision: str = "0009"
 down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
