@@ -278,7 +278,7 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # before migration 0009; leases are on send_batches
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # before 0009; leases are on send_batches
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
