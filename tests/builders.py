@@ -36,6 +36,15 @@ class Clock:
         return self.at
 
 
+def subscriber(
+    email: str, *, name: str | None = None, timezone: str = "UTC", created_at: datetime = START, status: str = "active"
+) -> Subscriber:
+    """A new Subscriber row (not yet added to a session) with its address fingerprint."""
+    return Subscriber(
+        email=email, email_key=KEYS.of(email), name=name, timezone=timezone, status=status, created_at=created_at
+    )
+
+
 def make_campaign(
     factory, *, status="scheduled", start=START, daily_cap=None, window=(range(7), 0, 24), slug="test", title="Test"
 ) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from campaigns.authoring import series_file
 from campaigns.authoring.content import StepContent
 from campaigns.authoring.draft import SectionDraft, merge_emails, split_email
-from campaigns.db.models import CampaignVersion, Enrollment, Subscriber
+from campaigns.db.models import CampaignVersion, Enrollment
 from campaigns.errors import ArticleError, StateError
 from campaigns.management.editing import diff_versions
 from campaigns.management.enrollment import enroll_subscribers
@@ -26,7 +26,7 @@ from campaigns.management.series_edits import (
     save_series,
 )
 from campaigns.settings import PROJECT_ROOT
-from tests.builders import KEYS
+from tests.builders import subscriber
 
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
 NOW = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
@@ -194,14 +194,7 @@ def test_dropping_and_keeping_blocks_plans_the_series_again(session_factory, bra
 
 def test_fewer_emails_complete_those_past_the_new_end(session_factory, brand, slug):
     with session_factory.begin() as s:
-        sub = Subscriber(
-            email="pat@example.com",
-            email_key=KEYS.of("pat@example.com"),
-            name="Pat",
-            timezone="UTC",
-            status="active",
-            created_at=NOW - timedelta(days=3),
-        )
+        sub = subscriber("pat@example.com", name="Pat", created_at=NOW - timedelta(days=3))
         s.add(sub)
         s.flush()
         enroll_subscribers(s, slug, NOW, actor="ana")

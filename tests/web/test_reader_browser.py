@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import select
 
 from campaigns.brand import load_brand
-from campaigns.db.models import Delivery, Enrollment, LessonFeedback, ReaderEvent, Subscriber
+from campaigns.db.models import Delivery, Enrollment, LessonFeedback, ReaderEvent
 from campaigns.delivery import sending
 from campaigns.delivery.providers.outbox import OutboxProvider
 from campaigns.management.lifecycle import create_campaign
 from campaigns.settings import PROJECT_ROOT
 from campaigns.tokens import Links, Tokens
 from tests.browser import browser_page, needs_chromium, screenshot, served
-from tests.builders import KEYS, NO_WAIT, Clock
+from tests.builders import NO_WAIT, Clock, subscriber
 from tests.web.admin_support import PASSWORD, SECRET_KEY, admin_app
 from tests.web.pages import NOW, SQLITE_ONLY
 
@@ -46,13 +46,8 @@ def sent_lesson(db_url, session_factory, tmp_path):
     with session_factory.begin() as s:
         campaign = create_campaign(s, SEED, "baclofen", BRAND, NOW - timedelta(days=10), actor="test")
         campaign.status, campaign.start_at = "running", NOW - timedelta(days=10)
-        sub = Subscriber(
-            email="maria@example.com",
-            email_key=KEYS.of("maria@example.com"),
-            name="Maria Lopez",
-            timezone="America/New_York",
-            status="active",
-            created_at=NOW - timedelta(days=10),
+        sub = subscriber(
+            "maria@example.com", name="Maria Lopez", timezone="America/New_York", created_at=NOW - timedelta(days=10)
         )
         s.add(sub)
         s.flush()

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from campaigns.db.models import Delivery, Enrollment, LessonFeedback, ReaderEvent, Subscriber
 from campaigns.delivery import tick as drip
 from campaigns.tokens import SAMPLE_SUBSCRIBER, Tokens
-from tests.builders import KEYS, make_campaign
+from tests.builders import make_campaign, subscriber
 from tests.web.pages import NOW, SECRET, SQLITE_ONLY, TOKENS, altered, csrf, snapshot
 
 LAST_SENT = NOW - timedelta(days=1)
@@ -24,13 +24,8 @@ def reader(session_factory):
     """A running campaign with a weekday 9-17 window, and Maria, who had step 1 yesterday; step 2 is due tomorrow."""
     cid = make_campaign(session_factory, status="running", window=(range(5), 9, 17))
     with session_factory.begin() as s:
-        sub = Subscriber(
-            email="maria@example.com",
-            email_key=KEYS.of("maria@example.com"),
-            name="Maria Lopez",
-            timezone="America/New_York",
-            status="active",
-            created_at=NOW - timedelta(days=30),
+        sub = subscriber(
+            "maria@example.com", name="Maria Lopez", timezone="America/New_York", created_at=NOW - timedelta(days=30)
         )
         s.add(sub)
         s.flush()

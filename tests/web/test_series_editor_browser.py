@@ -18,12 +18,12 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from campaigns.db.models import Campaign, Subscriber
+from campaigns.db.models import Campaign
 from campaigns.delivery.providers.base import RecordingProvider
 from campaigns.management.records import current_steps, get_campaign
 from campaigns.settings import PROJECT_ROOT
 from tests.browser import browser_page, needs_chromium, screenshot, served
-from tests.builders import KEYS, Clock
+from tests.builders import Clock, subscriber
 from tests.web.admin_support import PASSWORD, admin_app
 
 SEED = PROJECT_ROOT / "content" / "baclofen-misuse-article.txt"
@@ -44,16 +44,7 @@ def server(db_url, session_factory, brand, tmp_path):
     """The admin app (URL import allowed to reach 127.0.0.1) and a local site serving one article page."""
     with session_factory.begin() as s:
         for name in ("ann", "bob"):
-            s.add(
-                Subscriber(
-                    email=f"{name}@example.com",
-                    email_key=KEYS.of(f"{name}@example.com"),
-                    name=name.title(),
-                    timezone="UTC",
-                    status="active",
-                    created_at=NOW,
-                )
-            )
+            s.add(subscriber(f"{name}@example.com", name=name.title(), created_at=NOW))
 
     def article(request):
         return HTMLResponse(PAGE.read_text())
