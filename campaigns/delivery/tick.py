@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import Row, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,8 +51,11 @@ def tick(
     *,
     batch_size: int = 1000,
     page: int = PAGE,
+    smallest: int | None = None,
 ) -> TickReport:
-    """One pass of the scheduler; `emit` receives each batch of delivery ids (at most `batch_size`) to send."""
+    """One pass of the scheduler; `emit` receives each batch of delivery ids (at most `batch_size`) to send.
+    `smallest`: the first batches' size and the last ones' floor (default `smallest_batch`; `batch_size` for
+    batches all of one size)."""
     report = TickReport()
     with factory.begin() as s:
         report.started = _start_campaigns(s, now)
@@ -59,7 +63,7 @@ def tick(
         report.requeued, report.unknown = _expire_leases(s, now)
         report.completed = complete_finished(s, now)
     report.scheduled = _schedule_new(factory, now, page)
-    hand_out = _HandOut(factory, now, emit, batch_size, report)
+    hand_out = _HandOut(factory, now, emit, batch_size, report, smallest or smallest_batch(batch_size))
     report.created = _create_due(factory, now, page, report, hand_out)
     hand_out()  # whatever else is queued: requeued claims, batches whose queue lease ran out
     if report.created or report.batches or report.requeued or report.unknown or report.completed:
@@ -223,7 +227,7 @@ def _create_due(
     day_start = cap_day_start(now)
     # Pages start at two small batches and double: a worker starts within milliseconds of the tick, while the tick
     # makes the larger pages after it.
-    size = min(page, 2 * smallest_batch(hand_out.batch_size))
+    size = min(page, 2 * hand_out.smallest)
     for campaign_id, cap in campaigns:
         while True:
             with factory.begin() as s:
@@ -255,7 +259,10 @@ def _create_due(
                 # The batches first, created with their queue lease: this tick hands them out itself (no second
                 # write to lease them), and a racing tick leaves them alone.
                 # Fewer due than asked: the last page of this campaign, whose batches shrink (see batch_sizes).
-                batch_of = _new_batches(s, campaign_id, rows, hand_out.batch_size, now, last=len(rows) < room)
+                sizes = partial(
+                    batch_sizes, batch_size=hand_out.batch_size, last=len(rows) < room, smallest=hand_out.smallest
+                )
+                batch_of = _new_batches(s, campaign_id, rows, sizes, now)
                 new = insert_ignore_many(
                     s,
                     Delivery.__table__,
@@ -307,7 +314,7 @@ def smallest_batch(batch_size: int) -> int:
     return max(1, batch_size // 4)
 
 
-def batch_sizes(n: int, batch_size: int, *, last: bool) -> list[int]:
+def batch_sizes(n: int, batch_size: int, *, last: bool, smallest: int | None = None) -> list[int]:
     """How `n` deliveries of one step are cut into batches of at most `batch_size`.
 
     A page with more to come: in equal batches, at least two, so two workers share even a small first page. The
@@ -320,24 +327,24 @@ def batch_sizes(n: int, batch_size: int, *, last: bool) -> list[int]:
         return [n // count + (1 if i < n % count else 0) for i in range(count)]
     sizes, left = [], n
     while left:
-        size = min(left, batch_size, max(smallest_batch(batch_size), -(-left // 2)))
+        size = min(left, batch_size, max(smallest or smallest_batch(batch_size), -(-left // 2)))
         sizes.append(size)
         left -= size
     return sizes
 
 
 def _new_batches(
-    s: Session, campaign_id: int, rows: Sequence[Row], batch_size: int, now: datetime, *, last: bool
+    s: Session, campaign_id: int, rows: Sequence[Row], sizes: Callable[[int], list[int]], now: datetime
 ) -> dict[int, int]:
-    """Send batches for one page of due enrollments (id, step, due): of one step each, cut by `batch_sizes`,
-    leased for the queue; {enrollment id: batch id}."""
+    """Send batches for one page of due enrollments (id, step, due): of one step each, cut by `sizes` (see
+    `batch_sizes`), leased for the queue; {enrollment id: batch id}."""
     by_step: dict[int, list[int]] = {}
     for eid, step, _ in rows:
         by_step.setdefault(step, []).append(eid)
     parts = []
     for step, eids in by_step.items():
         at = 0
-        for size in batch_sizes(len(eids), batch_size, last=last):
+        for size in sizes(len(eids)):
             parts.append((step, eids[at : at + size]))
             at += size
     t = SendBatch.__table__
@@ -366,6 +373,7 @@ class _HandOut:
     emit: Callable[[list[int]], None]
     batch_size: int
     report: TickReport
+    smallest: int  # the first batches' size, the last ones' floor
 
     def __call__(self) -> None:
         """Lease and emit every queued batch without a live lease, walking by id cursor."""
