@@ -8,15 +8,11 @@ import json
 import sys
 import time
 
-from sqlalchemy import text
-
-from outreach.bootstrap import get_session_factory
 from workers import tasks
 
 
 def main() -> None:
-    with get_session_factory()() as s:  # connect before the clock starts, as a long-running beat worker would be
-        s.execute(text("SELECT 1"))
+    tasks.warm_up()  # connected and warmed before the clock starts, as the tick's long-running worker process is
     tasks.send_batch.app.connection_for_write().ensure_connection()
     print("ready", flush=True)
     sys.stdin.readline()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
+from celery.signals import worker_process_init
+from sqlalchemy import text
+
 from campaigns.delivery import sending
 from campaigns.delivery import tick as drip
 from campaigns.delivery.providers.base import EmailProvider
@@ -25,6 +28,20 @@ def provider() -> EmailProvider:
     from campaigns.delivery.providers.factory import build_provider
 
     return build_provider(get_settings(), get_brand())
+
+
+@worker_process_init.connect
+def warm_up(**_: object) -> None:
+    """Each pool process, as it starts: the send path warmed, its database connection and provider client made, so
+    the first batch after a start costs what every other does. A database not reachable yet is no reason to stop
+    a worker: the first task tries again and reports what is wrong."""
+    try:
+        sending.warm_up()
+        provider(), get_links()
+        with get_session_factory()() as s:
+            s.execute(text("SELECT 1"))
+    except Exception as err:  # the first task meets the same problem and reports it where it belongs
+        log.warning("worker warm-up: %s: %s (the first task will try again)", type(err).__name__, err)
 
 
 @app.task(name="outreach.tick", ignore_result=True)

