@@ -15,13 +15,14 @@ from campaigns.brand import Brand
 from campaigns.db.migrate import upgrade
 from campaigns.db.models import Campaign, UTCDateTime
 from campaigns.db.session import make_engine, make_session_factory
-from campaigns.delivery.tick import plan_first_emails
+from campaigns.delivery.tick import plan_first_emails, prepare_first_emails
 from campaigns.management.lifecycle import create_campaign
 from outreach.demo import SEED
 from tests.postgres import admin_dsn
 
 ZONES = ("America/New_York", "America/Los_Angeles", "America/Chicago", "Europe/London", "UTC")
 SLUG = "bench"
+BATCH_SIZE = 1000  # the product's default (OUTREACH_BATCH_SIZE), which the bench's workers run with
 
 # The bench's keys: real sending refuses weak ones, and they are fixed so that a kept database can be measured again.
 SECRET_KEY = "bench-signing-key-Qm4Zr8Tx2Lp6Wv9Ks3Nd7Hy1Fc5Jb0"
@@ -104,21 +105,33 @@ def _subscribers(engine: Engine, size: int, created: datetime) -> None:
         c.execute(text(sql).bindparams(bindparam("at", type_=UTCDateTime())), params)
 
 
-def schedule_campaign(url: str, campaign_id: int, at: datetime) -> None:
+def schedule_campaign(url: str, campaign_id: int, at: datetime, *, prepare: bool = True) -> int:
     """Schedule the campaign to start at `at`, sending at any hour, and plan its first emails as the product does
-    when staff schedule a campaign (campaigns.delivery.tick.plan_first_emails): every first email is due at `at`."""
+    when staff schedule a campaign (campaigns.delivery.tick.plan_first_emails): every first email is due at `at`.
+    With `prepare`, then create them as the tick does while a campaign is scheduled (prepare_first_emails); the
+    number prepared (the naive baseline, which makes its own rows, prepares nothing)."""
     engine = make_engine(url)
     try:
-        with make_session_factory(engine, ADDRESS_KEY).begin() as s:
+        factory = make_session_factory(engine, ADDRESS_KEY)
+        with factory.begin() as s:
             campaign = s.get_one(Campaign, campaign_id)
             campaign.status, campaign.start_at = "scheduled", at
             campaign.window_days, campaign.window_start_hour, campaign.window_end_hour = list(range(7)), 0, 24
             s.flush()
             plan_first_emails(s, campaign)
+        return prepare_first_emails(factory, datetime.now(UTC), batch_size=BATCH_SIZE) if prepare else 0
+    finally:
+        engine.dispose()
+
+
+def settle(url: str) -> None:
+    """What a database has done by a campaign's start in real life, long after its planning and preparation: the
+    new rows vacuumed (autovacuum), analysed and written out (a checkpoint)."""
+    engine = make_engine(url)
+    try:
         if engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                # Planned long before the start in real life: vacuumed and written out by then.
-                c.execute(text("VACUUM ANALYZE enrollments"))
+                c.execute(text("VACUUM ANALYZE enrollments, deliveries, send_batches"))
                 c.execute(text("CHECKPOINT"))
     finally:
         engine.dispose()

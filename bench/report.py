@@ -55,6 +55,16 @@ def stage_costs(run: dict) -> str:
     return " / ".join("-" if us.get(s) is None else f"{us[s]:,.0f}" for s in STAGES)
 
 
+def prepare_costs(run: dict) -> str:
+    """µs of CPU per email spent before the clock preparing the first emails (as the tick does while a campaign is
+    scheduled): the preparing code / PostgreSQL; - where nothing was prepared (the naive drip makes its own rows)."""
+    prep = run.get("prepare") or {}
+    if not prep.get("prepared"):
+        return "-"
+    us = prep.get("us_per_email") or {}
+    return " / ".join("-" if us.get(s) is None else f"{us[s]:,.0f}" for s in ("bench", "postgresql"))
+
+
 def ratio(run: dict, naive: dict | None) -> str:
     if run["naive"]:
         return "1×"
@@ -67,9 +77,9 @@ def table(runs: list[dict], naive: dict | None) -> str:
     """The Markdown table for the README."""
     rows = [
         "| database | subscribers | workers | emails/s | × naive | µs CPU per email: tick / workers / PostgreSQL / "
-        "SendGrid server / Redis | all stages µs | other programs (cores) | due → accepted p50 / p95 (s) | "
-        "peak RSS MB: worker / tick / server | DB MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "SendGrid server / Redis | all stages µs | prepared before the start, µs per email: tick / PostgreSQL | "
+        "other programs (cores) | due → accepted p50 / p95 (s) | peak RSS MB: worker / tick / server | DB MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in ([naive] if naive else []) + runs:
         lag = f"{r['lag_p50']:.1f} / {r['lag_p95']:.1f}" if r.get("lag_p50") is not None else "-"
@@ -79,7 +89,8 @@ def table(runs: list[dict], naive: dict | None) -> str:
         other = (r.get("load") or {}).get("during", {}).get("cores_other")
         rows.append(
             f"| {name} | {r['size']:,} | {r['workers']} | {r['emails_per_second']:,.0f}{'' if r['ok'] else ' (!)'} "
-            f"| {ratio(r, naive)} | {stage_costs(r)} | {ours:,.0f} | {'-' if other is None else f'{other:.2f}'} "
+            f"| {ratio(r, naive)} | {stage_costs(r)} | {ours:,.0f} | {prepare_costs(r)} "
+            f"| {'-' if other is None else f'{other:.2f}'} "
             f"| {lag} | {mb(worker_peak(r))} / {mb(r['peak_rss'].get('tick'))} / {mb(r['peak_rss'].get('sendgrid'))} "
             f"| {mb(r.get('db_bytes'))} |"
         )

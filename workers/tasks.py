@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from functools import lru_cache
 
@@ -40,6 +41,7 @@ def warm_up(**_: object) -> None:
         provider(), get_links()
         with get_session_factory()() as s:
             s.execute(text("SELECT 1"))
+        gc.freeze()
     except Exception as err:  # the first task meets the same problem and reports it where it belongs
         log.warning("worker warm-up: %s: %s (the first task will try again)", type(err).__name__, err)
 

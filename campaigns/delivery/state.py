@@ -49,8 +49,9 @@ def sources(target: str) -> tuple[str, ...]:
     return tuple(sorted(s for s, nexts in TRANSITIONS.items() if target in nexts))
 
 
-# A send batch (campaigns.db.models.SendBatch): handed out, claimed by a worker, or finished with.
-BATCH_QUEUED, BATCH_SENDING, BATCH_DONE = "queued", "sending", "done"
+# A send batch (campaigns.db.models.SendBatch): handed out, claimed by a worker, or finished with; or made ahead
+# of its campaign's start and held until its emails fall due (`lease_until` holds that time).
+BATCH_HELD, BATCH_QUEUED, BATCH_SENDING, BATCH_DONE = "held", "queued", "sending", "done"
 
 # How long a row may stay in `queued` (handed out) or `sending` (claimed) before the tick takes it back.
 QUEUE_LEASE = timedelta(minutes=10)  # a batch not claimed by a worker within this is handed out again

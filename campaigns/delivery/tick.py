@@ -1,4 +1,5 @@
-"""The scheduler tick: find due enrollments, create their deliveries once, and hand out batches to send.
+"""The scheduler tick: find due enrollments, create their deliveries once, and hand out batches to send; and before
+a campaign starts, prepare its first emails in batches held until they fall due, so the start only hands them out.
 
 The database is the source of truth and the broker only carries work: every tick finds everything that is due or whose
 lease ran out, so a lost task, a restarted broker or a dead worker delays an email but never loses it. A delivery is
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import Row, delete, func, insert, or_, select, update
+from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -34,6 +35,7 @@ PAGE = 5000  # rows per transaction when walking enrollments and deliveries
 class TickReport:
     started: int = 0  # campaigns that moved from scheduled to running
     scheduled: int = 0  # new enrollments given their first due time
+    prepared: int = 0  # first emails of scheduled campaigns created ahead, held until they fall due
     stopped: int = 0  # enrollments stopped because the subscriber left or is suppressed
     created: int = 0  # deliveries created
     requeued: int = 0  # claims taken back from dead workers
@@ -64,9 +66,12 @@ def tick(
         report.completed = complete_finished(s, now)
     report.scheduled = _schedule_new(factory, now, page)
     hand_out = _HandOut(factory, now, emit, batch_size, report, smallest or smallest_batch(batch_size))
+    # First what waits already: prepared batches now due, requeued claims, batches whose queue lease ran out.
+    hand_out()
     report.created = _create_due(factory, now, page, report, hand_out)
-    hand_out()  # whatever else is queued: requeued claims, batches whose queue lease ran out
-    if report.created or report.batches or report.requeued or report.unknown or report.completed:
+    # Last, as it is for later: a large campaign's preparation does not hold up what is due now.
+    report.prepared = prepare_first_emails(factory, now, batch_size=batch_size, page=page)
+    if report.created or report.prepared or report.batches or report.requeued or report.unknown or report.completed:
         log.info("tick: %s", report)
     return report
 
@@ -256,55 +261,139 @@ def _create_due(
                 rows = s.execute(due.limit(room)).all()
                 if not rows:
                     break
-                # The batches first, created with their queue lease: this tick hands them out itself (no second
-                # write to lease them), and a racing tick leaves them alone.
                 # Fewer due than asked: the last page of this campaign, whose batches shrink (see batch_sizes).
                 sizes = partial(
                     batch_sizes, batch_size=hand_out.batch_size, last=len(rows) < room, smallest=hand_out.smallest
                 )
-                batch_of = _new_batches(s, campaign_id, rows, sizes, now)
-                new = insert_ignore_many(
-                    s,
-                    Delivery.__table__,
-                    ("enrollment_id", "step_number"),
-                    [
-                        {
-                            "enrollment_id": eid,
-                            "campaign_id": campaign_id,
-                            "batch_id": batch_of[eid],
-                            "step_number": step,
-                            "due_at": due_at,
-                            "status": ds.QUEUED,
-                            "attempts": 0,
-                            "created_at": now,
-                            # Random, and decided here once: every attempt at this email carries the same id.
-                            "message_token": new_message_token(),
-                        }
-                        for eid, step, due_at in rows
-                    ],
-                    returning=("id", "batch_id"),
-                )
-                # A racing tick made some (or all) of them first: its batches hold those, these stay empty.
-                empty = set(batch_of.values()) - {b for _, b in new}
-                if empty:
-                    s.execute(delete(SendBatch).where(SendBatch.id.in_(empty)))
-                # Only enrollments still active at the step read: a racing tick may have created, sent and moved
-                # some on since, and marking those `sending` would stall them at a step with no delivery for good.
-                # Those this tick created are the ones it moves (a racing tick's are `sending` already).
-                by_step: dict[int, list[int]] = {}
-                for eid, step, _ in rows:
-                    by_step.setdefault(step, []).append(eid)
-                for step, eids in by_step.items():
-                    created += rows_changed(
-                        s,
-                        update(Enrollment.__table__)
-                        .where(
-                            is_in(s, Enrollment.id, eids), Enrollment.next_step == step, Enrollment.status == "active"
-                        )
-                        .values(status="sending"),
-                    )
+                new, made = _create_page(s, campaign_id, rows, sizes, now, held=False)
+                created += made
             hand_out.emit_batches(new)
     return created
+
+
+def prepare_first_emails(factory: sessionmaker[Session], now: datetime, *, batch_size: int, page: int = PAGE) -> int:
+    """Create the planned emails of scheduled campaigns ahead of their start, in batches held until they fall due;
+    the number created. At the start the tick only hands them out, instead of creating them while workers send.
+
+    A campaign with a daily cap is left to the tick, which counts the cap as it creates. Each page locks its
+    campaign row, as `release_prepared` does, so a pause or a new start and a tick preparing cannot interleave."""
+    with factory() as s:
+        waiting = s.scalars(
+            select(Campaign.id).where(
+                Campaign.status == "scheduled", Campaign.daily_cap.is_(None), Campaign.start_at.is_not(None)
+            )
+        ).all()
+    prepared = 0
+    sizes = partial(batch_sizes, batch_size=batch_size, smallest=smallest_batch(batch_size))
+    for campaign_id in waiting:
+        last = False
+        while not last:
+            with factory.begin() as s:
+                still = s.scalar(
+                    select(Campaign.id)
+                    .where(Campaign.id == campaign_id, Campaign.status == "scheduled", Campaign.daily_cap.is_(None))
+                    .with_for_update(read=True)
+                )
+                if still is None:
+                    break
+                rows = s.execute(
+                    select(Enrollment.id, Enrollment.next_step, Enrollment.next_due_at)
+                    .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
+                    .where(
+                        Enrollment.campaign_id == campaign_id,
+                        Enrollment.status == "active",
+                        Enrollment.next_due_at.is_not(None),
+                        Subscriber.status == "active",
+                        # Paused past the due time: the tick creates it when the pause ends, as for anyone else.
+                        or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= Enrollment.next_due_at),
+                    )
+                    .order_by(Enrollment.next_due_at)
+                    .limit(page + 1)  # one more than a page: whether this page is the last
+                ).all()
+                if not rows:
+                    break
+                last = len(rows) <= page
+                _, made = _create_page(s, campaign_id, rows[:page], partial(sizes, last=last), now, held=True)
+                prepared += made
+                if not made:  # a racing tick made this page: it goes on with the rest
+                    break
+    return prepared
+
+
+def release_prepared(s: Session, campaign_id: int) -> int:
+    """Forget a campaign's prepared emails that are still held (the campaign is paused, archived, given a new start
+    or window): their enrollments wait again, and the tick plans and prepares them anew. The number released."""
+    s.execute(select(Campaign.id).where(Campaign.id == campaign_id).with_for_update())  # see prepare_first_emails
+    held = select(SendBatch.id).where(SendBatch.campaign_id == campaign_id, SendBatch.status == ds.BATCH_HELD)
+    gone = s.scalars(
+        delete(Delivery)
+        .where(Delivery.batch_id.in_(held), Delivery.status == ds.QUEUED)
+        .returning(Delivery.enrollment_id)
+    ).all()
+    for ids in chunked(gone):
+        s.execute(
+            update(Enrollment)
+            .where(is_in(s, Enrollment.id, ids), Enrollment.status == "sending")
+            .values(status="active")
+        )
+    s.execute(delete(SendBatch).where(SendBatch.campaign_id == campaign_id, SendBatch.status == ds.BATCH_HELD))
+    return len(gone)
+
+
+def _create_page(
+    s: Session,
+    campaign_id: int,
+    rows: Sequence[Row],
+    sizes: Callable[[int], list[int]],
+    now: datetime,
+    *,
+    held: bool,
+) -> tuple[list[tuple], int]:
+    """One delivery per enrollment row (id, step, due) in new send batches, each a no-op if it exists; the
+    enrollments made move to `sending`. ((delivery id, batch id) of those made, how many enrollments moved)."""
+    # The batches first: leased for the queue (this tick hands them out itself, with no second write to lease
+    # them, and a racing tick leaves them alone), or held until their due time.
+    batch_of = _new_batches(s, campaign_id, rows, sizes, now, held=held)
+    new = insert_ignore_many(
+        s,
+        Delivery.__table__,
+        ("enrollment_id", "step_number"),
+        [
+            {
+                "enrollment_id": eid,
+                "campaign_id": campaign_id,
+                "batch_id": batch_of[eid],
+                "step_number": step,
+                "due_at": due_at,
+                "status": ds.QUEUED,
+                "attempts": 0,
+                "created_at": now,
+                # Random, and decided here once: every attempt at this email carries the same id.
+                "message_token": new_message_token(),
+            }
+            for eid, step, due_at in rows
+        ],
+        returning=("id", "batch_id"),
+    )
+    # A racing tick made some (or all) of them first: its batches hold those, these stay empty.
+    empty = set(batch_of.values()) - {b for _, b in new}
+    if empty:
+        s.execute(delete(SendBatch).where(SendBatch.id.in_(empty)))
+    # Only enrollments still active at the step read: a racing tick may have created, sent and moved some on
+    # since, and marking those `sending` would stall them at a step with no delivery for good. Those this tick
+    # created are the ones it moves (a racing tick's are `sending` already).
+    by_step: dict[int, list[int]] = {}
+    for eid, step, _ in rows:
+        by_step.setdefault(step, []).append(eid)
+    moved = 0
+    for step, eids in by_step.items():
+        moved += rows_changed(
+            s,
+            update(Enrollment.__table__)
+            .where(is_in(s, Enrollment.id, eids), Enrollment.next_step == step, Enrollment.status == "active")
+            .values(status="sending"),
+        )
+    return new, moved
 
 
 def smallest_batch(batch_size: int) -> int:
@@ -334,18 +423,25 @@ def batch_sizes(n: int, batch_size: int, *, last: bool, smallest: int | None = N
 
 
 def _new_batches(
-    s: Session, campaign_id: int, rows: Sequence[Row], sizes: Callable[[int], list[int]], now: datetime
+    s: Session,
+    campaign_id: int,
+    rows: Sequence[Row],
+    sizes: Callable[[int], list[int]],
+    now: datetime,
+    *,
+    held: bool = False,
 ) -> dict[int, int]:
-    """Send batches for one page of due enrollments (id, step, due): of one step each, cut by `sizes` (see
-    `batch_sizes`), leased for the queue; {enrollment id: batch id}."""
-    by_step: dict[int, list[int]] = {}
-    for eid, step, _ in rows:
-        by_step.setdefault(step, []).append(eid)
+    """Send batches for one page of enrollments (id, step, due): of one step each, cut by `sizes` (see
+    `batch_sizes`), leased for the queue, or `held` until their due time (one due time each); {enrollment id:
+    batch id}."""
+    by_key: dict[tuple[int, datetime | None], list[int]] = {}
+    for eid, step, due in rows:
+        by_key.setdefault((step, due if held else None), []).append(eid)
     parts = []
-    for step, eids in by_step.items():
+    for key, eids in by_key.items():
         at = 0
         for size in sizes(len(eids)):
-            parts.append((step, eids[at : at + size]))
+            parts.append((key, eids[at : at + size]))
             at += size
     t = SendBatch.__table__
     ids = s.scalars(
@@ -354,11 +450,11 @@ def _new_batches(
             {
                 "campaign_id": campaign_id,
                 "step_number": step,
-                "status": ds.BATCH_QUEUED,
-                "lease_until": now + ds.QUEUE_LEASE,
+                "status": ds.BATCH_HELD if held else ds.BATCH_QUEUED,
+                "lease_until": due if held else now + ds.QUEUE_LEASE,
                 "created_at": now,
             }
-            for step, _ in parts
+            for (step, due), _ in parts
         ],
     ).all()
     return {eid: batch_id for batch_id, (_, eids) in zip(ids, parts, strict=True) for eid in eids}
@@ -376,8 +472,10 @@ class _HandOut:
     smallest: int  # the first batches' size, the last ones' floor
 
     def __call__(self) -> None:
-        """Lease and emit every queued batch without a live lease, walking by id cursor."""
+        """Lease and emit every queued batch without a live lease, and every held one now due of a running
+        campaign, walking by id cursor."""
         t = SendBatch.__table__
+        running = select(Campaign.id).where(Campaign.status == "running")
         after = 0
         while True:
             with self.factory.begin() as s:
@@ -386,8 +484,17 @@ class _HandOut:
                         select(t.c.id)
                         .where(
                             t.c.id > after,
-                            t.c.status == ds.BATCH_QUEUED,
-                            or_(t.c.lease_until.is_(None), t.c.lease_until < self.now),
+                            or_(
+                                and_(
+                                    t.c.status == ds.BATCH_QUEUED,
+                                    or_(t.c.lease_until.is_(None), t.c.lease_until < self.now),
+                                ),
+                                and_(
+                                    t.c.status == ds.BATCH_HELD,
+                                    t.c.lease_until <= self.now,
+                                    t.c.campaign_id.in_(running),
+                                ),
+                            ),
                         )
                         .order_by(t.c.id)
                         .limit(max(1, PAGE // self.batch_size))
@@ -396,7 +503,11 @@ class _HandOut:
                 )
                 if not ids:
                     return
-                s.execute(update(t).where(is_in(s, t.c.id, ids)).values(lease_until=self.now + ds.QUEUE_LEASE))
+                s.execute(
+                    update(t)
+                    .where(is_in(s, t.c.id, ids))
+                    .values(status=ds.BATCH_QUEUED, lease_until=self.now + ds.QUEUE_LEASE)
+                )
                 rows = s.execute(
                     select(Delivery.id, Delivery.batch_id)
                     .where(is_in(s, Delivery.batch_id, ids), Delivery.status == ds.QUEUED)

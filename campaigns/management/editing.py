@@ -45,6 +45,7 @@ from campaigns.delivery.schedule import (
     window_of,
     zone,
 )
+from campaigns.delivery.tick import release_prepared
 from campaigns.errors import NotFound, StateError
 from campaigns.management.lifecycle import require_move
 from campaigns.management.records import (
@@ -198,6 +199,8 @@ def edit_window(
     rows = current_steps(s, campaign)
     new_rows = [_copy(r) for r in rows]
     version = store_version(s, campaign, new_rows, *source_of(s, campaign), note="; ".join(changes), now=now)
+    # Emails prepared for the start were made under the old window and cap: they wait again, planned anew.
+    release_prepared(s, campaign.id)
     if window is not None and window != before_window:
         reschedule_waiting(s, campaign, new_rows)
     audit(s, campaign, actor, "edited", f"version {version.number}: " + "; ".join(changes), now)

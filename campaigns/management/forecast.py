@@ -62,8 +62,8 @@ def _play(s: Session, campaign: Campaign, now: datetime, days: int) -> tuple[lis
     for eid, step, due, enrolled, status, tz, paused_until in _remaining(s, campaign):
         if step > last_step:
             continue
-        if status == "sending":
-            in_flight.append((now, eid, step, tz))
+        if status == "sending":  # created: on its way now, or prepared for a start still ahead
+            in_flight.append((max(due, now) if due is not None else now, eid, step, tz))
             continue
         if due is None:
             if campaign.start_at is None:
@@ -171,12 +171,14 @@ def first_email(s: Session, subscriber_id: int, campaign_id: int | None, now: da
     if row is None:
         return None
     enrollment, campaign, subscriber = row
-    if enrollment.next_step != 1 or enrollment.status != "active":
-        return None  # already on its way, or well past the first email
+    if enrollment.next_step != 1 or enrollment.status not in ("active", "sending"):
+        return None  # past the first email, or no longer enrolled
     if campaign.status == "paused":
         return FirstEmail(None, subscriber.timezone, "resume")
     if campaign.status not in SENDING_STATUSES or campaign.start_at is None:
         return FirstEmail(None, subscriber.timezone, "start")
+    if enrollment.status == "sending" and enrollment.next_due_at is not None:
+        return FirstEmail(max(enrollment.next_due_at, now), subscriber.timezone)  # created, or prepared for the start
     due = enrollment.next_due_at or first_due(
         campaign.start_at, enrollment.enrolled_at, zone(subscriber.timezone), window_of(campaign)
     )

@@ -32,7 +32,7 @@ from campaigns.db.models import (
     StepRow,
     Subscriber,
 )
-from campaigns.delivery.tick import plan_first_emails
+from campaigns.delivery.tick import plan_first_emails, release_prepared
 from campaigns.errors import StateError
 from campaigns.management.checks import blocking, check_campaign
 from campaigns.management.records import get_campaign, store_version
@@ -237,7 +237,11 @@ def schedule_campaign(
         select(func.count())
         .select_from(Enrollment)
         .join(Subscriber, Subscriber.id == Enrollment.subscriber_id)
-        .where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active", Subscriber.status == "active")
+        .where(
+            Enrollment.campaign_id == campaign.id,
+            Enrollment.status.in_(("active", "sending")),  # `sending`: prepared for the start (see release_prepared)
+            Subscriber.status == "active",
+        )
     )
     if not enrolled:
         raise StateError(
@@ -261,7 +265,8 @@ def schedule_campaign(
         now,
     )
     if before:
-        # Moving the start: first emails not yet sent are planned again from the new start.
+        # Moving the start: first emails not yet sent (prepared ones included) are planned again from the new start.
+        release_prepared(s, campaign.id)
         s.execute(
             update(Enrollment)
             .where(Enrollment.campaign_id == campaign.id, Enrollment.status == "active", Enrollment.next_step == 1)
@@ -274,7 +279,9 @@ def schedule_campaign(
 
 def pause_campaign(s: Session, slug: str, now: datetime, *, actor: str) -> Campaign:
     """Nothing more is sent until it is resumed (batches already handed out are released by the send path)."""
-    return _set_status(s, slug, "pause", "paused", now, actor=actor)
+    campaign = _set_status(s, slug, "pause", "paused", now, actor=actor)
+    release_prepared(s, campaign.id)  # emails prepared for its start wait again; resuming prepares them anew
+    return campaign
 
 
 def resume_campaign(s: Session, slug: str, now: datetime, *, actor: str) -> Campaign:
@@ -288,7 +295,9 @@ def resume_campaign(s: Session, slug: str, now: datetime, *, actor: str) -> Camp
 
 def archive_campaign(s: Session, slug: str, now: datetime, *, actor: str) -> Campaign:
     """Stop the campaign for good; nothing more is sent (queued emails are released by the send path)."""
-    return _set_status(s, slug, "archive", "archived", now, actor=actor)
+    campaign = _set_status(s, slug, "archive", "archived", now, actor=actor)
+    release_prepared(s, campaign.id)
+    return campaign
 
 
 def _set_status(s: Session, slug: str, move: str, status: str, now: datetime, *, actor: str) -> Campaign:

@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select
 
 from campaigns.brand import load_brand
 from campaigns.db.migrate import upgrade
-from campaigns.db.models import Delivery, Enrollment, Subscriber
+from campaigns.db.models import Delivery, Enrollment, SendBatch, Subscriber
 from campaigns.db.session import make_engine, make_session_factory
 from campaigns.delivery import state as ds
 from campaigns.delivery import tick as drip
@@ -133,5 +133,35 @@ def test_a_slow_tick_leaves_alone_what_a_fast_one_sent_meanwhile(pg_url: str) ->
         assert stalled == 0, f"{stalled} enrollments marked `sending` at step 2 with no delivery: stalled for good"
         # And the next step is created when due, for everyone.
         assert drip.tick(factory, base + timedelta(days=2), lambda ids: None).created == 50
+    finally:
+        engine.dispose()
+
+
+def test_two_ticks_racing_before_the_start_prepare_each_email_once_and_at_it_hand_each_out_once(pg_url: str) -> None:
+    upgrade(pg_url)
+    engine = make_engine(pg_url)
+    factory = make_session_factory(engine, TEST_ADDRESS_KEY)
+    base = datetime.now(UTC)
+    start = base + timedelta(hours=1)
+    campaign_id = make_campaign(factory, start=start)
+    try:
+        _enroll(factory, campaign_id, 0, 5 * NEW_PER_ROUND, base - timedelta(hours=1))
+        emitted, reports = _race(factory, base)
+        assert emitted == [[], []] and sum(r.prepared for r in reports) == 5 * NEW_PER_ROUND, reports
+        with factory() as s:
+            per_enrollment = s.execute(select(Delivery.enrollment_id, func.count()).group_by(Delivery.enrollment_id))
+            assert {n for _, n in per_enrollment} == {1}
+            held = s.execute(
+                select(SendBatch.status, func.count(Delivery.id))
+                .outerjoin(Delivery, Delivery.batch_id == SendBatch.id)
+                .group_by(SendBatch.id)
+            ).all()
+            everyone = set(s.scalars(select(Delivery.id)))
+        assert {status for status, _ in held} == {ds.BATCH_HELD} and min(n for _, n in held) > 0  # none empty
+        assert len(everyone) == 5 * NEW_PER_ROUND
+        (a, b), reports = _race(factory, start)
+        assert sum(r.created for r in reports) == 0
+        assert len(a) + len(b) == len(set(a) | set(b)) == len(everyone), "a prepared email handed out twice"
+        assert set(a) | set(b) == everyone
     finally:
         engine.dispose()

@@ -38,6 +38,17 @@ def test_every_subscriber_gets_one_step_a_day_without_a_cap(session_factory):
     assert describe_next(nexts) == "step 1: 5 subscribers at Mon 04 Jan 14:00 UTC"
 
 
+def test_emails_prepared_before_the_start_are_forecast_at_the_start_not_now(session_factory):
+    cid = make_campaign(session_factory)
+    enroll(session_factory, cid, 5)
+    assert drip.tick(session_factory, NOW, lambda ids: None).prepared == 5  # created a day ahead, held until START
+    with session_factory() as s:
+        rows = forecast(s, "test", NOW)
+        nexts = next_sends(s, "test", NOW)
+    assert counts(rows) == {JAN(4): 5, JAN(5): 5, JAN(6): 5}
+    assert [(n.step, n.subscribers, n.first_at) for n in nexts] == [(1, 5, START)]
+
+
 def test_a_daily_cap_spreads_the_sends_and_carries_the_rest_to_midnight(session_factory):
     cid = make_campaign(session_factory, daily_cap=3)
     enroll(session_factory, cid, 5)
