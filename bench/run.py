@@ -11,6 +11,7 @@ tasks are left), never the database. Beside it, the naive baseline (bench/naive.
     python -m bench.run            # the whole matrix: 10k/100k/1M × SQLite/PostgreSQL × 1/2 workers, naive at 10k
     python -m bench.run --quick    # 10k and 100k on both databases with 2 workers, naive at 2k
     python -m bench.run --sizes 10000 --db postgresql --workers 2 --naive-size 0      # one run
+    python -m bench.run --sizes 10000 --db postgresql --workers 2 --naive-size 0 --no-prepare   # made at the start
 """
 
 from __future__ import annotations
@@ -63,10 +64,12 @@ class Spec:
     size: int
     workers: int
     naive: bool = False
+    prepared: bool = True  # the first emails made before the start, as the tick does for a scheduled campaign
 
     @property
     def label(self) -> str:
-        return f"{'naive ' if self.naive else ''}{self.db} {self.size:,} x{self.workers}"
+        made = "" if self.prepared or self.naive else " made at start"
+        return f"{'naive ' if self.naive else ''}{self.db} {self.size:,} x{self.workers}{made}"
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ def run_one(spec: Spec, root: Path, pg: Postgres | None) -> dict[str, Any]:
         # clock (the tick prepares a scheduled campaign's emails; the time it took is in the results).
         started = datetime.now(UTC) + timedelta(seconds=PLAN_SECONDS + spec.size / PLANNED_PER_SECOND)
         before_prepare = meter.read()
-        prepared = schedule_campaign(url, campaign_id, started, prepare=not spec.naive)
+        prepared = schedule_campaign(url, campaign_id, started, prepare=spec.prepared and not spec.naive)
         prepare_cpu = between(before_prepare, meter.read())["cpu_seconds"]  # `bench`: this process, which prepared
         settle(url)
         server_stats = ServerStats(pg.port, make_url(url).database) if spec.db == "postgresql" and pg else None
@@ -283,6 +286,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="use the PostgreSQL server on 127.0.0.1:PORT (user postgres) instead of starting one with production "
         "settings (its settings are stated in the results; its CPU is not told apart from other programs')",
     )
+    p.add_argument(
+        "--no-prepare",
+        action="store_true",
+        help="leave the first emails to be made by the tick at the start, in the clock (as for a campaign started "
+        "at once, with no time to prepare it), instead of before it",
+    )
     p.add_argument("--name", default=None, help="results file name (default: a timestamp)")
     p.add_argument("--out", type=Path, default=RESULTS, help="the folder for the results file (default: %(default)s)")
     args = p.parse_args(argv)
@@ -295,7 +304,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def specs_of(args: argparse.Namespace) -> list[Spec]:
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
     workers = [int(w) for w in args.workers.split(",")]
-    return [Spec(db, size, w) for db in args.db.split(",") for size in sizes for w in workers]
+    prepared = not args.no_prepare
+    return [Spec(db, size, w, prepared=prepared) for db in args.db.split(",") for size in sizes for w in workers]
 
 
 def main(argv: list[str] | None = None) -> int:

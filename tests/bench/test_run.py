@@ -67,3 +67,12 @@ def test_a_small_matrix_sends_each_email_once_and_says_where_the_time_went(tmp_p
         "deleted": 0.0,
     }
     assert "| naive (postgresql) | 40 | 2 |" in results["table"] and "| sqlite | 300 | 1 |" in results["table"]
+
+
+def test_no_prepare_leaves_the_first_emails_to_the_tick_at_the_start_and_says_so() -> None:
+    made_at_start = run.specs_of(run.parse_args(["--sizes", "300", "--db", "postgresql", "--no-prepare"]))
+    assert [(s.prepared, s.label) for s in made_at_start] == [
+        (False, "postgresql 300 x1 made at start"),
+        (False, "postgresql 300 x2 made at start"),
+    ]
+    assert all(s.prepared for s in run.specs_of(run.parse_args(["--sizes", "300"])))
