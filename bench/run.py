@@ -135,7 +135,8 @@ def run_one(spec: Spec, root: Path, pg: Postgres | None) -> dict[str, Any]:
         started = datetime.now(UTC) + timedelta(seconds=PLAN_SECONDS + spec.size / PLANNED_PER_SECOND)
         before_prepare = meter.read()
         prepared = schedule_campaign(url, campaign_id, started, prepare=spec.prepared and not spec.naive)
-        prepare_cpu = between(before_prepare, meter.read())["cpu_seconds"]  # `bench`: this process, which prepared
+        after_prepare = meter.read()
+        prepare_cpu = between(before_prepare, after_prepare)["cpu_seconds"]  # `bench`: this process, which prepared
         settle(url)
         server_stats = ServerStats(pg.port, make_url(url).database) if spec.db == "postgresql" and pg else None
         if server_stats:
@@ -195,6 +196,7 @@ def run_one(spec: Spec, root: Path, pg: Postgres | None) -> dict[str, Any]:
         "setup_seconds": round(setup, 1),
         "prepare": {
             "prepared": prepared,
+            "seconds": round(after_prepare.at - before_prepare.at, 2),
             "cpu_seconds": prepare_cpu,
             "us_per_email": per_email(prepare_cpu, spec.size),
         },

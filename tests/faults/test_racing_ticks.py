@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import event, func, select
 
 from campaigns.brand import load_brand
@@ -21,6 +22,15 @@ from campaigns.settings import load_settings
 from tests.builders import KEYS, LINKS, NO_WAIT, TEST_ADDRESS_KEY, make_campaign
 
 ROUNDS, NEW_PER_ROUND = 12, 100
+
+# A schema of the test process's database (tests/conftest.py), not a database of the test's own: dropping a database
+# forces a checkpoint, which took 6-7 s a test while the rest of the suite was writing.
+pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+
+
+@pytest.fixture
+def pg_url(db_url: str) -> str:
+    return db_url
 
 
 def _enroll(factory, campaign_id: int, first: int, n: int, at: datetime) -> None:
