@@ -276,7 +276,9 @@ def prepare_first_emails(factory: sessionmaker[Session], now: datetime, *, batch
     the number created. At the start the tick only hands them out, instead of creating them while workers send.
 
     A campaign with a daily cap is left to the tick, which counts the cap as it creates. Each page locks its
-    campaign row, as `release_prepared` does, so a pause or a new start and a tick preparing cannot interleave."""
+    campaign row, as `release_prepared` does, so a pause or a new start and a tick preparing cannot interleave; a
+    second tick finding it locked leaves the campaign to the first (preparing a million takes longer than the
+    30 s between ticks), rather than doing the same work beside it."""
     with factory() as s:
         waiting = s.scalars(
             select(Campaign.id).where(
@@ -292,7 +294,7 @@ def prepare_first_emails(factory: sessionmaker[Session], now: datetime, *, batch
                 still = s.scalar(
                     select(Campaign.id)
                     .where(Campaign.id == campaign_id, Campaign.status == "scheduled", Campaign.daily_cap.is_(None))
-                    .with_for_update(read=True)
+                    .with_for_update(skip_locked=True)
                 )
                 if still is None:
                     break
