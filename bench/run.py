@@ -54,7 +54,7 @@ SIZES, DATABASES, WORKERS, NAIVE_SIZE = (10_000, 100_000, 1_000_000), ("sqlite",
 QUICK = {"sizes": "10000,100000", "db": "sqlite,postgresql", "workers": "2", "naive_size": 2_000}
 STALL_SECONDS = 180  # no new email at the SendGrid server for this long: the run is stuck, stop it
 POLL_SECONDS = 0.2
-# How far ahead a run's campaign is scheduled: time to plan and prepare its first emails (about 30,000 a second).
+# How far ahead a run's campaign is scheduled: time to plan and prepare its first emails (about 20,000 a second).
 PLAN_SECONDS, PLANNED_PER_SECOND = 2.0, 20_000
 
 
