@@ -8,7 +8,7 @@ from email import policy
 from email.parser import BytesParser
 
 from tests.builders import enroll, make_campaign
-from tests.servers import free_port
+from tests.servers import refused_port
 
 # The command runs on the real clock: a start a day ago is due now, whatever the day.
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
@@ -31,10 +31,11 @@ def test_tick_says_what_it_did_and_send_sends_here(cli, session_factory, tmp_pat
 
 
 def test_tick_without_a_broker_is_one_line(cli, session_factory, monkeypatch):
-    monkeypatch.setenv("CELERY_BROKER_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     cid = make_campaign(session_factory, status="running", start=START, window=(range(7), 0, 24))
     enroll(session_factory, cid, 1, enrolled_at=START)
-    code, _, err = cli("tick")
+    with refused_port() as port:
+        monkeypatch.setenv("CELERY_BROKER_URL", f"redis://127.0.0.1:{port}/0")  # nothing listens there
+        code, _, err = cli("tick")
     assert code == 1 and "Traceback" not in err
     line = " ".join(err.split())
     assert line.startswith("error: cannot reach the broker at CELERY_BROKER_URL (redis://127.0.0.1:")

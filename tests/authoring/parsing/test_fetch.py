@@ -13,7 +13,7 @@ from campaigns.authoring.parsing import load_source, parse_loaded
 from campaigns.authoring.parsing.fetch import fetch_article
 from campaigns.errors import ArticleError
 from tests.browser import served
-from tests.servers import free_port
+from tests.servers import refused_port
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Kratom Basics | Cedar Ridge</title></head>
 <body><nav><a href="/">Home</a> <a href="/blog">Blog</a></nav><main><article><h1>Kratom Basics</h1>
@@ -122,7 +122,8 @@ def test_not_a_web_page_too_big_slow_empty_missing_broken(site: str) -> None:
 
 
 def test_nobody_listening_and_not_a_web_address() -> None:
-    assert fails(f"http://127.0.0.1:{free_port()}/article").startswith("cannot connect")
+    with refused_port() as port:
+        assert fails(f"http://127.0.0.1:{port}/article").startswith("cannot connect")
     assert "not a web address" in fails("ftp://example.org/article.html")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import logging
-import socket
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from campaigns.delivery.providers.outbox import OutboxProvider
 from campaigns.delivery.providers.smtp import SMTPProvider
 from campaigns.errors import ProviderError
 from tests.builders import BRAND
+from tests.servers import free_port, refused_port
 
 NOW = dt.datetime(2031, 6, 2, 13, 0, tzinfo=dt.UTC)
 CONTENT = StepContent(
@@ -102,12 +102,6 @@ class Recorder:
         return AuthResult(
             success=auth_data.login == b"relay" and auth_data.password == PASSWORD.encode(), handled=False
         )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -240,8 +234,9 @@ def test_when_the_server_stays_away_the_rest_fail_but_sent_ones_stay_accepted(st
 
 
 def test_connection_refused_before_anything_was_sent_is_retryable():
-    with pytest.raises(ProviderError, match=r"cannot connect") as err:
-        provider(free_port()).send_batch(batch(2))
+    # (A port merely free once sent this test's email to another test's server, started on it meanwhile.)
+    with refused_port() as port, pytest.raises(ProviderError, match=r"cannot connect") as err:
+        provider(port).send_batch(batch(2))
     assert err.value.retryable and not err.value.fatal
 
 
