@@ -353,6 +353,9 @@ def _create_page(
 ) -> tuple[list[tuple], int]:
     """One delivery per enrollment row (id, step, due) in new send batches, each a no-op if it exists; the
     enrollments made move to `sending`. ((delivery id, batch id) of those made, how many enrollments moved)."""
+    # In enrollment order: two racing ticks may read the same due rows in different orders (ties in due time, pages
+    # of different sizes), and inserting the same keys in different orders deadlocks on the unique index.
+    rows = sorted(rows, key=lambda r: r[0])
     # The batches first: leased for the queue (this tick hands them out itself, with no second write to lease
     # them, and a racing tick leaves them alone), or held until their due time.
     batch_of = _new_batches(s, campaign_id, rows, sizes, now, held=held)
