@@ -28,10 +28,13 @@ from campaigns.brand import Brand
 from campaigns.db.models import (
     Campaign,
     CampaignVersion,
+    Delivery,
     Enrollment,
+    SendBatch,
     StepRow,
     Subscriber,
 )
+from campaigns.delivery import state as ds
 from campaigns.delivery.tick import plan_first_emails, release_prepared
 from campaigns.errors import StateError
 from campaigns.management.checks import blocking, check_campaign
@@ -166,21 +169,23 @@ def add_version(
 
 @dataclass(frozen=True)
 class Audience:
-    """Enrollments of a campaign by status, and how many of the active ones wait for each step."""
+    """Enrollments of a campaign by status, and how many of the active ones wait for each step. `prepared`: those
+    whose next email is made and held for its due time (before the start), apart from those being sent now."""
 
     active: int
     sending: int
     completed: int
     stopped: int
     waiting_by_step: dict[int, int]
+    prepared: int = 0
 
     @property
     def total(self) -> int:
-        return self.active + self.sending + self.completed + self.stopped
+        return self.active + self.prepared + self.sending + self.completed + self.stopped
 
     @property
     def remaining(self) -> int:
-        return self.active + self.sending
+        return self.active + self.prepared + self.sending
 
 
 def audience_of(s: Session, campaign: Campaign) -> Audience:
@@ -199,12 +204,26 @@ def audience_of(s: Session, campaign: Campaign) -> Audience:
             .order_by(Enrollment.next_step)
         ).all()
     )
+    # `sending` covers both: an email made and held for the start counts as prepared, not as being sent.
+    prepared = s.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .join(SendBatch, SendBatch.id == Delivery.batch_id)
+        .join(Enrollment, Enrollment.id == Delivery.enrollment_id)
+        .where(
+            SendBatch.campaign_id == campaign.id,
+            SendBatch.status == ds.BATCH_HELD,
+            Delivery.status == ds.QUEUED,
+            Enrollment.status == "sending",  # not someone who left since (their email is cancelled at hand-out)
+        )
+    )
     return Audience(
         by_status.get("active", 0),
-        by_status.get("sending", 0),
+        by_status.get("sending", 0) - (prepared or 0),
         by_status.get("completed", 0),
         by_status.get("stopped", 0),
         by_step,
+        prepared or 0,
     )
 
 

@@ -66,6 +66,7 @@ def campaign_overview(s: Session, slug: str, now: datetime, *, days: int = 14, a
         "audience": {
             "total": audience.total,
             "active": audience.active,
+            "prepared": audience.prepared,
             "sending": audience.sending,
             "completed": audience.completed,
             "stopped": audience.stopped,

@@ -143,8 +143,9 @@ def show(
         )
     console.print(steps)
     a = o["audience"]
+    prepared = f"{a['prepared']} ready for the start, " if a["prepared"] else ""
     console.print(
-        f"audience: {a['total']} enrolled: {a['active']} active, {a['sending']} sending, "
+        f"audience: {a['total']} enrolled: {a['active']} active, {prepared}{a['sending']} sending, "
         f"{a['completed']} completed, {a['stopped']} stopped\nnext: {o['next_summary']}",
         highlight=False,
     )

@@ -11,14 +11,20 @@ from sqlalchemy import func, select, update
 
 from campaigns.audience.preferences import pause
 from campaigns.audience.unsubscribe import unsubscribe
-from campaigns.db.models import Delivery, Enrollment, SendBatch, Subscriber
+from campaigns.db.models import Campaign, Delivery, Enrollment, SendBatch, Subscriber
 from campaigns.delivery import sending
 from campaigns.delivery import state as ds
 from campaigns.delivery import tick as drip
 from campaigns.delivery.providers.base import RecordingProvider
 from campaigns.delivery.schedule import SendingWindow
 from campaigns.management.editing import edit_window
-from campaigns.management.lifecycle import archive_campaign, pause_campaign, resume_campaign, schedule_campaign
+from campaigns.management.lifecycle import (
+    archive_campaign,
+    audience_of,
+    pause_campaign,
+    resume_campaign,
+    schedule_campaign,
+)
 from tests.builders import LINKS, NO_WAIT, START, Clock, enroll, make_campaign
 
 N = 25
@@ -194,3 +200,19 @@ def test_a_campaign_with_a_daily_cap_is_created_at_its_start_within_the_cap(sess
     enroll(session_factory, cid, N)
     assert _tick(session_factory, BEFORE)[0].prepared == 0
     assert _tick(session_factory, START)[0].created == 10
+
+
+def test_the_audience_counts_prepared_emails_apart_from_those_being_sent(session_factory):
+    people = _prepared(session_factory)
+
+    def audience() -> tuple[int, int, int, int]:
+        with session_factory() as s:
+            a = audience_of(s, s.scalars(select(Campaign)).one())
+            return a.active, a.prepared, a.sending, a.remaining
+
+    assert audience() == (0, N, 0, N)
+    with session_factory.begin() as s:
+        unsubscribe(s, people[0], "page", BEFORE)  # theirs stays held until the hand-out cancels it
+    assert audience() == (0, N - 1, 0, N - 1)
+    _tick(session_factory, START)  # handed out: on its way now
+    assert audience() == (0, 0, N - 1, N - 1)

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from campaigns.db.models import AuditEntry, Campaign, Delivery, Enrollment, Subscriber
+from campaigns.delivery import tick as drip
 from campaigns.delivery.providers.base import RecordingProvider
 from campaigns.management.lifecycle import create_campaign
 from campaigns.settings import PROJECT_ROOT
@@ -109,8 +110,22 @@ def test_staff_edit_a_step_enroll_schedule_pause_and_resume_in_the_browser(serve
     assert "step 1: 3 subscribers at Tue 01 Dec 14:00 UTC" in page.text_content("#forecast")
     shot(page, "03-scheduled")
 
-    page.click("#pause")
+    # A tick before the start prepares the first emails: ready for the start, not being sent, and still forecast then.
+    assert drip.tick(session_factory, NOW, lambda ids: None).prepared == 3
+    page.reload()
+    audience = " ".join(page.text_content("#audience").split())
+    assert "0 waiting, 3 ready for the start, 0 being sent" in audience
+    assert "step 1: 3 subscribers at Tue 01 Dec 14:00 UTC" in page.text_content("#forecast")
+    shot(page, "03b-prepared")
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.locator("#audience").scroll_into_view_if_needed()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling on a phone
+    screenshot(page, "campaigns", "03c-prepared-375", full_page=False)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    page.click("#pause")  # releases what was prepared: they wait again
     assert page.text_content("#status") == "paused"
+    assert "3 waiting, 0 being sent" in " ".join(page.text_content("#audience").split())
     page.click("#resume")
     assert page.text_content("#status") == "scheduled"
 
