@@ -279,12 +279,9 @@ def prepare_first_emails(factory: sessionmaker[Session], now: datetime, *, batch
     campaign row, as `release_prepared` does, so a pause or a new start and a tick preparing cannot interleave; a
     second tick finding it locked leaves the campaign to the first (preparing a million takes longer than the
     30 s between ticks), rather than doing the same work beside it."""
+    preparable = (Campaign.status == "scheduled", Campaign.daily_cap.is_(None), Campaign.start_at.is_not(None))
     with factory() as s:
-        waiting = s.scalars(
-            select(Campaign.id).where(
-                Campaign.status == "scheduled", Campaign.daily_cap.is_(None), Campaign.start_at.is_not(None)
-            )
-        ).all()
+        waiting = s.scalars(select(Campaign.id).where(*preparable)).all()
     prepared = 0
     sizes = partial(batch_sizes, batch_size=batch_size, smallest=smallest_batch(batch_size))
     for campaign_id in waiting:
@@ -292,9 +289,7 @@ def prepare_first_emails(factory: sessionmaker[Session], now: datetime, *, batch
         while not last:
             with factory.begin() as s:
                 still = s.scalar(
-                    select(Campaign.id)
-                    .where(Campaign.id == campaign_id, Campaign.status == "scheduled", Campaign.daily_cap.is_(None))
-                    .with_for_update(skip_locked=True)
+                    select(Campaign.id).where(Campaign.id == campaign_id, *preparable).with_for_update(skip_locked=True)
                 )
                 if still is None:
                     break
@@ -434,7 +429,7 @@ def _new_batches(
     sizes: Callable[[int], list[int]],
     now: datetime,
     *,
-    held: bool = False,
+    held: bool,
 ) -> dict[int, int]:
     """Send batches for one page of enrollments (id, step, due): of one step each, cut by `sizes` (see
     `batch_sizes`), leased for the queue, or `held` until their due time (one due time each); {enrollment id:

@@ -171,14 +171,12 @@ def first_email(s: Session, subscriber_id: int, campaign_id: int | None, now: da
     if row is None:
         return None
     enrollment, campaign, subscriber = row
-    if enrollment.next_step != 1 or enrollment.status not in ("active", "sending"):
+    if enrollment.next_step != 1 or enrollment.status not in ("active", "sending"):  # `sending`: made, or prepared
         return None  # past the first email, or no longer enrolled
     if campaign.status == "paused":
         return FirstEmail(None, subscriber.timezone, "resume")
     if campaign.status not in SENDING_STATUSES or campaign.start_at is None:
         return FirstEmail(None, subscriber.timezone, "start")
-    if enrollment.status == "sending" and enrollment.next_due_at is not None:
-        return FirstEmail(max(enrollment.next_due_at, now), subscriber.timezone)  # created, or prepared for the start
     due = enrollment.next_due_at or first_due(
         campaign.start_at, enrollment.enrolled_at, zone(subscriber.timezone), window_of(campaign)
     )
